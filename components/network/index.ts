@@ -1,0 +1,192 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { NatGatewayMode } from "../../infra/spec";
+import { planSubnets, type ZoneSubnets } from "./cidr";
+import { withName } from "../tagging";
+
+export interface NetworkArgs {
+  /** VPC block, e.g. `10.20.0.0/16`; subnets are laid out by `planSubnets`. */
+  cidr: string;
+  /** Availability zones, in a stable order: a zone's subnets depend on its position. */
+  zones: readonly string[];
+  /** `OnePerAz` keeps egress alive through a zone loss; `Single` saves cost outside production. */
+  natGateways: NatGatewayMode;
+  /**
+   * Retention of the VPC flow log group.
+   * @default 365
+   */
+  flowLogRetentionDays?: number;
+  /** Tags for every resource; each also gets a `Name`. */
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export interface SubnetGroup {
+  readonly zone: string;
+  readonly publicSubnetId: pulumi.Output<string>;
+  readonly privateSubnetId: pulumi.Output<string>;
+  readonly isolatedSubnetId: pulumi.Output<string>;
+}
+
+/**
+ * A VPC spread over the given zones: per zone a public subnet (NAT gateways, load balancers), a
+ * private one (nodes and pods) and an isolated one (data stores, no internet route). Flow logs go
+ * to CloudWatch; S3 traffic stays on a gateway endpoint; the default security group allows nothing.
+ */
+export class Network extends pulumi.ComponentResource {
+  public readonly vpcId: pulumi.Output<string>;
+  public readonly cidr: string;
+  public readonly layout: readonly ZoneSubnets[];
+  public readonly zones: readonly SubnetGroup[];
+  public readonly publicSubnetIds: pulumi.Output<string>[];
+  public readonly privateSubnetIds: pulumi.Output<string>[];
+  public readonly isolatedSubnetIds: pulumi.Output<string>[];
+  public readonly natGatewayIds: pulumi.Output<string>[];
+  public readonly flowLogGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:network:Network", name, {}, opts);
+    const child = { parent: this };
+    const tagsFor = (resourceName: string, extra: Record<string, string> = {}) => withName(args.tags, resourceName, extra);
+
+    this.cidr = args.cidr;
+    this.layout = planSubnets(args.cidr, args.zones);
+
+    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+      cidrBlock: args.cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: tagsFor(`${name}-vpc`),
+    }, child);
+    this.vpcId = vpc.id;
+
+    // Strip every rule from the default security group (Security Hub EC2.2): nothing may rely on it.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
+      vpcId: vpc.id,
+      ingress: [],
+      egress: [],
+      tags: tagsFor(`${name}-default-closed`),
+    }, child);
+
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagsFor(`${name}-igw`) }, child);
+
+    const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, {
+      vpcId: vpc.id,
+      routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+      tags: tagsFor(`${name}-public`),
+    }, child);
+    // Data subnets share one route table with only the local route (and the S3 endpoint).
+    const isolatedRouteTable = new aws.ec2.RouteTable(`${name}-isolated-rt`, {
+      vpcId: vpc.id,
+      tags: tagsFor(`${name}-isolated`),
+    }, child);
+
+    const subnet = (role: "public" | "private" | "isolated", zone: ZoneSubnets, extraTags: Record<string, string>) =>
+      new aws.ec2.Subnet(`${name}-${role}-${zone.zone}`, {
+        vpcId: vpc.id,
+        availabilityZone: zone.zone,
+        cidrBlock: zone[role],
+        // Nothing we launch needs a public IP: NAT gateways and load balancers bring their own.
+        mapPublicIpOnLaunch: false,
+        tags: tagsFor(`${name}-${role}-${zone.zone}`, { "odoo-fleet/subnet-role": role, ...extraTags }),
+      }, child);
+
+    const groups: SubnetGroup[] = [];
+    const natGatewayIds: pulumi.Output<string>[] = [];
+    const privateRouteTableIds: pulumi.Output<string>[] = [];
+    let sharedNat: aws.ec2.NatGateway | undefined;
+
+    for (const zone of this.layout) {
+      const publicSubnet = subnet("public", zone, { "kubernetes.io/role/elb": "1" });
+      const privateSubnet = subnet("private", zone, { "kubernetes.io/role/internal-elb": "1" });
+      const isolatedSubnet = subnet("isolated", zone, {});
+
+      new aws.ec2.RouteTableAssociation(`${name}-public-${zone.zone}`, { subnetId: publicSubnet.id, routeTableId: publicRouteTable.id }, child);
+      new aws.ec2.RouteTableAssociation(`${name}-isolated-${zone.zone}`, { subnetId: isolatedSubnet.id, routeTableId: isolatedRouteTable.id }, child);
+
+      let nat = sharedNat;
+      if (nat === undefined) {
+        const eip = new aws.ec2.Eip(`${name}-nat-${zone.zone}`, { domain: "vpc", tags: tagsFor(`${name}-nat-${zone.zone}`) }, child);
+        nat = new aws.ec2.NatGateway(`${name}-nat-${zone.zone}`, {
+          allocationId: eip.id,
+          subnetId: publicSubnet.id,
+          connectivityType: "public",
+          tags: tagsFor(`${name}-nat-${zone.zone}`),
+        }, { parent: this, dependsOn: [igw] });
+        natGatewayIds.push(nat.id);
+        if (args.natGateways === "Single") sharedNat = nat;
+      }
+
+      const privateRouteTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone.zone}`, {
+        vpcId: vpc.id,
+        routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+        tags: tagsFor(`${name}-private-${zone.zone}`),
+      }, child);
+      new aws.ec2.RouteTableAssociation(`${name}-private-${zone.zone}`, { subnetId: privateSubnet.id, routeTableId: privateRouteTable.id }, child);
+      privateRouteTableIds.push(privateRouteTable.id);
+
+      groups.push({ zone: zone.zone, publicSubnetId: publicSubnet.id, privateSubnetId: privateSubnet.id, isolatedSubnetId: isolatedSubnet.id });
+    }
+
+    const region = aws.getRegionOutput({}, child);
+    new aws.ec2.VpcEndpoint(`${name}-s3`, {
+      vpcId: vpc.id,
+      serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [...privateRouteTableIds, isolatedRouteTable.id],
+      tags: tagsFor(`${name}-s3`),
+    }, child);
+
+    const flowLogGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, {
+      retentionInDays: args.flowLogRetentionDays ?? 365,
+      tags: tagsFor(`${name}-flow-logs`),
+    }, child);
+    const flowLogRole = new aws.iam.Role(`${name}-flow-logs`, {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: tagsFor(`${name}-flow-logs`),
+    }, child);
+    new aws.iam.RolePolicy(`${name}-flow-logs`, {
+      role: flowLogRole.id,
+      policy: flowLogGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))),
+    }, child);
+    new aws.ec2.FlowLog(`${name}-flow-log`, {
+      vpcId: vpc.id,
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: flowLogGroup.arn,
+      iamRoleArn: flowLogRole.arn,
+      maxAggregationInterval: 60,
+      tags: tagsFor(`${name}-flow-log`),
+    }, child);
+
+    this.zones = groups;
+    this.publicSubnetIds = groups.map((g) => g.publicSubnetId);
+    this.privateSubnetIds = groups.map((g) => g.privateSubnetId);
+    this.isolatedSubnetIds = groups.map((g) => g.isolatedSubnetId);
+    this.natGatewayIds = natGatewayIds;
+    this.flowLogGroupName = flowLogGroup.name;
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+      isolatedSubnetIds: this.isolatedSubnetIds,
+      natGatewayIds: this.natGatewayIds,
+    });
+  }
+}
+
+/** Least privilege for the flow-log service: write streams into this one group. */
+export function flowLogWritePolicy(logGroupArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+    ],
+  };
+}

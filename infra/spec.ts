@@ -1,0 +1,376 @@
+/**
+ * The typed stack spec: one module turns a stack's configuration into a validated PlatformSpec.
+ * Every problem is reported at once, naming the stack file and the key path, before the program
+ * registers anything.
+ */
+import { z } from "zod";
+import { MAX_SUBNET_PREFIX, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
+import { TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
+
+export const PROJECT = "odoo-fleet";
+
+export const ENVIRONMENTS = ["production", "staging", "development", "review"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Kubernetes versions older than this are out of EKS standard support (Security Hub EKS.2). */
+export const MIN_KUBERNETES_MINOR = 31;
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+// Tenant names end up inside namespace, database, IAM role and S3 prefix names: keep headroom.
+const TENANT_NAME_MAX = 30;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const AWS_ZONE = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+// registry/path[:tag]@sha256:<64 hex>: the digest is what gets pulled, so an image can never move.
+const IMAGE_BY_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+
+const dnsLabel = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(DNS_LABEL, { error: "must be a DNS label: lower-case letters, digits and '-', starting with a letter" });
+
+const nodePoolSchema = z.strictObject({
+  name: dnsLabel(20),
+  instanceTypes: z.array(z.string().regex(INSTANCE_TYPE, { error: "must be an EC2 instance type such as m7i.xlarge" })).min(1),
+  minPerZone: z.number().int().min(0),
+  maxPerZone: z.number().int().min(1),
+  /** @default 50 */
+  diskGiB: z.number().int().min(20).max(16384).default(50),
+  /** @default "ON_DEMAND" */
+  capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
+  /** Name of the tenant whose pods alone may run here (nodes are labelled and tainted for it). */
+  dedicatedTo: z.string().optional(),
+  /** @default {} */
+  labels: z.record(z.string(), z.string()).default({}),
+});
+export type NodePoolSpec = z.infer<typeof nodePoolSchema>;
+
+const networkSchema = z.strictObject({
+  cidr: z.string(),
+  /** @default 365 in production, 30 elsewhere */
+  flowLogRetentionDays: z.number().int().positive().optional(),
+});
+
+const clusterSchema = z.strictObject({
+  kubernetesVersion: z.string().regex(/^1\.\d+$/, { error: 'must be a Kubernetes minor version such as "1.33"' }),
+  /**
+   * CIDRs allowed to reach the public API endpoint. Empty: the endpoint is private only.
+   * @default []
+   */
+  endpointPublicAccessCidrs: z.array(z.string()).default([]),
+  /** @default 365 in production, 30 elsewhere */
+  logRetentionDays: z.number().int().positive().optional(),
+  nodePools: z.array(nodePoolSchema).min(1),
+});
+
+const tenantSchema = z.strictObject({
+  name: dnsLabel(TENANT_NAME_MAX),
+  tier: z.enum(TIER_NAMES),
+  domains: z.array(z.string().regex(HOSTNAME, { error: "must be a fully qualified lower-case host name" })).min(1),
+  odoo: z.strictObject({
+    version: z.string().regex(/^(1[6-9]|[2-9]\d)\.0$/, { error: 'must be an Odoo major version from 16.0 on, such as "18.0"' }),
+    image: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
+  }),
+  expectedUsers: z.number().int().min(1).max(5000),
+});
+export type TenantSpec = z.infer<typeof tenantSchema>;
+
+/** Stack configuration keys this program reads, with their schemas. Later areas add keys here. */
+const CONFIG_KEYS = {
+  "aws:region": z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
+  [`${PROJECT}:kind`]: z.enum(["shared", "dedicated"]),
+  [`${PROJECT}:environment`]: z.enum(ENVIRONMENTS),
+  [`${PROJECT}:drRegion`]: z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-central-1" }),
+  [`${PROJECT}:zones`]: z.array(z.string().regex(AWS_ZONE, { error: "must be an availability zone name such as eu-west-1a" })).min(2, {
+    error: "EKS needs subnets in at least 2 zones",
+  }),
+  [`${PROJECT}:network`]: networkSchema,
+  [`${PROJECT}:cluster`]: clusterSchema,
+  /** @default [] */
+  [`${PROJECT}:tenants`]: z.array(tenantSchema).default([]),
+} as const;
+
+/** Keys of other namespaces that stack files may carry and this program ignores. */
+const FOREIGN_NAMESPACES = ["aws", "kubernetes", "pulumi"];
+
+export interface PlatformSpec {
+  readonly project: typeof PROJECT;
+  readonly stack: string;
+  /** The stack file this spec came from, for messages. */
+  readonly stackFile: string;
+  readonly kind: StackKind;
+  readonly environment: Environment;
+  readonly region: string;
+  readonly drRegion: string;
+  readonly zones: readonly string[];
+  readonly network: {
+    readonly cidr: string;
+    readonly natGateways: NatGatewayMode;
+    readonly flowLogRetentionDays: number;
+  };
+  readonly cluster: {
+    /** The EKS cluster's name, derived from the stack so two stacks never collide. */
+    readonly name: string;
+    readonly kubernetesVersion: string;
+    readonly endpointPublicAccessCidrs: readonly string[];
+    readonly logRetentionDays: number;
+    readonly nodePools: readonly NodePoolSpec[];
+  };
+  readonly tenants: readonly TenantSpec[];
+}
+
+export type NatGatewayMode = "OnePerAz" | "Single";
+
+/** Production survives a zone loss only with a NAT gateway per zone; elsewhere one is enough. */
+export function natGatewayModeFor(environment: Environment): NatGatewayMode {
+  return environment === "production" ? "OnePerAz" : "Single";
+}
+
+export function defaultLogRetentionDays(environment: Environment): number {
+  return environment === "production" ? 365 : 30;
+}
+
+export interface SpecProblem {
+  /** Key path, e.g. `odoo-fleet:tenants[1].tier`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Invalid stack configuration. A RunError, so `pulumi up` prints the message without a stack trace. */
+export class SpecError extends Error {
+  readonly problems: readonly SpecProblem[];
+  readonly stackFile: string;
+  /** Marks the error for Pulumi's runner (RunError.isInstance) and for the offline plan. */
+  readonly __pulumiRunError = true;
+  readonly isSpecError = true;
+
+  constructor(stackFile: string, problems: readonly SpecProblem[]) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super(`${stackFile}: invalid stack configuration (${count}):\n${problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n")}`);
+    this.name = "SpecError";
+    this.stackFile = stackFile;
+    this.problems = problems;
+  }
+
+  static isInstance(error: unknown): error is SpecError {
+    return typeof error === "object" && error !== null && (error as { isSpecError?: unknown }).isSpecError === true;
+  }
+}
+
+export function stackFileFor(stack: string): string {
+  return `stacks/Pulumi.${stack}.yaml`;
+}
+
+function formatPath(key: string, path: readonly PropertyKey[]): string {
+  let out = key;
+  for (const part of path) out += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case "invalid_type":
+      return input === undefined ? "is required" : `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${JSON.stringify(input)}`;
+    case "invalid_value":
+      return `${JSON.stringify(input)} is not one of ${issue.values.map(String).join(", ")}`;
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * Pulumi hands every config value over as a string; structured values arrive as JSON text.
+ * A value that is not JSON is a plain string (`kind: shared`).
+ */
+function decodeConfigValue(raw: string): unknown {
+  const trimmed = raw.trim();
+  if (/^[[{]/.test(trimmed) || /^-?\d+(\.\d+)?$/.test(trimmed) || trimmed === "true" || trimmed === "false") {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+type Parsed = { [K in keyof typeof CONFIG_KEYS]?: z.infer<(typeof CONFIG_KEYS)[K]> };
+
+/**
+ * Validates a stack's configuration (`key -> raw string`, as `pulumi.runtime.allConfig()` returns it)
+ * into a PlatformSpec, or throws a SpecError listing every problem.
+ */
+export function parsePlatformSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): PlatformSpec {
+  const problems: SpecProblem[] = [];
+  const parsed: Parsed = {};
+  const raw: Record<string, unknown> = {};
+
+  for (const key of Object.keys(config).sort()) {
+    const namespace = key.split(":")[0] ?? "";
+    if (!(key in CONFIG_KEYS) && !(namespace !== PROJECT && FOREIGN_NAMESPACES.includes(namespace))) {
+      problems.push({ path: key, message: `unknown key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}` });
+    }
+  }
+  for (const [key, schema] of Object.entries(CONFIG_KEYS)) {
+    const value = config[key] === undefined ? undefined : decodeConfigValue(config[key]);
+    raw[key] = value;
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) {
+      (parsed as Record<string, unknown>)[key] = result.data;
+    } else {
+      for (const issue of result.error.issues) {
+        if (issue.code === "unrecognized_keys") {
+          for (const extra of issue.keys) problems.push({ path: formatPath(key, [...issue.path, extra]), message: "unknown key; check its spelling" });
+        } else {
+          problems.push({ path: formatPath(key, issue.path), message: describeIssue(issue) });
+        }
+      }
+    }
+  }
+
+  problems.push(...crossChecks(parsed, raw));
+  if (problems.length > 0) throw new SpecError(stackFile, problems);
+
+  // Every key parsed, so every field below is present.
+  const kind = parsed[`${PROJECT}:kind`]!;
+  const environment = parsed[`${PROJECT}:environment`]!;
+  const network = parsed[`${PROJECT}:network`]!;
+  const cluster = parsed[`${PROJECT}:cluster`]!;
+  return {
+    project: PROJECT,
+    stack,
+    stackFile,
+    kind,
+    environment,
+    region: parsed["aws:region"]!,
+    drRegion: parsed[`${PROJECT}:drRegion`]!,
+    zones: parsed[`${PROJECT}:zones`]!,
+    network: {
+      cidr: network.cidr,
+      natGateways: natGatewayModeFor(environment),
+      flowLogRetentionDays: network.flowLogRetentionDays ?? defaultLogRetentionDays(environment),
+    },
+    cluster: {
+      name: `odoo-${stack}`,
+      kubernetesVersion: cluster.kubernetesVersion,
+      endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
+      logRetentionDays: cluster.logRetentionDays ?? defaultLogRetentionDays(environment),
+      nodePools: cluster.nodePools,
+    },
+    tenants: parsed[`${PROJECT}:tenants`]!,
+  };
+}
+
+/** Rules that span keys. They read whatever parsed, so one bad key does not hide the others' problems. */
+function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const region = parsed["aws:region"];
+  const environment = parsed[`${PROJECT}:environment`];
+  const kind = parsed[`${PROJECT}:kind`];
+  const zones = parsed[`${PROJECT}:zones`];
+  const network = parsed[`${PROJECT}:network`];
+  const cluster = parsed[`${PROJECT}:cluster`];
+
+  const drRegion = parsed[`${PROJECT}:drRegion`];
+  if (region && drRegion && region === drRegion) {
+    add(`${PROJECT}:drRegion`, `must differ from the primary region (aws:region is ${region}); a region loss would take both`);
+  }
+
+  if (zones) {
+    if (environment === "production" && zones.length < 3) {
+      add(`${PROJECT}:zones`, `production stacks need 3 zones or more, got ${zones.length}`);
+    }
+    const seen = new Set<string>();
+    zones.forEach((zone, i) => {
+      if (seen.has(zone)) add(`${PROJECT}:zones[${i}]`, `${zone} is listed twice`);
+      seen.add(zone);
+      if (region && !zone.startsWith(region)) add(`${PROJECT}:zones[${i}]`, `${zone} is not in the primary region ${region}`);
+    });
+  }
+
+  if (network) {
+    try {
+      const vpc = parseCidr(network.cidr);
+      if (vpc.prefix < 16 || vpc.prefix > MAX_SUBNET_PREFIX) {
+        add(`${PROJECT}:network.cidr`, `must have a prefix between /16 and /${MAX_SUBNET_PREFIX}, got /${vpc.prefix}`);
+      } else if (zones && smallestSubnetPrefix(vpc.prefix, zones.length) > MAX_SUBNET_PREFIX) {
+        add(`${PROJECT}:network.cidr`, `/${vpc.prefix} is too small for ${zones.length} zones (subnets would be smaller than /${MAX_SUBNET_PREFIX})`);
+      }
+    } catch (error) {
+      add(`${PROJECT}:network.cidr`, (error as Error).message);
+    }
+  }
+
+  if (cluster) {
+    const minor = Number(cluster.kubernetesVersion.split(".")[1]);
+    if (minor < MIN_KUBERNETES_MINOR) {
+      add(`${PROJECT}:cluster.kubernetesVersion`, `${cluster.kubernetesVersion} is out of EKS standard support; use 1.${MIN_KUBERNETES_MINOR} or later`);
+    }
+    cluster.endpointPublicAccessCidrs.forEach((cidr, i) => {
+      const path = `${PROJECT}:cluster.endpointPublicAccessCidrs[${i}]`;
+      try {
+        if (parseCidr(cidr).prefix === 0) add(path, "0.0.0.0/0 would leave the API endpoint open to the internet");
+      } catch (error) {
+        add(path, (error as Error).message);
+      }
+    });
+    if (environment === "production" && cluster.endpointPublicAccessCidrs.length > 0) {
+      add(`${PROJECT}:cluster.endpointPublicAccessCidrs`, "production clusters keep the API endpoint private; deploy from inside the VPC");
+    }
+    const poolNames = new Set<string>();
+    cluster.nodePools.forEach((pool, i) => {
+      const path = `${PROJECT}:cluster.nodePools[${i}]`;
+      if (poolNames.has(pool.name)) add(`${path}.name`, `node pool ${pool.name} is declared twice`);
+      poolNames.add(pool.name);
+      if (pool.maxPerZone < pool.minPerZone) add(`${path}.maxPerZone`, `${pool.maxPerZone} is below minPerZone ${pool.minPerZone}`);
+    });
+    if (cluster.nodePools.every((pool) => pool.dedicatedTo !== undefined)) {
+      add(`${PROJECT}:cluster.nodePools`, "at least one pool must not be dedicated to a tenant: cluster add-ons need somewhere to run");
+    }
+  }
+
+  // Tenants: checked from the raw list too, so a duplicate is found even when another entry is malformed.
+  const rawTenants = Array.isArray(raw[`${PROJECT}:tenants`]) ? (raw[`${PROJECT}:tenants`] as unknown[]) : [];
+  const names = new Map<string, number>();
+  const domains = new Map<string, string>();
+  rawTenants.forEach((entry, i) => {
+    if (typeof entry !== "object" || entry === null) return;
+    const tenant = entry as { name?: unknown; tier?: unknown; domains?: unknown };
+    const path = `${PROJECT}:tenants[${i}]`;
+    if (typeof tenant.name === "string") {
+      const first = names.get(tenant.name);
+      if (first !== undefined) add(`${path}.name`, `tenant ${tenant.name} is already declared at ${PROJECT}:tenants[${first}]`);
+      else names.set(tenant.name, i);
+    }
+    if (Array.isArray(tenant.domains)) {
+      tenant.domains.forEach((domain, j) => {
+        if (typeof domain !== "string") return;
+        const owner = domains.get(domain);
+        if (owner !== undefined) add(`${path}.domains[${j}]`, `${domain} is already served by ${owner}`);
+        else domains.set(domain, `${PROJECT}:tenants[${i}]`);
+      });
+    }
+    if (kind && typeof tenant.tier === "string" && tenant.tier in TIERS) {
+      const allowed = TIERS[tenant.tier as TierName].stackKinds;
+      if (!allowed.includes(kind)) {
+        add(`${path}.tier`, `${tenant.tier} tenants run only on ${allowed.join(" or ")} stacks; this stack is ${kind}`);
+      }
+    }
+  });
+  if (kind === "dedicated" && raw[`${PROJECT}:tenants`] !== undefined && rawTenants.length !== 1) {
+    add(`${PROJECT}:tenants`, `a dedicated stack serves exactly one tenant, got ${rawTenants.length}`);
+  }
+  if (kind === "dedicated" && raw[`${PROJECT}:tenants`] === undefined) {
+    add(`${PROJECT}:tenants`, "a dedicated stack serves exactly one tenant, got none");
+  }
+  cluster?.nodePools.forEach((pool, i) => {
+    if (pool.dedicatedTo !== undefined && !names.has(pool.dedicatedTo)) {
+      add(`${PROJECT}:cluster.nodePools[${i}].dedicatedTo`, `${pool.dedicatedTo} is not a tenant of this stack`);
+    }
+  });
+  return problems;
+}

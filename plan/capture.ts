@@ -1,0 +1,103 @@
+/**
+ * Records every resource registration the program makes under the mock runtime, in the shape of
+ * shared/product/plan-format.md, with secret values redacted.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface CapturedResource {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  parent: string | null;
+  provider: string | null;
+  protect: boolean;
+  retainOnDelete: boolean;
+  dependsOn: string[];
+  ignoreChanges: string[];
+  inputs: Record<string, unknown>;
+}
+
+// Markers of Pulumi's wire format (sdk/nodejs/runtime/rpc.ts).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export const SECRET_PLACEHOLDER = "[secret]";
+export const UNKNOWN_PLACEHOLDER = "[unknown]";
+
+/** Turns serialized inputs into plain JSON: secrets become "[secret]", resource references their URN. */
+export function redact(value: unknown): unknown {
+  if (value === UNKNOWN) return UNKNOWN_PLACEHOLDER;
+  if (Array.isArray(value)) return value.map(redact);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  switch (record[SIG_KEY]) {
+    case SECRET_SIG:
+      return SECRET_PLACEHOLDER;
+    case RESOURCE_REF_SIG:
+      return record.urn;
+    case OUTPUT_SIG:
+      return record.secret ? SECRET_PLACEHOLDER : "value" in record ? redact(record.value) : UNKNOWN_PLACEHOLDER;
+    default:
+      return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, redact(v)]));
+  }
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getProvider(): string;
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+type Callback = (error: Error | null, response?: { getUrn(): string }) => void;
+interface Monitor {
+  registerResource(request: RegisterRequest, callback: Callback): void;
+}
+
+export interface Capture {
+  readonly resources: CapturedResource[];
+  /** Registrations sent but not yet answered. */
+  pending(): number;
+}
+
+/** Wraps the mock monitor's registerResource. Call after `setMocks`, before the program runs. */
+export function installCapture(onRegister?: (count: number) => void): Capture {
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor | undefined;
+  if (!monitor) throw new Error("installCapture needs pulumi.runtime.setMocks to have been called");
+  const resources: CapturedResource[] = [];
+  let inFlight = 0;
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    const entry: CapturedResource = {
+      urn: "",
+      type: request.getType(),
+      name: request.getName(),
+      custom: request.getCustom(),
+      parent: request.getParent() || null,
+      provider: request.getProvider() || null,
+      protect: request.getProtect() === true,
+      retainOnDelete: request.getRetainondelete() === true,
+      dependsOn: [...request.getDependenciesList()].sort(),
+      ignoreChanges: [...request.getIgnorechangesList()],
+      inputs: redact(request.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    };
+    resources.push(entry);
+    inFlight++;
+    onRegister?.(resources.length);
+    original(request, (error, response) => {
+      inFlight--;
+      if (!error && response) entry.urn = response.getUrn();
+      callback(error, response);
+    });
+  };
+  return { resources, pending: () => inFlight };
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm run plan -- [--stack <name>] [--stack-file <file>] [--json <file>]`
+ * Offline plan: runs the real program with a stack's configuration under Pulumi's mock runtime and
+ * prints what it would create. Exit status: 0 valid; 1 a mandatory violation; 2 invalid configuration;
+ * 3 the program or the plan itself failed.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { exitCode, planDocument, summarize } from "./report";
+import { runPlan } from "./run";
+
+export const DEFAULT_STACK = "shared-dev";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      stack: { type: "string" },
+      "stack-file": { type: "string" },
+      json: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>]\n");
+    return 0;
+  }
+  const stackFile = values["stack-file"];
+  const fromFile = stackFile ? /^Pulumi\.(.+)\.yaml$/.exec(path.basename(stackFile))?.[1] : undefined;
+  const stack = values.stack ?? fromFile ?? DEFAULT_STACK;
+  const projectDir = path.resolve(__dirname, "..", "..");
+
+  const run = await runPlan({
+    projectDir,
+    stack,
+    ...(stackFile ? { stackFile } : {}),
+    onProgress: (message) => process.stderr.write(`plan: ${message}\n`),
+  });
+  const document = planDocument(run);
+  if (values.json) {
+    mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true });
+    writeFileSync(values.json, `${JSON.stringify(document, null, 2)}\n`);
+    process.stderr.write(`plan: wrote ${values.json}\n`);
+  }
+  if (run.specError) {
+    process.stderr.write(`${run.specError.message}\n`);
+  } else {
+    process.stdout.write(`${summarize(document, run.durationMs)}\n`);
+  }
+  return exitCode(document);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`plan failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 3;
+  },
+);

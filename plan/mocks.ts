@@ -1,0 +1,113 @@
+/**
+ * Offline stand-ins for the cloud: Pulumi mocks that answer the invokes this program makes, fail
+ * loudly on any other, and give resources the computed outputs the program reads (ids, ARNs, the
+ * EKS endpoint and OIDC issuer). Used by the offline plan and by the tests.
+ */
+import { createHash } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+type State = Record<string, unknown>;
+
+function shortHash(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 17);
+}
+
+/** Provider references arrive as `<urn>::<id>`. */
+function providerId(reference: string | undefined): string | undefined {
+  if (!reference) return undefined;
+  const at = reference.lastIndexOf("::");
+  return at < 0 ? undefined : reference.slice(at + 2);
+}
+
+export class UnknownInvokeError extends Error {
+  constructor(token: string) {
+    super(`the offline mocks do not know the invoke ${token}; add an answer for it in plan/mocks.ts`);
+    this.name = "UnknownInvokeError";
+  }
+}
+
+export class PlatformMocks implements pulumi.runtime.Mocks {
+  /** Region of each AWS provider instance, by provider id; `defaultRegion` for the default provider. */
+  private readonly providerRegions = new Map<string, string>();
+  /** Every invoke answered, in order: tests assert on them. */
+  readonly invokes: { token: string; inputs: Record<string, unknown> }[] = [];
+
+  constructor(private readonly defaultRegion: string) {}
+
+  private regionOf(providerRef: string | undefined, inputs?: Record<string, unknown>): string {
+    if (typeof inputs?.region === "string") return inputs.region;
+    const id = providerId(providerRef);
+    return (id && this.providerRegions.get(id)) || this.defaultRegion;
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
+    const id = `${args.name}-${shortHash(args.type, args.name).slice(0, 8)}`;
+    if (args.type === "pulumi:providers:aws") {
+      this.providerRegions.set(id, String(args.inputs.region ?? this.defaultRegion));
+      return { id, state: args.inputs };
+    }
+    const region = this.regionOf(args.provider, args.inputs);
+    return { id, state: { ...args.inputs, ...this.computedOutputs(args, id, region) } };
+  }
+
+  /** Outputs AWS computes on create, for the types whose outputs the program reads. */
+  private computedOutputs(args: pulumi.runtime.MockResourceArgs, id: string, region: string): State {
+    const inputs = args.inputs;
+    const arn = (service: string, resource: string, regional = true) =>
+      `arn:aws:${service}:${regional ? region : ""}:${MOCK_ACCOUNT_ID}:${resource}`;
+    switch (args.type) {
+      case "aws:ec2/vpc:Vpc":
+        return { arn: arn("ec2", `vpc/${id}`), defaultSecurityGroupId: `sg-${shortHash(id, "default")}`, mainRouteTableId: `rtb-${shortHash(id)}` };
+      case "aws:ec2/subnet:Subnet":
+        return { arn: arn("ec2", `subnet/${id}`) };
+      case "aws:iam/role:Role": {
+        const name = String(inputs.name ?? `${args.name}-${shortHash(id).slice(0, 7)}`);
+        return { name, arn: arn("iam", `role/${name}`, false), uniqueId: `AROA${shortHash(id).toUpperCase()}` };
+      }
+      case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        return { arn: arn("iam", `oidc-provider/${String(inputs.url).replace(/^https:\/\//, "")}`, false) };
+      case "aws:kms/key:Key":
+        return { arn: arn("kms", `key/${id}`), keyId: id };
+      case "aws:cloudwatch/logGroup:LogGroup": {
+        const name = String(inputs.name ?? `${args.name}-${shortHash(id).slice(0, 7)}`);
+        return { name, arn: arn("logs", `log-group:${name}`) };
+      }
+      case "aws:ec2/launchTemplate:LaunchTemplate":
+        return { arn: arn("ec2", `launch-template/${id}`), latestVersion: 1, defaultVersion: 1 };
+      case "aws:eks/cluster:Cluster": {
+        const name = String(inputs.name ?? args.name);
+        const oidcId = shortHash(name, "oidc").toUpperCase();
+        return {
+          name,
+          arn: arn("eks", `cluster/${name}`),
+          endpoint: `https://${oidcId}.gr7.${region}.eks.amazonaws.com`,
+          certificateAuthority: { data: Buffer.from(`mock certificate authority of ${name}`).toString("base64") },
+          identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${oidcId}` }] }],
+          vpcConfig: { ...(inputs.vpcConfig as State), clusterSecurityGroupId: `sg-${shortHash(name, "cluster")}`, vpcId: `vpc-${shortHash(name)}` },
+          status: "ACTIVE",
+        };
+      }
+      case "aws:eks/nodeGroup:NodeGroup":
+        return { arn: arn("eks", `nodegroup/${args.name}`), status: "ACTIVE" };
+      default:
+        return {};
+    }
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    this.invokes.push({ token: args.token, inputs: args.inputs });
+    const region = this.regionOf(args.provider);
+    switch (args.token) {
+      case "aws:index/getRegion:getRegion":
+        return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+      case "aws:index/getPartition:getPartition":
+        return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return { id: MOCK_ACCOUNT_ID, accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/deployer`, userId: "AROAMOCKDEPLOYER" };
+      default:
+        throw new UnknownInvokeError(args.token);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Runs the real program under Pulumi's mock runtime with one stack's configuration and captures
+ * every registration. Pulumi keeps its runtime state per process: plan one stack per process.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { SpecError } from "../infra/spec";
+import { installCapture, redact, type CapturedResource } from "./capture";
+import { PlatformMocks } from "./mocks";
+import { readProject, readStackConfig, stackFilePath } from "./project";
+
+export interface PlanOptions {
+  /** Project folder holding Pulumi.yaml. */
+  readonly projectDir: string;
+  readonly stack: string;
+  /** Plan this file instead of the stack's own file in the stack folder (e.g. a candidate config). */
+  readonly stackFile?: string;
+  /** Progress lines (stderr in the CLI). */
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface PlanRun {
+  readonly project: string;
+  readonly stack: string;
+  /** Stack file, relative to the project folder. */
+  readonly stackFile: string;
+  readonly resources: CapturedResource[];
+  /** Stack outputs, secrets redacted; undefined when the program failed. */
+  readonly outputs?: Record<string, unknown>;
+  /** Set when the configuration is invalid; then nothing but the root stack was registered. */
+  readonly specError?: SpecError;
+  /** Config keys whose `secure:` value was replaced by a placeholder. */
+  readonly placeholders: string[];
+  readonly invokes: readonly { token: string }[];
+  readonly durationMs: number;
+}
+
+export async function runPlan(options: PlanOptions): Promise<PlanRun> {
+  const started = process.hrtime.bigint();
+  const progress = options.onProgress ?? (() => undefined);
+  const project = readProject(options.projectDir);
+  const file = options.stackFile ? path.resolve(options.stackFile) : stackFilePath(project, options.stack);
+  const stackFile = path.relative(project.dir, file) || file;
+  const { config, secretKeys, placeholders } = readStackConfig(file, project.name);
+  if (placeholders.length > 0) {
+    progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
+  }
+
+  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1");
+  await pulumi.runtime.setMocks(mocks, project.name, options.stack, false);
+  pulumi.runtime.setAllConfig(config, secretKeys);
+
+  let reported = 0;
+  const capture = installCapture((count) => {
+    if (count - reported >= 250) {
+      reported = count;
+      progress(`${count} resources registered`);
+    }
+  });
+
+  progress(`running ${path.relative(project.dir, project.entry) || project.entry} for stack ${options.stack} (${stackFile})`);
+  // Loaded exactly as the Node language host loads a CommonJS program (cmd/run/run.js).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const programExport: unknown = require(project.entry.endsWith("/") ? project.entry : `${project.entry}/`);
+  let outputs: Record<string, unknown> | undefined;
+  let specError: SpecError | undefined;
+  try {
+    const stackOutputs = await pulumi.runtime.runInPulumiStack(async () =>
+      programExport instanceof Function ? programExport() : programExport,
+    );
+    outputs = redact(await serializeOutputs(stackOutputs ?? {})) as Record<string, unknown>;
+  } catch (error) {
+    if (!SpecError.isInstance(error)) throw error;
+    // The program names the stack file by convention; a candidate file given here is the one at fault.
+    specError = options.stackFile ? new SpecError(stackFile, error.problems) : error;
+  }
+  await settle(capture);
+  progress(`${capture.resources.length} resources registered`);
+
+  return {
+    project: project.name,
+    stack: options.stack,
+    stackFile,
+    resources: capture.resources,
+    ...(outputs ? { outputs } : {}),
+    ...(specError ? { specError } : {}),
+    placeholders,
+    invokes: mocks.invokes.map((i) => ({ token: i.token })),
+    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+  };
+}
+
+/** Resources declared inside `apply` register late: wait until no registration is in flight or new. */
+async function settle(capture: { resources: unknown[]; pending(): number }): Promise<void> {
+  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
+  for (;;) {
+    const before = capture.resources.length;
+    await waitForRPCs();
+    await new Promise((resolve) => setImmediate(resolve));
+    if (capture.resources.length === before && capture.pending() === 0) return;
+  }
+}
+
+async function serializeOutputs(outputs: Record<string, unknown>): Promise<unknown> {
+  return pulumi.runtime.serializeProperties("plan-outputs", outputs, { keepOutputValues: false });
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Pulumi keeps its runtime state on globalThis: every test file needs its own process.
+    pool: "forks",
+    isolate: true,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
