@@ -8,5 +8,8 @@ export default defineConfig({
     isolate: true,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // The JSON report lets CI print a one-line count of passed and failed tests.
+    reporters: ["default", "json"],
+    outputFile: { json: "out/test-results.json" },
   },
 });

@@ -171,9 +171,10 @@ function formatPath(key: string, path: readonly PropertyKey[]): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const input = (issue as { input?: unknown }).input;
+  if (input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value")) return "is required";
   switch (issue.code) {
     case "invalid_type":
-      return input === undefined ? "is required" : `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${JSON.stringify(input)}`;
+      return `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}, got ${JSON.stringify(input)}`;
     case "invalid_value":
       return `${JSON.stringify(input)} is not one of ${issue.values.map(String).join(", ")}`;
     default:

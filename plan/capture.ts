@@ -61,6 +61,20 @@ interface RegisterRequest {
 type Callback = (error: Error | null, response?: { getUrn(): string }) => void;
 interface Monitor {
   registerResource(request: RegisterRequest, callback: Callback): void;
+  newUrn?(parent: string, type: string, name: string): string;
+}
+
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * The URN the Pulumi engine gives a resource: the parent's qualified type chain, except the root
+ * stack's, then the type and name. (The SDK's mock monitor keeps only the parent's last type and
+ * keeps the root stack's, which would make the plan's URNs differ from those `pulumi up` records.)
+ */
+export function engineUrn(stack: string, project: string, parent: string | undefined, type: string, name: string): string {
+  const parentType = parent ? parent.split("::")[2] : undefined;
+  const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 
 export interface Capture {
@@ -75,6 +89,9 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
   if (!monitor) throw new Error("installCapture needs pulumi.runtime.setMocks to have been called");
   const resources: CapturedResource[] = [];
   let inFlight = 0;
+  if (typeof monitor.newUrn === "function") {
+    monitor.newUrn = (parent, type, name) => engineUrn(pulumi.getStack(), pulumi.getProject(), parent, type, name);
+  }
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (request, callback) => {
     const entry: CapturedResource = {

@@ -22,9 +22,12 @@ function providerId(reference: string | undefined): string | undefined {
 }
 
 export class UnknownInvokeError extends Error {
+  /** The SDK reports a failed invoke by the gRPC error's `details`, as from a real monitor. */
+  readonly details: string;
   constructor(token: string) {
     super(`the offline mocks do not know the invoke ${token}; add an answer for it in plan/mocks.ts`);
     this.name = "UnknownInvokeError";
+    this.details = this.message;
   }
 }
 

@@ -40,7 +40,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   const progress = options.onProgress ?? (() => undefined);
   const project = readProject(options.projectDir);
   const file = options.stackFile ? path.resolve(options.stackFile) : stackFilePath(project, options.stack);
-  const stackFile = path.relative(project.dir, file) || file;
+  const relative = path.relative(project.dir, file);
+  const stackFile = relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
   const { config, secretKeys, placeholders } = readStackConfig(file, project.name);
   if (placeholders.length > 0) {
     progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
@@ -64,6 +65,13 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   const programExport: unknown = require(project.entry.endsWith("/") ? project.entry : `${project.entry}/`);
   let outputs: Record<string, unknown> | undefined;
   let specError: SpecError | undefined;
+  // A failing program also rejects promises inside the SDK that nobody awaits (the stack's data);
+  // the language host handles those globally, and so does the plan: keep the first real failure.
+  const stray: unknown[] = [];
+  const onRejection = (reason: unknown) => {
+    if (!SpecError.isInstance(reason)) stray.push(reason);
+  };
+  process.on("unhandledRejection", onRejection);
   try {
     const stackOutputs = await pulumi.runtime.runInPulumiStack(async () =>
       programExport instanceof Function ? programExport() : programExport,
@@ -75,6 +83,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     specError = options.stackFile ? new SpecError(stackFile, error.problems) : error;
   }
   await settle(capture);
+  process.off("unhandledRejection", onRejection);
+  if (stray.length > 0) throw stray[0];
   progress(`${capture.resources.length} resources registered`);
 
   return {
@@ -91,7 +101,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
 }
 
 /** Resources declared inside `apply` register late: wait until no registration is in flight or new. */
-async function settle(capture: { resources: unknown[]; pending(): number }): Promise<void> {
+export async function settle(capture: { resources: unknown[]; pending(): number }): Promise<void> {
   const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs;
   for (;;) {
     const before = capture.resources.length;

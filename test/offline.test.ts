@@ -1,0 +1,77 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { engineUrn, redact } from "../plan/capture";
+import { OFFLINE_SECRET, readStackConfig } from "../plan/project";
+import { named, startHarness, type Harness } from "./harness";
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness({ stack: "offline" });
+});
+
+describe("mocks", () => {
+  test("answer the invokes the program makes, with the provider's region", async () => {
+    const provider = new aws.Provider("frankfurt", { region: "eu-central-1" });
+    const region = await new Promise<string>((resolve) => aws.getRegionOutput({}, { provider }).region.apply(resolve));
+    expect(region).toBe("eu-central-1");
+    const partition = await aws.getPartition({});
+    expect(partition.partition).toBe("aws");
+  });
+
+  test("fail loudly on an invoke they do not know", async () => {
+    await expect(aws.ec2.getAmi({ owners: ["amazon"], mostRecent: true })).rejects.toThrow(
+      "the offline mocks do not know the invoke aws:ec2/getAmi:getAmi; add an answer for it in plan/mocks.ts",
+    );
+  });
+});
+
+describe("capture", () => {
+  test("records secrets as [secret], never their value", async () => {
+    new aws.secretsmanager.SecretVersion("db-password", { secretId: "some-secret", secretString: pulumi.secret("hunter2-do-not-print") });
+    const resources = await harness.settle();
+    const version = named(resources, "db-password");
+    expect(version.inputs).toEqual({ secretId: "some-secret", secretString: "[secret]" });
+    expect(JSON.stringify(resources)).not.toContain("hunter2");
+  });
+
+  test("records URNs as the engine forms them (no root stack in the type chain)", async () => {
+    const resources = await harness.settle();
+    expect(named(resources, "db-password").urn).toBe("urn:pulumi:offline::odoo-fleet::aws:secretsmanager/secretVersion:SecretVersion::db-password");
+    expect(engineUrn("s", "p", "urn:pulumi:s::p::a:b:C$d:e:F::x", "g:h:I", "y")).toBe("urn:pulumi:s::p::a:b:C$d:e:F$g:h:I::y");
+    expect(engineUrn("s", "p", "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s", "g:h:I", "y")).toBe("urn:pulumi:s::p::g:h:I::y");
+  });
+
+  test("redact turns Pulumi's wire format into plain JSON", () => {
+    const sig = "4dabf18193072939515e22adb298388d";
+    expect(
+      redact({
+        a: { [sig]: "1b47061264138c4ac30d75fd1eb44270", value: "s" },
+        b: [{ [sig]: "5cf8f73096256a8f31e491e813e4eb8e", urn: "urn:x", id: "i" }],
+        c: "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        d: { [sig]: "d0e6a833031e9bbcd3f4e8bde6ca49a4", value: 3, secret: true },
+        e: { nested: 1 },
+      }),
+    ).toEqual({ a: "[secret]", b: ["urn:x"], c: "[unknown]", d: "[secret]", e: { nested: 1 } });
+  });
+});
+
+describe("stack files", () => {
+  test("secure values get an offline placeholder and are marked secret; the ciphertext is dropped", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-secure-")), "Pulumi.s.yaml");
+    writeFileSync(file, "config:\n  aws:region: eu-west-1\n  kind: shared\n  odoo-fleet:smtp:\n    user: odoo\n    password:\n      secure: v1:c2VjcmV0Y2lwaGVy\n  odoo-fleet:token:\n    secure: v1:b3RoZXI=\n");
+    const stack = readStackConfig(file, "odoo-fleet");
+    expect(stack.config).toEqual({
+      "aws:region": "eu-west-1",
+      "odoo-fleet:kind": "shared",
+      "odoo-fleet:smtp": JSON.stringify({ user: "odoo", password: OFFLINE_SECRET }),
+      "odoo-fleet:token": OFFLINE_SECRET,
+    });
+    expect(stack.secretKeys).toEqual(["odoo-fleet:smtp", "odoo-fleet:token"]);
+    expect(stack.placeholders).toEqual(["odoo-fleet:smtp", "odoo-fleet:token"]);
+    expect(JSON.stringify(stack)).not.toContain("v1:");
+  });
+});

@@ -1,0 +1,162 @@
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, test } from "vitest";
+import { listStacks, readProject } from "../plan/project";
+import type { CapturedResource } from "../plan/capture";
+import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
+
+const stacks = listStacks(readProject(ROOT));
+const plans = new Map<string, CliResult>();
+const planOf = (stack: string) => {
+  if (!plans.has(stack)) plans.set(stack, runPlanCli(["--stack", stack]));
+  return plans.get(stack)!;
+};
+const ofType = (resources: CapturedResource[], type: string) => resources.filter((r) => r.type === type);
+
+test("the stack folder holds the three reference stacks", () => {
+  expect(stacks).toEqual(["dedicated-acme-prod", "shared-dev", "shared-prod"]);
+});
+
+describe.each(stacks)("plan of %s", (stack) => {
+  test("exits 0 and writes a document that matches plan-format.md", () => {
+    const { status, stderr, document } = planOf(stack);
+    expect(status, stderr).toBe(0);
+    expect(document.project).toBe("odoo-fleet");
+    expect(document.stack).toBe(stack);
+    expect(document.violations).toEqual([]);
+    expect(document.summary.resourceCount).toBe(document.resources.length);
+    expect(Object.values(document.summary.byType).reduce((a, b) => a + b, 0)).toBe(document.resources.length);
+    const urns = new Set(document.resources.map((r) => r.urn));
+    expect(urns.size).toBe(document.resources.length);
+    for (const r of document.resources) {
+      // The engine's URN: the parent's type chain (without the root stack's), the type, the name.
+      const parentType = r.parent?.split("::")[2];
+      const chain = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$` : "";
+      expect(r.urn).toBe(`urn:pulumi:${stack}::odoo-fleet::${chain}${r.type}::${r.name}`);
+      if (r.parent) expect(urns.has(r.parent)).toBe(true);
+      for (const dep of r.dependsOn) expect(urns.has(dep)).toBe(true);
+    }
+  });
+
+  test("every AWS resource goes through the explicit primary provider", () => {
+    const { document } = planOf(stack);
+    const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
+    expect(aws.length).toBeGreaterThan(40);
+    for (const r of aws) expect(r.provider, r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::odoo-fleet::pulumi:providers:aws::primary::`));
+    const providers = ofType(document.resources, "pulumi:providers:aws");
+    expect(providers.map((p) => [p.name, p.inputs.region])).toEqual([["primary", "eu-west-1"]]);
+  });
+
+  test("every tagged resource carries project, stack and environment", () => {
+    const { document } = planOf(stack);
+    const tagged = document.resources.filter((r) => r.custom && r.inputs.tags !== undefined);
+    expect(tagged.length).toBeGreaterThan(30);
+    const environment = stack === "shared-dev" ? "development" : "production";
+    for (const r of tagged) expect(r.inputs.tags, r.urn).toMatchObject({ project: "odoo-fleet", stack, environment });
+  });
+
+  test("prints the component tree with counts and the total", () => {
+    const { stdout, document } = planOf(stack);
+    expect(stdout).toContain(`pulumi:pulumi:Stack odoo-fleet-${stack}  (${document.resources.length - 1})`);
+    expect(stdout).toContain(`├─ odoo-fleet:network:Network ${stack}`);
+    expect(stdout).toContain(`└─ odoo-fleet:compute:Cluster ${stack}`);
+    expect(stdout).toMatch(new RegExp(`^${document.resources.length} resources \\(\\d+ custom, 3 components\\) for stack ${stack} in \\d+\\.\\d s$`, "m"));
+  });
+});
+
+describe("shared-prod, as the foundation issue's done-when states it", () => {
+  test("subnets of each kind in 3 distinct zones, 3 NAT gateways, flow logs", () => {
+    const { document } = planOf("shared-prod");
+    const subnets = ofType(document.resources, "aws:ec2/subnet:Subnet");
+    for (const role of ["public", "private", "isolated"]) {
+      const zones = subnets.filter((s) => (s.inputs.tags as Record<string, string>)["odoo-fleet/subnet-role"] === role).map((s) => s.inputs.availabilityZone);
+      expect(zones.sort()).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+    }
+    expect(ofType(document.resources, "aws:ec2/natGateway:NatGateway")).toHaveLength(3);
+    expect(ofType(document.resources, "aws:ec2/flowLog:FlowLog").map((f) => f.inputs.trafficType)).toEqual(["ALL"]);
+  });
+
+  test("an EKS cluster with audit logging, KMS secrets encryption and no public endpoint", () => {
+    const [eks, ...others] = ofType(planOf("shared-prod").document.resources, "aws:eks/cluster:Cluster");
+    expect(others).toEqual([]);
+    expect(eks!.inputs.enabledClusterLogTypes).toContain("audit");
+    expect(eks!.inputs.encryptionConfig).toMatchObject({ resources: ["secrets"], provider: { keyArn: expect.stringMatching(/^arn:aws:kms:/) } });
+    expect(eks!.inputs.vpcConfig).toMatchObject({ endpointPublicAccess: false, endpointPrivateAccess: true });
+  });
+
+  test("node groups in every zone, all launched from templates that require IMDSv2", () => {
+    const { document } = planOf("shared-prod");
+    const templates = new Map(ofType(document.resources, "aws:ec2/launchTemplate:LaunchTemplate").map((t) => [t.name, t]));
+    const groups = ofType(document.resources, "aws:eks/nodeGroup:NodeGroup");
+    expect(groups).toHaveLength(6);
+    for (const pool of ["system", "general"]) {
+      const zonesOfPool = groups.filter((g) => (g.inputs.labels as Record<string, string>)["odoo-fleet/pool"] === pool).map((g) => g.name);
+      expect(zonesOfPool.sort()).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"].map((z) => `shared-prod-${pool}-${z}`));
+    }
+    for (const group of groups) {
+      const templateId = (group.inputs.launchTemplate as { id: string }).id;
+      const template = [...templates.values()].find((t) => templateId.startsWith(`${t.name}-`));
+      expect(template, group.name).toBeDefined();
+      expect((template!.inputs.metadataOptions as Record<string, unknown>).httpTokens).toBe("required");
+    }
+  });
+});
+
+test("shared-dev runs one NAT gateway over two zones", () => {
+  const { document } = planOf("shared-dev");
+  expect(ofType(document.resources, "aws:ec2/natGateway:NatGateway")).toHaveLength(1);
+  expect(ofType(document.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);
+});
+
+test("dedicated-acme-prod taints its tenant's pool in every zone", () => {
+  const groups = ofType(planOf("dedicated-acme-prod").document.resources, "aws:eks/nodeGroup:NodeGroup").filter((g) => (g.inputs.labels as Record<string, string>)["odoo-fleet/pool"] === "acme");
+  expect(groups).toHaveLength(3);
+  for (const g of groups) {
+    expect(g.inputs.taints).toEqual([{ key: "odoo-fleet/dedicated", value: "acme", effect: "NO_SCHEDULE" }]);
+    expect(g.inputs.tags).toMatchObject({ tenant: "acme", tier: "critical" });
+  }
+});
+
+test("an invalid stack file makes plan exit 2 naming the file and each key path, with no resources", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-bad-"));
+  const file = path.join(dir, "Pulumi.bad-prod.yaml");
+  writeFileSync(
+    file,
+    [
+      "config:",
+      "  aws:region: eu-west-1",
+      "  odoo-fleet:kind: shared",
+      "  odoo-fleet:environment: production",
+      "  odoo-fleet:drRegion: eu-west-1",
+      "  odoo-fleet:zones: [eu-west-1a, eu-west-1b]",
+      "  odoo-fleet:network: { cidr: 10.0.0.0/16 }",
+      "  odoo-fleet:cluster: { kubernetesVersion: '1.33', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
+      "  odoo-fleet:tenants:",
+      "    - { name: a, tier: gold, domains: [a.example.com], odoo: { version: '18.0', image: 'odoo:18' }, expectedUsers: 5 }",
+      "",
+    ].join("\n"),
+  );
+  const { status, stdout, stderr, document } = runPlanCli(["--stack-file", file]);
+  expect(status).toBe(2);
+  expect(stdout).toBe("");
+  expect(stderr).toContain(
+    [
+      `${file}: invalid stack configuration (4 problems):`,
+      '  - odoo-fleet:tenants[0].tier: "gold" is not one of essential, business, critical',
+      "  - odoo-fleet:tenants[0].odoo.image: must be an image reference pinned by digest (registry/name@sha256:<64 hex>)",
+      "  - odoo-fleet:drRegion: must differ from the primary region (aws:region is eu-west-1); a region loss would take both",
+      "  - odoo-fleet:zones: production stacks need 3 zones or more, got 2",
+    ].join("\n"),
+  );
+  expect(document.stack).toBe("bad-prod");
+  expect(document.resources).toEqual([]);
+  expect(document.summary).toEqual({ resourceCount: 0, byType: {} });
+  expect(document.errors).toHaveLength(4);
+});
+
+test("plan without --stack plans shared-dev", () => {
+  const result = runPlanCli([]);
+  expect(result.status).toBe(0);
+  expect(result.document.stack).toBe("shared-dev");
+});

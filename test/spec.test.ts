@@ -1,0 +1,227 @@
+import fc from "fast-check";
+import * as path from "node:path";
+import { describe, expect, test } from "vitest";
+import { parsePlatformSpec, SpecError, type PlatformSpec } from "../infra/spec";
+import { readStackConfig } from "../plan/project";
+
+const stackConfig = (stack: string) => readStackConfig(path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config;
+
+/** A stack's config with some keys replaced: values are encoded the way Pulumi hands them over. */
+function configWith(stack: string, changes: Record<string, unknown>): Record<string, string> {
+  const config = { ...stackConfig(stack) };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete config[key];
+    else config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return config;
+}
+
+function problemsOf(config: Record<string, string>, stack = "shared-prod"): { path: string; message: string }[] {
+  try {
+    parsePlatformSpec(config, stack);
+  } catch (error) {
+    if (SpecError.isInstance(error)) return [...error.problems];
+    throw error;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+const prodTenants = () => JSON.parse(stackConfig("shared-prod")["odoo-fleet:tenants"]!) as Record<string, unknown>[];
+
+describe("valid stacks", () => {
+  test("shared-prod parses into the exact spec, with environment defaults applied", () => {
+    const spec: PlatformSpec = parsePlatformSpec(stackConfig("shared-prod"), "shared-prod");
+    expect(spec).toMatchObject({
+      project: "odoo-fleet",
+      stack: "shared-prod",
+      stackFile: "stacks/Pulumi.shared-prod.yaml",
+      kind: "shared",
+      environment: "production",
+      region: "eu-west-1",
+      drRegion: "eu-central-1",
+      zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+      network: { cidr: "10.20.0.0/16", natGateways: "OnePerAz", flowLogRetentionDays: 365 },
+      cluster: { name: "odoo-shared-prod", kubernetesVersion: "1.33", endpointPublicAccessCidrs: [], logRetentionDays: 365 },
+    });
+    expect(spec.cluster.nodePools.map((p) => [p.name, p.minPerZone, p.maxPerZone, p.diskGiB, p.capacityType])).toEqual([
+      ["system", 1, 2, 50, "ON_DEMAND"],
+      ["general", 1, 6, 80, "ON_DEMAND"],
+    ]);
+    expect(spec.tenants.map((t) => [t.name, t.tier, t.expectedUsers])).toEqual([
+      ["northwind", "business", 60],
+      ["contoso", "business", 35],
+      ["fabrikam", "essential", 12],
+      ["tailspin", "essential", 8],
+    ]);
+  });
+
+  test("development stacks get a single NAT gateway and 30-day log retention", () => {
+    const spec = parsePlatformSpec(stackConfig("shared-dev"), "shared-dev");
+    expect(spec.network).toEqual({ cidr: "10.10.0.0/16", natGateways: "Single", flowLogRetentionDays: 30 });
+    expect(spec.cluster.logRetentionDays).toBe(30);
+  });
+
+  test("the dedicated stack carries its one critical tenant and a pool dedicated to it", () => {
+    const spec = parsePlatformSpec(stackConfig("dedicated-acme-prod"), "dedicated-acme-prod");
+    expect(spec.kind).toBe("dedicated");
+    expect(spec.tenants.map((t) => [t.name, t.tier])).toEqual([["acme", "critical"]]);
+    expect(spec.cluster.nodePools.find((p) => p.name === "acme")?.dedicatedTo).toBe("acme");
+  });
+});
+
+describe("each class of invalid config names the stack file and key path", () => {
+  test.each<[string, Record<string, unknown>, { path: string; message: string }[]]>([
+    [
+      "bad tier",
+      { "odoo-fleet:tenants": prodTenants().map((t, i) => (i === 2 ? { ...t, tier: "gold" } : t)) },
+      [{ path: "odoo-fleet:tenants[2].tier", message: '"gold" is not one of essential, business, critical' }],
+    ],
+    [
+      "duplicate tenant",
+      { "odoo-fleet:tenants": [...prodTenants(), { ...prodTenants()[0], domains: ["other.example.com"] }] },
+      [{ path: "odoo-fleet:tenants[4].name", message: "tenant northwind is already declared at odoo-fleet:tenants[0]" }],
+    ],
+    [
+      "DR region equal to the primary",
+      { "odoo-fleet:drRegion": "eu-west-1" },
+      [{ path: "odoo-fleet:drRegion", message: "must differ from the primary region (aws:region is eu-west-1); a region loss would take both" }],
+    ],
+    [
+      "fewer than 3 zones in production",
+      { "odoo-fleet:zones": ["eu-west-1a", "eu-west-1b"] },
+      [{ path: "odoo-fleet:zones", message: "production stacks need 3 zones or more, got 2" }],
+    ],
+    [
+      "image not pinned by digest",
+      { "odoo-fleet:tenants": prodTenants().map((t, i) => (i === 1 ? { ...t, odoo: { version: "17.0", image: "odoo:17.0" } } : t)) },
+      [{ path: "odoo-fleet:tenants[1].odoo.image", message: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }],
+    ],
+    [
+      "a domain served twice",
+      { "odoo-fleet:tenants": prodTenants().map((t, i) => (i === 3 ? { ...t, domains: ["odoo.contoso.example"] } : t)) },
+      [{ path: "odoo-fleet:tenants[3].domains[0]", message: "odoo.contoso.example is already served by odoo-fleet:tenants[1]" }],
+    ],
+    [
+      "critical tenant on a shared stack",
+      { "odoo-fleet:tenants": prodTenants().map((t, i) => (i === 0 ? { ...t, tier: "critical" } : t)) },
+      [{ path: "odoo-fleet:tenants[0].tier", message: "critical tenants run only on dedicated stacks; this stack is shared" }],
+    ],
+    [
+      "a misspelt key",
+      { "odoo-fleet:tenant": [] },
+      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants" }],
+    ],
+    [
+      "a missing required key",
+      { "odoo-fleet:network": undefined },
+      [{ path: "odoo-fleet:network", message: "is required" }],
+    ],
+    [
+      "public API endpoint in production",
+      { "odoo-fleet:cluster": { ...JSON.parse(stackConfig("shared-prod")["odoo-fleet:cluster"]!), endpointPublicAccessCidrs: ["203.0.113.0/24"] } },
+      [{ path: "odoo-fleet:cluster.endpointPublicAccessCidrs", message: "production clusters keep the API endpoint private; deploy from inside the VPC" }],
+    ],
+    [
+      "a zone of another region",
+      { "odoo-fleet:zones": ["eu-west-1a", "eu-west-1b", "eu-central-1c"] },
+      [{ path: "odoo-fleet:zones[2]", message: "eu-central-1c is not in the primary region eu-west-1" }],
+    ],
+    [
+      "a tenant name that is no DNS label",
+      { "odoo-fleet:tenants": prodTenants().map((t, i) => (i === 0 ? { ...t, name: "North_Wind" } : t)) },
+      [{ path: "odoo-fleet:tenants[0].name", message: "must be a DNS label: lower-case letters, digits and '-', starting with a letter" }],
+    ],
+    [
+      "a VPC block too small for its zones",
+      { "odoo-fleet:network": { cidr: "10.20.0.0/26" } },
+      [{ path: "odoo-fleet:network.cidr", message: "/26 is too small for 3 zones (subnets would be smaller than /28)" }],
+    ],
+    [
+      "a node pool key misspelt",
+      { "odoo-fleet:cluster": { kubernetesVersion: "1.33", nodePools: [{ name: "general", instanceTypes: ["m7i.xlarge"], minPerZone: 1, maxPerZone: 2, maxPerzone: 3 }] } },
+      [{ path: "odoo-fleet:cluster.nodePools[0].maxPerzone", message: "unknown key; check its spelling" }],
+    ],
+  ])("%s", (_, changes, expected) => {
+    expect(problemsOf(configWith("shared-prod", changes))).toEqual(expected);
+  });
+
+  test("the error message names the stack file and every key path", () => {
+    const config = configWith("shared-prod", { "odoo-fleet:drRegion": "eu-west-1", "odoo-fleet:zones": ["eu-west-1a"] });
+    expect(() => parsePlatformSpec(config, "shared-prod")).toThrow(
+      [
+        "stacks/Pulumi.shared-prod.yaml: invalid stack configuration (2 problems):",
+        "  - odoo-fleet:zones: EKS needs subnets in at least 2 zones",
+        "  - odoo-fleet:drRegion: must differ from the primary region (aws:region is eu-west-1); a region loss would take both",
+      ].join("\n"),
+    );
+  });
+
+  test("all problems are listed at once, across keys and inside lists", () => {
+    const tenants = prodTenants();
+    const config = configWith("shared-prod", {
+      "odoo-fleet:environment": "prod",
+      "odoo-fleet:drRegion": "eu-west-1",
+      "odoo-fleet:tenants": [
+        { ...tenants[0], tier: "gold" },
+        { ...tenants[1], expectedUsers: 0 },
+        { ...tenants[2], name: "northwind" },
+      ],
+    });
+    expect(problemsOf(config)).toEqual([
+      { path: "odoo-fleet:environment", message: '"prod" is not one of production, staging, development, review' },
+      { path: "odoo-fleet:tenants[0].tier", message: '"gold" is not one of essential, business, critical' },
+      { path: "odoo-fleet:tenants[1].expectedUsers", message: "Too small: expected number to be >=1" },
+      { path: "odoo-fleet:drRegion", message: "must differ from the primary region (aws:region is eu-west-1); a region loss would take both" },
+      { path: "odoo-fleet:tenants[2].name", message: "tenant northwind is already declared at odoo-fleet:tenants[0]" },
+    ]);
+  });
+
+  test("a dedicated stack needs exactly one tenant and its dedicated pools name a tenant it has", () => {
+    const base = JSON.parse(stackConfig("dedicated-acme-prod")["odoo-fleet:tenants"]!) as Record<string, unknown>[];
+    const config = configWith("dedicated-acme-prod", {
+      "odoo-fleet:tenants": [...base, { ...base[0], name: "acme-two", domains: ["two.acme.example"] }],
+      "odoo-fleet:cluster": {
+        kubernetesVersion: "1.33",
+        nodePools: [
+          { name: "system", instanceTypes: ["m7i.large"], minPerZone: 1, maxPerZone: 2 },
+          { name: "other", instanceTypes: ["m7i.large"], minPerZone: 1, maxPerZone: 2, dedicatedTo: "globex" },
+        ],
+      },
+    });
+    expect(problemsOf(config, "dedicated-acme-prod")).toEqual([
+      { path: "odoo-fleet:tenants", message: "a dedicated stack serves exactly one tenant, got 2" },
+      { path: "odoo-fleet:cluster.nodePools[1].dedicatedTo", message: "globex is not a tenant of this stack" },
+    ]);
+  });
+});
+
+describe("properties", () => {
+  test("property: a tenant name is accepted exactly when it is a DNS label of at most 30 characters", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/), (name) => {
+        const config = configWith("shared-prod", { "odoo-fleet:tenants": [{ ...prodTenants()[0], name }] });
+        const valid = /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(name) && name.length <= 30;
+        let accepted = true;
+        try {
+          parsePlatformSpec(config, "shared-prod");
+        } catch (error) {
+          if (!SpecError.isInstance(error)) throw error;
+          accepted = false;
+          expect(error.problems.every((p) => p.path === "odoo-fleet:tenants[0].name")).toBe(true);
+        }
+        expect(accepted).toBe(valid);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("property: the order of tenants never changes whether a stack is valid", () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray(prodTenants(), { minLength: 0 }), (tenants) => {
+        const spec = parsePlatformSpec(configWith("shared-prod", { "odoo-fleet:tenants": tenants }), "shared-prod");
+        expect(spec.tenants.map((t) => t.name)).toEqual(tenants.map((t) => t.name));
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
