@@ -85,7 +85,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   await settle(capture);
   process.off("unhandledRejection", onRejection);
   if (stray.length > 0) throw stray[0];
-  progress(`${capture.resources.length} resources registered`);
+  progress(specError ? `invalid configuration: ${capture.resources.length - 1} resources registered besides the root stack` : `${capture.resources.length} resources registered`);
 
   return {
     project: project.name,

@@ -1,7 +1,8 @@
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
+import { parse, stringify } from "yaml";
 import { listStacks, readProject } from "../plan/project";
 import type { CapturedResource } from "../plan/capture";
 import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
@@ -159,4 +160,27 @@ test("plan without --stack plans shared-dev", () => {
   const result = runPlanCli([]);
   expect(result.status).toBe(0);
   expect(result.document.stack).toBe("shared-dev");
+});
+
+describe("each class of invalid config: exit 2, the message, nothing registered", () => {
+  const prod = () => parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const tenants = (doc: { config: Record<string, unknown> }) => doc.config["odoo-fleet:tenants"] as Record<string, unknown>[];
+  test.each<[string, (doc: { config: Record<string, unknown> }) => void, string]>([
+    ["bad tier", (doc) => void (tenants(doc)[1]!.tier = "platinum"), '  - odoo-fleet:tenants[1].tier: "platinum" is not one of essential, business, critical'],
+    ["duplicate tenant", (doc) => void tenants(doc).push({ ...tenants(doc)[0]!, domains: ["x.example.com"] }), "  - odoo-fleet:tenants[4].name: tenant northwind is already declared at odoo-fleet:tenants[0]"],
+    ["DR region equal to the primary", (doc) => void (doc.config["odoo-fleet:drRegion"] = "eu-west-1"), "  - odoo-fleet:drRegion: must differ from the primary region (aws:region is eu-west-1); a region loss would take both"],
+    ["fewer than 3 zones in production", (doc) => void (doc.config["odoo-fleet:zones"] = ["eu-west-1a", "eu-west-1b"]), "  - odoo-fleet:zones: production stacks need 3 zones or more, got 2"],
+    ["malformed image reference", (doc) => void ((tenants(doc)[2]!.odoo as Record<string, string>).image = "odoo:18.0@sha256:abc"), "  - odoo-fleet:tenants[2].odoo.image: must be an image reference pinned by digest (registry/name@sha256:<64 hex>)"],
+  ])("%s", (_, mutate, line) => {
+    const doc = prod();
+    mutate(doc);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-class-")), "Pulumi.shared-prod.yaml");
+    writeFileSync(file, stringify(doc));
+    const { status, stdout, stderr, document } = runPlanCli(["--stack-file", file]);
+    expect(status).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain(`${file}: invalid stack configuration (1 problem):\n${line}\n`);
+    expect(stderr).toContain("plan: invalid configuration: 0 resources registered besides the root stack");
+    expect(document.resources).toEqual([]);
+  });
 });
