@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
+import { BackupBucket } from "../components/data/backup-bucket";
+import { BACKUP_TIER_TAG, BackupVault } from "../components/data/backup-vault";
+import { Filestore } from "../components/data/filestore";
+import { PostgresCluster } from "../components/data/postgres";
+import { Redis } from "../components/data/redis";
 import { Network } from "../components/network";
+import { dataTierPlan } from "./data-tier";
 import type { PlatformSpec } from "./spec";
 import { platformTags, tenantTags } from "./tags";
 
@@ -11,13 +17,13 @@ import { platformTags, tenantTags } from "./tags";
  */
 export function buildPlatform(spec: PlatformSpec) {
   const tags = platformTags(spec);
+  const plan = dataTierPlan(spec);
 
   // Every AWS resource goes through an explicit provider, never the ambient default one, so the
   // region a resource lands in is always the one the spec names.
-  const primary = new aws.Provider("primary", {
-    region: spec.region as aws.Region,
-    defaultTags: { tags },
-  });
+  const primary = new aws.Provider("primary", { region: spec.region as aws.Region, defaultTags: { tags } });
+  const inPrimary = { providers: { aws: primary } };
+  const dr = plan.needsDrProvider ? new aws.Provider("dr", { region: spec.drRegion as aws.Region, defaultTags: { tags } }) : undefined;
 
   const network = new Network(spec.stack, {
     cidr: spec.network.cidr,
@@ -25,7 +31,7 @@ export function buildPlatform(spec: PlatformSpec) {
     natGateways: spec.network.natGateways,
     flowLogRetentionDays: spec.network.flowLogRetentionDays,
     tags,
-  }, { providers: { aws: primary } });
+  }, inPrimary);
 
   const tenantsByName = new Map(spec.tenants.map((t) => [t.name, t]));
   const poolTags: Record<string, Record<string, string>> = {};
@@ -42,10 +48,117 @@ export function buildPlatform(spec: PlatformSpec) {
     endpointPublicAccessCidrs: spec.cluster.endpointPublicAccessCidrs,
     logRetentionDays: spec.cluster.logRetentionDays,
     deletionProtection: spec.environment === "production",
-    protect: spec.environment === "production",
+    protect: spec.data.protect,
     tags,
     poolTags,
-  }, { providers: { aws: primary } });
+  }, inPrimary);
+
+  // A warm standby: network and a cluster in the DR region whose node groups idle at zero, ready to scale.
+  let standby: { network: Network; cluster: Cluster } | undefined;
+  if (plan.warmStandby && dr && spec.dr.network) {
+    const inDr = { providers: { aws: dr } };
+    const drNetwork = new Network(`${spec.stack}-dr`, {
+      cidr: spec.dr.network.cidr,
+      zones: spec.dr.network.zones,
+      natGateways: spec.network.natGateways,
+      flowLogRetentionDays: spec.network.flowLogRetentionDays,
+      tags,
+    }, inDr);
+    const drCluster = new Cluster(`${spec.stack}-dr`, {
+      clusterName: `${spec.cluster.name}-dr`,
+      kubernetesVersion: spec.cluster.kubernetesVersion,
+      subnets: drNetwork.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
+      nodePools: plan.standbyNodePools,
+      logRetentionDays: spec.cluster.logRetentionDays,
+      deletionProtection: true,
+      protect: spec.data.protect,
+      tags,
+      poolTags,
+    }, inDr);
+    standby = { network: drNetwork, cluster: drCluster };
+  }
+
+  // Shared data stores serve every tenant of the stack; a dedicated stack's serve its one tenant.
+  const dedicatedTenant = spec.kind === "dedicated" ? spec.tenants[0] : undefined;
+  const dataTags = { ...(dedicatedTenant ? tenantTags(tags, dedicatedTenant) : tags), [BACKUP_TIER_TAG]: plan.strictestTier };
+  const clients = [cluster.clusterSecurityGroupId];
+
+  const postgres = new PostgresCluster(spec.stack, {
+    identifier: spec.cluster.name,
+    version: spec.data.postgres.version,
+    instanceClass: spec.data.postgres.instanceClass,
+    storageGiB: spec.data.postgres.storageGiB,
+    maxStorageGiB: spec.data.postgres.maxStorageGiB,
+    multiAz: spec.data.postgres.multiAz,
+    backupRetentionDays: spec.data.postgres.backupRetentionDays,
+    maxConnections: spec.data.postgres.maxConnections,
+    backupWindow: spec.data.backupWindow,
+    maintenanceWindow: spec.data.maintenanceWindow,
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    clientSecurityGroupIds: clients,
+    logRetentionDays: spec.cluster.logRetentionDays,
+    protect: spec.data.protect,
+    ...(dr && (plan.postgres.replicateAutomatedBackups || standby)
+      ? {
+          dr: {
+            provider: dr,
+            replicateAutomatedBackups: plan.postgres.replicateAutomatedBackups,
+            ...(standby
+              ? {
+                  readReplica: {
+                    vpcId: standby.network.vpcId,
+                    subnetIds: standby.network.isolatedSubnetIds,
+                    clientSecurityGroupIds: [standby.cluster.clusterSecurityGroupId],
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
+    tags: dataTags,
+  }, inPrimary);
+
+  const redis = new Redis(spec.stack, {
+    replicationGroupId: spec.cluster.name,
+    nodeType: spec.data.redis.nodeType,
+    multiAz: spec.data.redis.multiAz,
+    tenants: spec.tenants.map((t) => t.name),
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    clientSecurityGroupIds: clients,
+    snapshotWindow: spec.data.backupWindow,
+    maintenanceWindow: spec.data.maintenanceWindow,
+    logRetentionDays: spec.cluster.logRetentionDays,
+    protect: spec.data.protect,
+    tags: dataTags,
+  }, inPrimary);
+
+  const filestore = new Filestore(spec.stack, {
+    subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.isolatedSubnetId })),
+    vpcId: network.vpcId,
+    clientSecurityGroupIds: clients,
+    tenants: spec.tenants.map((t) => t.name),
+    ...(dr && plan.filestoreReplication ? { replication: { provider: dr, region: spec.drRegion } } : {}),
+    protect: spec.data.protect,
+    tags: dataTags,
+  }, inPrimary);
+
+  const backups = new BackupBucket(spec.stack, {
+    lock: plan.objectLock,
+    tenants: spec.tenants.map((t) => ({ name: t.name, keepDays: plan.backupKeepDays[t.name]! })),
+    ...(dr ? { replication: { provider: dr, replicationTimeControl: plan.replicationTimeControl } } : {}),
+    protect: spec.data.protect,
+    tags: dataTags,
+  }, inPrimary);
+
+  const vault = new BackupVault(spec.stack, {
+    plans: plan.backupPlans,
+    complianceLock: plan.vaultComplianceLock,
+    ...(dr ? { dr: { provider: dr } } : {}),
+    protect: spec.data.protect,
+    tags: dataTags,
+  }, inPrimary);
 
   return {
     region: spec.region,
@@ -58,6 +171,13 @@ export function buildPlatform(spec: PlatformSpec) {
     clusterEndpoint: cluster.endpoint,
     oidcProviderArn: cluster.oidcProviderArn,
     kubeconfig: cluster.kubeconfig,
+    postgresAddress: postgres.address,
+    postgresMasterSecretArn: postgres.masterUserSecretArn,
+    redisEndpoint: redis.primaryEndpoint,
+    filestoreId: filestore.fileSystemId,
+    backupBucket: backups.bucketName,
+    backupVaultArn: vault.vaultArn,
+    ...(standby ? { standbyClusterName: standby.cluster.clusterName, postgresReplicaAddress: postgres.replicaAddress } : {}),
     tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains })),
   };
 }

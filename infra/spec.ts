@@ -4,8 +4,10 @@
  * registers anything.
  */
 import { z } from "zod";
-import { MAX_SUBNET_PREFIX, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
-import { TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
+import { tenantPosixId } from "../components/data/naming";
+import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
+import { connectionBudget, maxConnectionsCeiling, RDS_INSTANCE_MEMORY_GIB } from "./sizing";
+import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
 
 export const PROJECT = "odoo-fleet";
 
@@ -77,6 +79,41 @@ const tenantSchema = z.strictObject({
 });
 export type TenantSpec = z.infer<typeof tenantSchema>;
 
+const WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
+const WEEKLY_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
+
+const dataSchema = z.strictObject({
+  postgres: z
+    .strictObject({
+      /** @default "16" */
+      version: z.enum(["15", "16", "17"]).default("16"),
+      /** @default "db.m7g.large" in production, "db.t4g.medium" elsewhere */
+      instanceClass: z.string().optional(),
+      /** @default 50 */
+      storageGiB: z.number().int().min(20).max(65536).default(50),
+      /** Storage autoscaling limit. @default 500 */
+      maxStorageGiB: z.number().int().min(20).max(65536).default(500),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** @default "cache.m7g.large" in production, "cache.t4g.small" elsewhere */
+      nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: "must be an ElastiCache node type such as cache.m7g.large" }).optional(),
+    })
+    .prefault({}),
+  /** Daily UTC window for RDS backups and ElastiCache snapshots. @default "01:00-02:00" */
+  backupWindow: z.string().regex(WINDOW, { error: 'must be a UTC window such as "01:00-02:00"' }).default("01:00-02:00"),
+  /** Weekly UTC maintenance window; must not overlap the backup window. @default "sun:03:00-sun:04:00" */
+  maintenanceWindow: z.string().regex(WEEKLY_WINDOW, { error: 'must be a weekly UTC window such as "sun:03:00-sun:04:00"' }).default("sun:03:00-sun:04:00"),
+  /** `protect` stateful resources (databases, buckets, vaults, file systems, keys). @default true in production */
+  protect: z.boolean().optional(),
+});
+
+const drNetworkSchema = z.strictObject({
+  cidr: z.string(),
+  zones: z.array(z.string().regex(AWS_ZONE, { error: "must be an availability zone name such as eu-central-1a" })).min(2, { error: "EKS needs subnets in at least 2 zones" }),
+});
+
 /** Stack configuration keys this program reads, with their schemas. Later areas add keys here. */
 const CONFIG_KEYS = {
   "aws:region": z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
@@ -90,6 +127,10 @@ const CONFIG_KEYS = {
   [`${PROJECT}:cluster`]: clusterSchema,
   /** @default [] */
   [`${PROJECT}:tenants`]: z.array(tenantSchema).default([]),
+  /** Data tier settings; every field has a default. */
+  [`${PROJECT}:data`]: dataSchema.prefault({}),
+  /** Network in the DR region, for warm standbys (critical tenants in production). */
+  [`${PROJECT}:drNetwork`]: drNetworkSchema.optional(),
 } as const;
 
 /** Keys of other namespaces that stack files may carry and this program ignores. */
@@ -119,6 +160,38 @@ export interface PlatformSpec {
     readonly nodePools: readonly NodePoolSpec[];
   };
   readonly tenants: readonly TenantSpec[];
+  readonly data: DataSpec;
+  readonly dr: DrSpec;
+}
+
+export interface DataSpec {
+  readonly postgres: {
+    readonly version: string;
+    readonly instanceClass: string;
+    readonly storageGiB: number;
+    readonly maxStorageGiB: number;
+    /** Production always runs its PostgreSQL Multi-AZ, whatever its tenants' tiers. */
+    readonly multiAz: boolean;
+    /** The longest PITR window among the tenants' tiers. */
+    readonly backupRetentionDays: number;
+    readonly maxConnections: number;
+    /** Connections the tenants can open at their peak, reserved ones included. */
+    readonly requiredConnections: number;
+  };
+  readonly redis: { readonly nodeType: string; readonly multiAz: boolean };
+  readonly backupWindow: string;
+  readonly maintenanceWindow: string;
+  readonly protect: boolean;
+  /** The strictest tier among the tenants: shared data stores must meet its contract. */
+  readonly strictestTier: TierName;
+}
+
+export interface DrSpec {
+  /** Cross-region mechanisms run in production; other environments relax them. */
+  readonly enabled: boolean;
+  /** A warm standby (cross-region read replica, DR network) for critical tenants. */
+  readonly warmStandby: boolean;
+  readonly network?: { readonly cidr: string; readonly zones: readonly string[] };
 }
 
 export type NatGatewayMode = "OnePerAz" | "Single";
@@ -130,6 +203,19 @@ export function natGatewayModeFor(environment: Environment): NatGatewayMode {
 
 export function defaultLogRetentionDays(environment: Environment): number {
   return environment === "production" ? 365 : 30;
+}
+
+export function defaultDbInstanceClass(environment: Environment): string {
+  return environment === "production" ? "db.m7g.large" : "db.t4g.medium";
+}
+
+export function defaultCacheNodeType(environment: Environment): string {
+  return environment === "production" ? "cache.m7g.large" : "cache.t4g.small";
+}
+
+/** The tier whose contract the stack's shared data stores must meet (essential when it has no tenant). */
+export function stackTier(tenants: readonly { tier: TierName }[]): TierName {
+  return strictestTier(tenants.map((t) => t.tier)) ?? "essential";
 }
 
 export interface SpecProblem {
@@ -240,6 +326,12 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
   const environment = parsed[`${PROJECT}:environment`]!;
   const network = parsed[`${PROJECT}:network`]!;
   const cluster = parsed[`${PROJECT}:cluster`]!;
+  const tenants = parsed[`${PROJECT}:tenants`]!;
+  const data = parsed[`${PROJECT}:data`]!;
+  const drNetwork = parsed[`${PROJECT}:drNetwork`];
+  const production = environment === "production";
+  const tier = stackTier(tenants);
+  const budget = connectionBudget(tenants, environment);
   return {
     project: PROJECT,
     stack,
@@ -261,7 +353,29 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
       logRetentionDays: cluster.logRetentionDays ?? defaultLogRetentionDays(environment),
       nodePools: cluster.nodePools,
     },
-    tenants: parsed[`${PROJECT}:tenants`]!,
+    tenants,
+    data: {
+      postgres: {
+        version: data.postgres.version,
+        instanceClass: data.postgres.instanceClass ?? defaultDbInstanceClass(environment),
+        storageGiB: data.postgres.storageGiB,
+        maxStorageGiB: data.postgres.maxStorageGiB,
+        multiAz: production,
+        backupRetentionDays: Math.max(...tenants.map((t) => TIERS[t.tier].pitrDays), TIERS.essential.pitrDays),
+        maxConnections: budget.maxConnections,
+        requiredConnections: budget.required,
+      },
+      redis: { nodeType: data.redis.nodeType ?? defaultCacheNodeType(environment), multiAz: production },
+      backupWindow: data.backupWindow,
+      maintenanceWindow: data.maintenanceWindow,
+      protect: data.protect ?? production,
+      strictestTier: tier,
+    },
+    dr: {
+      enabled: production,
+      warmStandby: production && tenants.some((t) => TIERS[t.tier].crossRegion.warmStandby),
+      ...(drNetwork ? { network: drNetwork } : {}),
+    },
   };
 }
 
@@ -373,5 +487,99 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[
       add(`${PROJECT}:cluster.nodePools[${i}].dedicatedTo`, `${pool.dedicatedTo} is not a tenant of this stack`);
     }
   });
+  problems.push(...dataChecks(parsed));
   return problems;
+}
+
+function dataChecks(parsed: Parsed): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const environment = parsed[`${PROJECT}:environment`];
+  const tenants = parsed[`${PROJECT}:tenants`];
+  const data = parsed[`${PROJECT}:data`];
+  const drRegion = parsed[`${PROJECT}:drRegion`];
+  const drNetwork = parsed[`${PROJECT}:drNetwork`];
+  const network = parsed[`${PROJECT}:network`];
+
+  if (data && environment) {
+    const instanceClass = data.postgres.instanceClass ?? defaultDbInstanceClass(environment);
+    const ceiling = maxConnectionsCeiling(instanceClass);
+    if (ceiling === undefined) {
+      add(`${PROJECT}:data.postgres.instanceClass`, `${instanceClass} is not a known RDS instance class; known: ${Object.keys(RDS_INSTANCE_MEMORY_GIB).join(", ")}`);
+    } else if (tenants) {
+      const budget = connectionBudget(tenants, environment);
+      if (budget.maxConnections > ceiling) {
+        const worst = Object.entries(budget.byTenant).sort(([, a], [, b]) => b - a).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(", ");
+        add(
+          `${PROJECT}:data.postgres.instanceClass`,
+          `the tenants' connection budget needs max_connections ${budget.maxConnections} (${budget.required} at peak plus 20% headroom), ` +
+            `but ${instanceClass} sustains ${ceiling}: over by ${budget.maxConnections - ceiling}; largest tenants: ${worst}. Choose a larger class or move tenants`,
+        );
+      }
+    }
+    if (data.postgres.maxStorageGiB < data.postgres.storageGiB) {
+      add(`${PROJECT}:data.postgres.maxStorageGiB`, `${data.postgres.maxStorageGiB} is below storageGiB ${data.postgres.storageGiB}`);
+    }
+    if (windowsOverlap(data.backupWindow, data.maintenanceWindow)) {
+      add(`${PROJECT}:data.maintenanceWindow`, `${data.maintenanceWindow} overlaps the backup window ${data.backupWindow}`);
+    }
+  }
+
+  const posixOwners = new Map<number, string>();
+  (tenants ?? []).forEach((tenant, i) => {
+    const id = tenantPosixId(tenant.name);
+    const other = posixOwners.get(id);
+    // A repeated name is reported as a duplicate tenant already.
+    if (other !== undefined && other !== tenant.name) add(`${PROJECT}:tenants[${i}].name`, `${tenant.name} and ${other} map to the same filestore POSIX id ${id}; rename one`);
+    posixOwners.set(id, tenant.name);
+  });
+
+  const kind = parsed[`${PROJECT}:kind`];
+  const needsWarmStandby = environment === "production" && kind === "dedicated" && (tenants ?? []).some((t) => TIERS[t.tier].crossRegion.warmStandby);
+  if (needsWarmStandby && parsed[`${PROJECT}:drNetwork`] === undefined) {
+    add(`${PROJECT}:drNetwork`, "is required: critical tenants in production get a warm standby in the DR region, which needs its own network");
+  }
+  if (drNetwork) {
+    drNetwork.zones.forEach((zone, i) => {
+      if (drRegion && !zone.startsWith(drRegion)) add(`${PROJECT}:drNetwork.zones[${i}]`, `${zone} is not in the DR region ${drRegion}`);
+    });
+    try {
+      const dr = parseCidr(drNetwork.cidr);
+      if (dr.prefix < 16 || smallestSubnetPrefix(dr.prefix, drNetwork.zones.length) > MAX_SUBNET_PREFIX) {
+        add(`${PROJECT}:drNetwork.cidr`, `/${dr.prefix} cannot hold subnets for ${drNetwork.zones.length} zones`);
+      }
+      if (network) {
+        const primary = parseCidr(network.cidr);
+        // Distinct blocks keep peering or a transit gateway between the regions possible.
+        if (overlaps(primary, dr)) add(`${PROJECT}:drNetwork.cidr`, `${drNetwork.cidr} overlaps the primary network ${network.cidr}`);
+      }
+    } catch (error) {
+      add(`${PROJECT}:drNetwork.cidr`, (error as Error).message);
+    }
+  }
+  return problems;
+}
+
+/** Minutes of the week covered by a daily (`hh:mm-hh:mm`) or weekly (`ddd:hh:mm-ddd:hh:mm`) window. */
+function windowMinutes(window: string): Set<number> {
+  const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  const minutes = new Set<number>();
+  const [from, to] = window.split("-") as [string, string];
+  const point = (text: string, day: number) => {
+    const parts = text.split(":");
+    const [d, h, m] = parts.length === 3 ? [days.indexOf(parts[0]!), Number(parts[1]), Number(parts[2])] : [day, Number(parts[0]), Number(parts[1])];
+    return d * 1440 + h * 60 + m;
+  };
+  const spans = from.split(":").length === 3 ? [[point(from, 0), point(to, 0)]] : days.map((_, d) => [point(from, d), point(to, d)]);
+  for (const [start, rawEnd] of spans as [number, number][]) {
+    const end = rawEnd <= start ? rawEnd + (from.split(":").length === 3 ? 7 * 1440 : 1440) : rawEnd;
+    for (let t = start; t < end; t++) minutes.add(t % (7 * 1440));
+  }
+  return minutes;
+}
+
+export function windowsOverlap(daily: string, weekly: string): boolean {
+  const a = windowMinutes(daily);
+  for (const t of windowMinutes(weekly)) if (a.has(t)) return true;
+  return false;
 }

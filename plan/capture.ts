@@ -56,9 +56,19 @@ interface RegisterRequest {
   getRetainondelete(): boolean;
   getDependenciesList(): string[];
   getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
-type Callback = (error: Error | null, response?: { getUrn(): string }) => void;
+interface StructLike {
+  toJavaScript(): Record<string, unknown>;
+  constructor: { fromJavaScript(value: Record<string, unknown>): StructLike };
+}
+interface RegisterResponse {
+  getUrn(): string;
+  getObject(): StructLike | undefined;
+  setObject(value: StructLike): void;
+}
+type Callback = (error: Error | null, response?: RegisterResponse) => void;
 interface Monitor {
   registerResource(request: RegisterRequest, callback: Callback): void;
   newUrn?(parent: string, type: string, name: string): string;
@@ -81,6 +91,21 @@ export interface Capture {
   readonly resources: CapturedResource[];
   /** Registrations sent but not yet answered. */
   pending(): number;
+}
+
+/**
+ * The engine returns the outputs a resource lists in `additionalSecretOutputs` as secrets (e.g.
+ * `RandomPassword.result`); the SDK's mock monitor does not, so the plan does it here, or a password
+ * would flow into other resources' inputs in plain text.
+ */
+function markSecret(response: RegisterResponse, keys: readonly string[]): void {
+  const state = response.getObject();
+  if (!state) return;
+  const outputs = state.toJavaScript();
+  for (const key of keys) {
+    if (key in outputs) outputs[key] = { [SIG_KEY]: SECRET_SIG, value: outputs[key] };
+  }
+  response.setObject(state.constructor.fromJavaScript(outputs));
 }
 
 /** Wraps the mock monitor's registerResource. Call after `setMocks`, before the program runs. */
@@ -110,9 +135,13 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
     resources.push(entry);
     inFlight++;
     onRegister?.(resources.length);
+    const secretOutputs = request.getAdditionalsecretoutputsList();
     original(request, (error, response) => {
       inFlight--;
-      if (!error && response) entry.urn = response.getUrn();
+      if (!error && response) {
+        entry.urn = response.getUrn();
+        if (secretOutputs.length > 0) markSecret(response, secretOutputs);
+      }
       callback(error, response);
     });
   };

@@ -7,7 +7,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { exitCode, planDocument, summarize } from "./report";
+import { recoveryOf } from "./analyses";
+import { exitCode, planDocument, recoveryTable, summarize } from "./report";
 import { runPlan } from "./run";
 
 export const DEFAULT_STACK = "shared-dev";
@@ -37,7 +38,8 @@ async function main(): Promise<number> {
     ...(stackFile ? { stackFile } : {}),
     onProgress: (message) => process.stderr.write(`plan: ${message}\n`),
   });
-  const document = planDocument(run);
+  const analysis = run.specError ? undefined : recoveryOf(run);
+  const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
   if (values.json) {
     mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true });
     writeFileSync(values.json, `${JSON.stringify(document, null, 2)}\n`);
@@ -47,6 +49,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${run.specError.message}\n`);
   } else {
     process.stdout.write(`${summarize(document, run.durationMs)}\n`);
+    if (document.recovery) process.stdout.write(`\n${recoveryTable(document.recovery.rows)}\n`);
+    for (const v of document.violations) process.stdout.write(`${v.enforcementLevel} ${v.policy}: ${v.message}\n`);
   }
   return exitCode(document);
 }

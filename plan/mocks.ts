@@ -94,6 +94,54 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
       }
       case "aws:eks/nodeGroup:NodeGroup":
         return { arn: arn("eks", `nodegroup/${args.name}`), status: "ACTIVE" };
+      case "aws:ec2/securityGroup:SecurityGroup":
+        return { arn: arn("ec2", `security-group/${id}`) };
+      case "aws:rds/subnetGroup:SubnetGroup":
+      case "aws:rds/parameterGroup:ParameterGroup":
+      case "aws:elasticache/subnetGroup:SubnetGroup":
+      case "aws:elasticache/parameterGroup:ParameterGroup": {
+        const name = String(inputs.name ?? `${args.name}-${shortHash(id).slice(0, 7)}`);
+        return { name, arn: arn(args.type.startsWith("aws:rds") ? "rds" : "elasticache", `${args.type.includes("subnet") ? "subgrp" : "pg"}:${name}`) };
+      }
+      case "aws:rds/instance:Instance": {
+        const identifier = String(inputs.identifier ?? args.name);
+        const address = `${identifier}.${shortHash(MOCK_ACCOUNT_ID, region).slice(0, 12)}.${region}.rds.amazonaws.com`;
+        return {
+          identifier,
+          arn: arn("rds", `db:${identifier}`),
+          address,
+          endpoint: `${address}:${inputs.port ?? 5432}`,
+          resourceId: `db-${shortHash(id).toUpperCase()}`,
+          masterUserSecrets: inputs.manageMasterUserPassword
+            ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${shortHash(id, "secret")}`), kmsKeyId: inputs.masterUserSecretKmsKeyId, secretStatus: "active" }]
+            : [],
+        };
+      }
+      case "aws:elasticache/replicationGroup:ReplicationGroup":
+        return {
+          arn: arn("elasticache", `replicationgroup:${inputs.replicationGroupId}`),
+          primaryEndpointAddress: `master.${inputs.replicationGroupId}.${shortHash(id).slice(0, 6)}.${region}.cache.amazonaws.com`,
+          readerEndpointAddress: `replica.${inputs.replicationGroupId}.${shortHash(id).slice(0, 6)}.${region}.cache.amazonaws.com`,
+        };
+      case "aws:elasticache/user:User":
+        return { arn: arn("elasticache", `user:${inputs.userId}`) };
+      case "aws:elasticache/userGroup:UserGroup":
+        return { arn: arn("elasticache", `usergroup:${inputs.userGroupId}`) };
+      case "aws:efs/fileSystem:FileSystem":
+        return { arn: arn("elasticfilesystem", `file-system/fs-${shortHash(id)}`), dnsName: `fs-${shortHash(id)}.efs.${region}.amazonaws.com` };
+      case "aws:efs/accessPoint:AccessPoint":
+        return { arn: arn("elasticfilesystem", `access-point/fsap-${shortHash(id)}`) };
+      case "aws:s3/bucket:Bucket": {
+        const bucket = String(inputs.bucket ?? `${args.name}-${shortHash(id).slice(0, 12)}`);
+        return { bucket, arn: `arn:aws:s3:::${bucket}`, region };
+      }
+      case "aws:backup/vault:Vault":
+        return { arn: arn("backup", `backup-vault:${inputs.name}`) };
+      case "aws:backup/plan:Plan":
+        return { arn: arn("backup", `backup-plan:${id}`), version: "1" };
+      case "random:index/randomPassword:RandomPassword":
+        // Deterministic stand-in; the SDK marks `result` secret, so it never reaches the plan's output.
+        return { result: `mock-password-${shortHash(id)}`, bcryptHash: "mock-bcrypt" };
       default:
         return {};
     }

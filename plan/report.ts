@@ -1,4 +1,5 @@
 /** The plan's outputs: the JSON document of shared/product/plan-format.md and the text summary. */
+import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../infra/recovery";
 import type { CapturedResource } from "./capture";
 import type { PlanRun } from "./run";
 
@@ -18,6 +19,8 @@ export interface PlanDocument {
   summary: { resourceCount: number; byType: Record<string, number> };
   outputs?: Record<string, unknown>;
   errors?: { path: string; message: string }[];
+  /** Achieved RPO/RTO per tenant and fault, next to the tier's contract. */
+  recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
   offlinePlaceholders: string[];
 }
 
@@ -27,7 +30,11 @@ export function countByType(resources: readonly CapturedResource[]): Record<stri
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function planDocument(run: PlanRun, violations: PlanViolation[] = []): PlanDocument {
+export function planDocument(
+  run: PlanRun,
+  violations: PlanViolation[] = [],
+  recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] },
+): PlanDocument {
   // An invalid configuration plans nothing: `resources` is empty by contract.
   const resources = run.specError ? [] : run.resources;
   return {
@@ -39,6 +46,7 @@ export function planDocument(run: PlanRun, violations: PlanViolation[] = []): Pl
     summary: { resourceCount: resources.length, byType: countByType(resources) },
     ...(run.outputs ? { outputs: run.outputs } : {}),
     ...(run.specError ? { errors: run.specError.problems.map((p) => ({ path: p.path, message: p.message })) } : {}),
+    ...(recovery && !run.specError ? { recovery } : {}),
     offlinePlaceholders: run.placeholders,
   };
 }
@@ -87,4 +95,32 @@ export function summarize(document: PlanDocument, durationMs: number): string {
     lines.push(`offline placeholders stand in for secure values: ${document.offlinePlaceholders.join(", ")}`);
   }
   return lines.join("\n");
+}
+
+const RECOVERY_COLUMNS: [RecoveryRow["objective"], RecoveryRow["fault"], string][] = [
+  ["RPO", "single-fault", "RPO fault"],
+  ["RPO", "logical-corruption", "RPO corruption"],
+  ["RPO", "region-lost", "RPO region"],
+  ["RTO", "zone-lost", "RTO zone"],
+  ["RTO", "region-lost", "RTO region"],
+  ["PITR window", "logical-corruption", "PITR days"],
+];
+
+/** One line per tenant: for each objective, achieved against contract, and a mark for shortfalls. */
+export function recoveryTable(rows: readonly RecoveryRow[]): string {
+  const tenants = [...new Set(rows.map((r) => r.tenant))];
+  if (tenants.length === 0) return "recovery: no tenants";
+  const header = ["tenant", "tier", ...RECOVERY_COLUMNS.map(([, , label]) => label)];
+  const lines = tenants.map((tenant) => {
+    const mine = rows.filter((r) => r.tenant === tenant);
+    const cells = RECOVERY_COLUMNS.map(([objective, fault]) => {
+      const row = mine.find((r) => r.objective === objective && r.fault === fault)!;
+      const show = (v: number | null) => (objective === "PITR window" ? String(v ?? 0) : formatMinutes(v));
+      return `${show(row.achieved)} / ${show(row.contract)} ${row.meets ? "ok" : row.enforced ? "SHORT" : "relaxed"}`;
+    });
+    return [tenant, mine[0]!.tier, ...cells];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return ["recovery (achieved / contract):", format(header), ...lines.map(format)].join("\n");
 }

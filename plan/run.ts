@@ -24,6 +24,8 @@ export interface PlanRun {
   readonly stack: string;
   /** Stack file, relative to the project folder. */
   readonly stackFile: string;
+  /** The configuration the program ran with (secure values replaced by placeholders). */
+  readonly config: Readonly<Record<string, string>>;
   readonly resources: CapturedResource[];
   /** Stack outputs, secrets redacted; undefined when the program failed. */
   readonly outputs?: Record<string, unknown>;
@@ -91,6 +93,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     project: project.name,
     stack: options.stack,
     stackFile,
+    config,
     resources: capture.resources,
     ...(outputs ? { outputs } : {}),
     ...(specError ? { specError } : {}),

@@ -40,13 +40,17 @@ describe.each(stacks)("plan of %s", (stack) => {
     }
   });
 
-  test("every AWS resource goes through the explicit primary provider", () => {
+  test("every AWS resource goes through an explicit provider: the DR one exactly for resources named -dr", () => {
     const { document } = planOf(stack);
     const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
-    expect(aws.length).toBeGreaterThan(40);
-    for (const r of aws) expect(r.provider, r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::odoo-fleet::pulumi:providers:aws::primary::`));
+    expect(aws.length).toBeGreaterThan(100);
     const providers = ofType(document.resources, "pulumi:providers:aws");
-    expect(providers.map((p) => [p.name, p.inputs.region])).toEqual([["primary", "eu-west-1"]]);
+    const production = stack !== "shared-dev";
+    expect(providers.map((p) => [p.name, p.inputs.region])).toEqual(production ? [["primary", "eu-west-1"], ["dr", "eu-central-1"]] : [["primary", "eu-west-1"]]);
+    for (const r of aws) {
+      const inDr = /-dr(-|$)/.test(r.name);
+      expect(r.provider, r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::odoo-fleet::pulumi:providers:aws::${inDr ? "dr" : "primary"}::`));
+    }
   });
 
   test("every tagged resource carries project, stack and environment", () => {
@@ -60,9 +64,9 @@ describe.each(stacks)("plan of %s", (stack) => {
   test("prints the component tree with counts and the total", () => {
     const { stdout, document } = planOf(stack);
     expect(stdout).toContain(`pulumi:pulumi:Stack odoo-fleet-${stack}  (${document.resources.length - 1})`);
-    expect(stdout).toContain(`├─ odoo-fleet:network:Network ${stack}`);
-    expect(stdout).toContain(`└─ odoo-fleet:compute:Cluster ${stack}`);
-    expect(stdout).toMatch(new RegExp(`^${document.resources.length} resources \\(\\d+ custom, 3 components\\) for stack ${stack} in \\d+\\.\\d s$`, "m"));
+    const components = document.resources.filter((r) => !r.custom);
+    for (const c of components.slice(1)) expect(stdout).toMatch(new RegExp(`^[│ ]*[├└]─ ${c.type.replace(/\$/g, "\\$")} ${c.name}  \\(\\d+\\)$`, "m"));
+    expect(stdout).toMatch(new RegExp(`^${document.resources.length} resources \\(\\d+ custom, ${components.length} components\\) for stack ${stack} in \\d+\\.\\d s$`, "m"));
   });
 });
 
@@ -110,9 +114,16 @@ test("shared-dev runs one NAT gateway over two zones", () => {
   expect(ofType(document.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);
 });
 
-test("dedicated-acme-prod taints its tenant's pool in every zone", () => {
+test("dedicated-acme-prod taints its tenant's pool in every zone, in both regions, the standby idling at zero", () => {
   const groups = ofType(planOf("dedicated-acme-prod").document.resources, "aws:eks/nodeGroup:NodeGroup").filter((g) => (g.inputs.labels as Record<string, string>)["odoo-fleet/pool"] === "acme");
-  expect(groups).toHaveLength(3);
+  expect(groups.map((g) => [g.name, (g.inputs.scalingConfig as { minSize: number }).minSize])).toEqual([
+    ["dedicated-acme-prod-acme-eu-west-1a", 1],
+    ["dedicated-acme-prod-acme-eu-west-1b", 1],
+    ["dedicated-acme-prod-acme-eu-west-1c", 1],
+    ["dedicated-acme-prod-dr-acme-eu-central-1a", 0],
+    ["dedicated-acme-prod-dr-acme-eu-central-1b", 0],
+    ["dedicated-acme-prod-dr-acme-eu-central-1c", 0],
+  ]);
   for (const g of groups) {
     expect(g.inputs.taints).toEqual([{ key: "odoo-fleet/dedicated", value: "acme", effect: "NO_SCHEDULE" }]);
     expect(g.inputs.tags).toMatchObject({ tenant: "acme", tier: "critical" });

@@ -109,7 +109,7 @@ describe("each class of invalid config names the stack file and key path", () =>
     [
       "a misspelt key",
       { "odoo-fleet:tenant": [] },
-      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants" }],
+      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants, odoo-fleet:data, odoo-fleet:drNetwork" }],
     ],
     [
       "a missing required key",
@@ -179,7 +179,7 @@ describe("each class of invalid config names the stack file and key path", () =>
   test("a dedicated stack needs exactly one tenant and its dedicated pools name a tenant it has", () => {
     const base = JSON.parse(stackConfig("dedicated-acme-prod")["odoo-fleet:tenants"]!) as Record<string, unknown>[];
     const config = configWith("dedicated-acme-prod", {
-      "odoo-fleet:tenants": [...base, { ...base[0], name: "acme-two", domains: ["two.acme.example"] }],
+      "odoo-fleet:tenants": [...base, { ...base[0], name: "acme-two", domains: ["two.acme.example"], expectedUsers: 10 }],
       "odoo-fleet:cluster": {
         kubernetesVersion: "1.33",
         nodePools: [
@@ -192,6 +192,89 @@ describe("each class of invalid config names the stack file and key path", () =>
       { path: "odoo-fleet:tenants", message: "a dedicated stack serves exactly one tenant, got 2" },
       { path: "odoo-fleet:cluster.nodePools[1].dedicatedTo", message: "globex is not a tenant of this stack" },
     ]);
+  });
+});
+
+describe("data tier settings", () => {
+  test("shared-prod: Multi-AZ, PITR of its strictest tier, max_connections from the budget, protected", () => {
+    const spec = parsePlatformSpec(stackConfig("shared-prod"), "shared-prod");
+    expect(spec.data).toEqual({
+      postgres: {
+        version: "16",
+        instanceClass: "db.m7g.large",
+        storageGiB: 50,
+        maxStorageGiB: 500,
+        multiAz: true,
+        backupRetentionDays: 14,
+        // northwind 114 + contoso 82 + fabrikam 42 + tailspin 42 + 15 reserved = 295; x1.2 -> 360.
+        maxConnections: 360,
+        requiredConnections: 295,
+      },
+      redis: { nodeType: "cache.m7g.large", multiAz: true },
+      backupWindow: "01:00-02:00",
+      maintenanceWindow: "sun:03:00-sun:04:00",
+      protect: true,
+      strictestTier: "business",
+    });
+    expect(spec.dr).toEqual({ enabled: true, warmStandby: false });
+  });
+
+  test("shared-dev relaxes Multi-AZ, DR and protection", () => {
+    const spec = parsePlatformSpec(stackConfig("shared-dev"), "shared-dev");
+    expect([spec.data.postgres.multiAz, spec.data.redis.multiAz, spec.data.protect, spec.dr.enabled]).toEqual([false, false, false, false]);
+    expect(spec.data.postgres.backupRetentionDays).toBe(7);
+  });
+
+  test("the dedicated critical stack gets a warm standby in its DR network", () => {
+    const spec = parsePlatformSpec(stackConfig("dedicated-acme-prod"), "dedicated-acme-prod");
+    expect(spec.dr).toEqual({ enabled: true, warmStandby: true, network: { cidr: "10.41.0.0/16", zones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] } });
+    expect(spec.data.postgres).toMatchObject({ instanceClass: "db.r7g.large", backupRetentionDays: 35, maxConnections: 980 });
+  });
+
+  test.each<[string, string, Record<string, unknown>, { path: string; message: string }[]]>([
+    [
+      "tenants over the connection budget, saying by how much",
+      "shared-prod",
+      { "odoo-fleet:tenants": prodTenants().map((t) => ({ ...t, expectedUsers: 400 })) },
+      [
+        {
+          path: "odoo-fleet:data.postgres.instanceClass",
+          message:
+            // 400 users: 67 workers over 9 pods of 8, (8 + 1) x 8 = 72 each: 9 x 72 + 16 cron + 2 jobs = 666 per tenant.
+            "the tenants' connection budget needs max_connections 3220 (2679 at peak plus 20% headroom), but db.m7g.large sustains 811: over by 2409; " +
+            "largest tenants: northwind 666, contoso 666, fabrikam 666. Choose a larger class or move tenants",
+        },
+      ],
+    ],
+    [
+      "an unknown instance class",
+      "shared-prod",
+      { "odoo-fleet:data": { postgres: { instanceClass: "db.x9.huge" } } },
+      [{ path: "odoo-fleet:data.postgres.instanceClass", message: expect.stringMatching(/^db\.x9\.huge is not a known RDS instance class; known: db\.t4g\.medium, /) as unknown as string }],
+    ],
+    [
+      "a maintenance window over the backup window",
+      "shared-prod",
+      { "odoo-fleet:data": { backupWindow: "03:00-04:00", maintenanceWindow: "sun:03:30-sun:04:30" } },
+      [{ path: "odoo-fleet:data.maintenanceWindow", message: "sun:03:30-sun:04:30 overlaps the backup window 03:00-04:00" }],
+    ],
+    [
+      "a critical production tenant without a DR network",
+      "dedicated-acme-prod",
+      { "odoo-fleet:drNetwork": undefined },
+      [{ path: "odoo-fleet:drNetwork", message: "is required: critical tenants in production get a warm standby in the DR region, which needs its own network" }],
+    ],
+    [
+      "a DR network overlapping the primary one, in the wrong region",
+      "dedicated-acme-prod",
+      { "odoo-fleet:drNetwork": { cidr: "10.40.128.0/17", zones: ["eu-central-1a", "eu-west-1b"] } },
+      [
+        { path: "odoo-fleet:drNetwork.zones[1]", message: "eu-west-1b is not in the DR region eu-central-1" },
+        { path: "odoo-fleet:drNetwork.cidr", message: "10.40.128.0/17 overlaps the primary network 10.40.0.0/16" },
+      ],
+    ],
+  ])("%s", (_, stack, changes, expected) => {
+    expect(problemsOf(configWith(stack, changes), stack)).toEqual(expected);
   });
 });
 

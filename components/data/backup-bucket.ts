@@ -1,0 +1,283 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { PolicyDocument } from "../cluster/iam";
+import { withName } from "../tagging";
+import { encryptionKey } from "./keys";
+
+export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
+
+export interface BackupBucketArgs {
+  /** Object Lock default retention: from the strictest tier the bucket holds. */
+  lock: { mode: ObjectLockMode; days: number };
+  /** Per-tenant prefixes and how long their backups are kept (lifecycle expiry). */
+  tenants: readonly { name: string; keepDays: number }[];
+  /** Replicate to an object-locked bucket in the DR region. @default none */
+  replication?: {
+    provider: aws.Provider;
+    /** Replication Time Control: 99.99% of objects within 15 minutes, with metrics. */
+    replicationTimeControl: boolean;
+  };
+  /**
+   * Keep the buckets and keys out of `pulumi destroy`.
+   * @default true
+   */
+  protect?: boolean;
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** The prefix a tenant's logical backups are written under. */
+export function tenantBackupPrefix(tenant: string): string {
+  return `tenants/${tenant}/`;
+}
+
+/**
+ * Policy of an immutable backup bucket: TLS only, and nobody may delete an object version or bypass
+ * governance retention. Lifecycle expiry is not subject to it; Object Lock still holds each version
+ * until its retention ends.
+ */
+export function immutableBucketPolicy(bucketArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyVersionDeletion",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"],
+        Resource: `${bucketArn}/*`,
+      },
+    ],
+  };
+}
+
+/** Least privilege for S3 replication from one bucket and key to the other. */
+export function replicationPolicy(args: { sourceBucketArn: string; destinationBucketArn: string; sourceKeyArn: string; destinationKeyArn: string }): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: args.sourceBucketArn },
+      {
+        Effect: "Allow",
+        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+        Resource: `${args.sourceBucketArn}/*`,
+      },
+      { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: `${args.destinationBucketArn}/*` },
+      { Effect: "Allow", Action: ["kms:Decrypt"], Resource: args.sourceKeyArn },
+      { Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: args.destinationKeyArn },
+    ],
+  };
+}
+
+/** Lifecycle of the backup bucket: colder storage with age, and each tenant's retention. */
+export function backupLifecycleRules(tenants: readonly { name: string; keepDays: number }[]) {
+  return [
+    {
+      id: "abort-incomplete-uploads",
+      status: "Enabled",
+      filter: { prefix: "" },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+    },
+    ...tenants.map((tenant) => ({
+      id: `tenant-${tenant.name}`,
+      status: "Enabled",
+      filter: { prefix: tenantBackupPrefix(tenant.name) },
+      transitions: [
+        ...(tenant.keepDays > 30 ? [{ days: 30, storageClass: "STANDARD_IA" }] : []),
+        ...(tenant.keepDays > 120 ? [{ days: 90, storageClass: "GLACIER_IR" }] : []),
+      ],
+      expiration: { days: tenant.keepDays },
+      // Once expired, a version lingers as noncurrent for one day and is then removed (Object Lock
+      // still holds it until its retention ends).
+      noncurrentVersionExpiration: { noncurrentDays: 1 },
+    })),
+  ];
+}
+
+/**
+ * The immutable backup bucket of a stack: versioned, Object Lock by default, SSE-KMS with a bucket
+ * key, public access blocked, ACLs off, TLS-only and version-deletion-proof policy, lifecycle per
+ * tenant, access logs to a log bucket, and replication to an object-locked bucket in the DR region
+ * with Replication Time Control.
+ */
+export class BackupBucket extends pulumi.ComponentResource {
+  public readonly bucketName: pulumi.Output<string>;
+  public readonly bucketArn: pulumi.Output<string>;
+  public readonly kmsKeyArn: pulumi.Output<string>;
+  public readonly replicaBucketArn?: pulumi.Output<string>;
+
+  constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:data:BackupBucket", name, {}, opts);
+    const protect = args.protect ?? true;
+    const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
+
+    // Access logs: S3 log delivery writes only to SSE-S3 buckets, so this one has no KMS key.
+    const logBucket = new aws.s3.Bucket(`${name}-backup-logs`, {
+      forceDestroy: false,
+      tags: tagsFor(`${name}-backup-logs`),
+    }, { parent: this, protect, retainOnDelete: true });
+    this.hardenBucket(`${name}-backup-logs`, logBucket, { sse: { sseAlgorithm: "AES256" } }, {});
+    new aws.s3.BucketPolicy(`${name}-backup-logs`, {
+      bucket: logBucket.id,
+      policy: pulumi.all([logBucket.arn, aws.getCallerIdentityOutput({}, { parent: this }).accountId]).apply(([arn, account]) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyWithoutTls",
+              Effect: "Deny",
+              Principal: { AWS: "*" },
+              Action: "s3:*",
+              Resource: [arn, `${arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            {
+              Sid: "S3ServerAccessLogs",
+              Effect: "Allow",
+              Principal: { Service: "logging.s3.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: `${arn}/*`,
+              Condition: { StringEquals: { "aws:SourceAccount": account } },
+            },
+          ],
+        }),
+      ),
+    }, { parent: this });
+    new aws.s3.BucketLifecycleConfiguration(`${name}-backup-logs`, {
+      bucket: logBucket.id,
+      rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: 365 } }],
+    }, { parent: this });
+
+    const primary = this.lockedBucket(`${name}-backup`, args, protect, { parent: this });
+    new aws.s3.BucketLogging(`${name}-backup`, {
+      bucket: primary.bucket.id,
+      targetBucket: logBucket.id,
+      targetPrefix: "backup/",
+    }, { parent: this });
+    new aws.s3.BucketLifecycleConfiguration(`${name}-backup`, {
+      bucket: primary.bucket.id,
+      rules: backupLifecycleRules(args.tenants),
+    }, { parent: this, dependsOn: [primary.versioning] });
+
+    if (args.replication) {
+      const drOpts = { parent: this, provider: args.replication.provider };
+      const replica = this.lockedBucket(`${name}-backup-dr`, args, protect, drOpts);
+      new aws.s3.BucketLifecycleConfiguration(`${name}-backup-dr`, {
+        bucket: replica.bucket.id,
+        rules: backupLifecycleRules(args.tenants),
+      }, { ...drOpts, dependsOn: [replica.versioning] });
+
+      const role = new aws.iam.Role(`${name}-backup-replication`, {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags: tagsFor(`${name}-backup-replication`),
+      }, { parent: this });
+      const rolePolicy = new aws.iam.RolePolicy(`${name}-backup-replication`, {
+        role: role.id,
+        policy: pulumi
+          .all([primary.bucket.arn, replica.bucket.arn, primary.key.arn, replica.key.arn])
+          .apply(([sourceBucketArn, destinationBucketArn, sourceKeyArn, destinationKeyArn]) =>
+            JSON.stringify(replicationPolicy({ sourceBucketArn, destinationBucketArn, sourceKeyArn, destinationKeyArn })),
+          ),
+      }, { parent: this });
+
+      const rtc = args.replication.replicationTimeControl;
+      new aws.s3.BucketReplicationConfig(`${name}-backup`, {
+        bucket: primary.bucket.id,
+        role: role.arn,
+        rules: [
+          {
+            id: "backups-to-dr-region",
+            status: "Enabled",
+            priority: 1,
+            filter: { prefix: "" },
+            deleteMarkerReplication: { status: "Disabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: {
+              bucket: replica.bucket.arn,
+              storageClass: "STANDARD",
+              encryptionConfiguration: { replicaKmsKeyId: replica.key.arn },
+              ...(rtc
+                ? {
+                    // AWS requires both at 15 minutes: 99.99% of objects replicated within them.
+                    replicationTime: { status: "Enabled", time: { minutes: 15 } },
+                    metrics: { status: "Enabled", eventThreshold: { minutes: 15 } },
+                  }
+                : {}),
+            },
+          },
+        ],
+      }, { parent: this, dependsOn: [primary.versioning, replica.versioning, rolePolicy] });
+      this.replicaBucketArn = replica.bucket.arn;
+    }
+
+    this.bucketName = primary.bucket.bucket;
+    this.bucketArn = primary.bucket.arn;
+    this.kmsKeyArn = primary.key.arn;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, replicaBucketArn: this.replicaBucketArn });
+  }
+
+  /** A versioned, object-locked, KMS-encrypted bucket with the immutable policy. */
+  private lockedBucket(name: string, args: BackupBucketArgs, protect: boolean, opts: pulumi.CustomResourceOptions) {
+    const key = encryptionKey(name, {
+      description: `Immutable Odoo backups (${name})`,
+      alias: name,
+      tags: args.tags,
+    }, { ...opts, protect });
+    const bucket = new aws.s3.Bucket(name, {
+      objectLockEnabled: true,
+      forceDestroy: false,
+      tags: withName(args.tags, name),
+    }, { ...opts, protect, retainOnDelete: true });
+    const { versioning } = this.hardenBucket(name, bucket, { sse: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }, opts);
+    new aws.s3.BucketObjectLockConfiguration(name, {
+      bucket: bucket.id,
+      objectLockEnabled: "Enabled",
+      rule: { defaultRetention: { mode: args.lock.mode, days: args.lock.days } },
+    }, { ...opts, dependsOn: [versioning] });
+    new aws.s3.BucketPolicy(name, {
+      bucket: bucket.id,
+      policy: bucket.arn.apply((arn) => JSON.stringify(immutableBucketPolicy(arn))),
+    }, opts);
+    return { bucket, key, versioning };
+  }
+
+  /** Versioning, default encryption, public access blocked and ACLs disabled. */
+  private hardenBucket(
+    name: string,
+    bucket: aws.s3.Bucket,
+    encryption: { sse: { sseAlgorithm: string; kmsMasterKeyId?: pulumi.Input<string> } },
+    opts: pulumi.CustomResourceOptions,
+  ) {
+    const parented = { parent: this, ...opts };
+    const versioning = new aws.s3.BucketVersioning(name, {
+      bucket: bucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    }, parented);
+    new aws.s3.BucketServerSideEncryptionConfiguration(name, {
+      bucket: bucket.id,
+      rules: [{ applyServerSideEncryptionByDefault: encryption.sse, bucketKeyEnabled: encryption.sse.sseAlgorithm === "aws:kms" }],
+    }, parented);
+    new aws.s3.BucketPublicAccessBlock(name, {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    }, parented);
+    new aws.s3.BucketOwnershipControls(name, {
+      bucket: bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    }, parented);
+    return { versioning };
+  }
+}

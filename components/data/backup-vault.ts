@@ -1,0 +1,130 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { withName } from "../tagging";
+import { encryptionKey } from "./keys";
+
+/** Tag that selects a stateful resource into the AWS Backup plan of a tier. */
+export const BACKUP_TIER_TAG = "odoo-fleet/backup-tier";
+
+export interface BackupPlanSpec {
+  /** The tier this plan serves; resources tagged `odoo-fleet/backup-tier=<tier>` are selected. */
+  tier: string;
+  /** Hours between recovery points (AWS Backup runs at most hourly). */
+  everyHours: number;
+  keepDays: number;
+}
+
+export interface BackupVaultArgs {
+  plans: readonly BackupPlanSpec[];
+  /**
+   * Vault Lock in compliance mode (immutable after a 3-day cooling-off) rather than governance mode.
+   * @default true
+   */
+  complianceLock?: boolean;
+  /** Copy every recovery point to a locked vault in the DR region. @default none */
+  dr?: { provider: aws.Provider };
+  /**
+   * `protect` the vaults and keys.
+   * @default true
+   */
+  protect?: boolean;
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** Days before a compliance-mode Vault Lock becomes immutable (AWS's minimum is 3). */
+export const VAULT_LOCK_COOLING_OFF_DAYS = 3;
+
+/** AWS Backup schedule for a recovery point every `hours` hours (UTC). */
+export function backupSchedule(hours: number): string {
+  if (hours >= 24) return "cron(0 2 * * ? *)";
+  if (hours <= 1) return "cron(0 * * * ? *)";
+  return `cron(0 0/${hours} * * ? *)`;
+}
+
+/** Vault Lock bounds: every plan's retention must fit between them. */
+export function vaultLockBounds(plans: readonly BackupPlanSpec[]): { minRetentionDays: number; maxRetentionDays: number } {
+  const days = plans.map((p) => p.keepDays);
+  return { minRetentionDays: Math.min(...days), maxRetentionDays: Math.max(...days) };
+}
+
+/**
+ * AWS Backup for the stack's RDS and EFS: a KMS-encrypted vault with Vault Lock, a plan per tier
+ * selecting resources by tag, and a copy of each recovery point to a locked vault in the DR region.
+ */
+export class BackupVault extends pulumi.ComponentResource {
+  public readonly vaultArn: pulumi.Output<string>;
+  public readonly drVaultArn?: pulumi.Output<string>;
+
+  constructor(name: string, args: BackupVaultArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:data:BackupVault", name, {}, opts);
+    if (args.plans.length === 0) throw new Error(`BackupVault ${name} needs at least one plan`);
+    const protect = args.protect ?? true;
+    const compliance = args.complianceLock ?? true;
+    const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
+    const bounds = vaultLockBounds(args.plans);
+
+    const lockedVault = (vaultName: string, options: pulumi.CustomResourceOptions) => {
+      const key = encryptionKey(vaultName, { description: `AWS Backup vault ${vaultName}`, alias: vaultName, tags: args.tags }, { ...options, protect });
+      const vault = new aws.backup.Vault(vaultName, {
+        name: vaultName,
+        kmsKeyArn: key.arn,
+        forceDestroy: false,
+        tags: tagsFor(vaultName),
+      }, { ...options, protect, retainOnDelete: protect });
+      new aws.backup.VaultLockConfiguration(vaultName, {
+        backupVaultName: vault.name,
+        ...bounds,
+        // With changeableForDays the lock is in compliance mode; without it, governance mode.
+        ...(compliance ? { changeableForDays: VAULT_LOCK_COOLING_OFF_DAYS } : {}),
+      }, { ...options, protect });
+      return vault;
+    };
+
+    const vault = lockedVault(`${name}-backup`, { parent: this });
+    const drVault = args.dr ? lockedVault(`${name}-backup-dr`, { parent: this, provider: args.dr.provider }) : undefined;
+
+    const role = new aws.iam.Role(`${name}-backup`, {
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: tagsFor(`${name}-backup`),
+    }, { parent: this });
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    for (const policy of ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) {
+      new aws.iam.RolePolicyAttachment(`${name}-backup-${policy}`, {
+        role: role.name,
+        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/${policy}`,
+      }, { parent: this });
+    }
+
+    for (const plan of args.plans) {
+      const backupPlan = new aws.backup.Plan(`${name}-backup-${plan.tier}`, {
+        name: `${name}-${plan.tier}`,
+        rules: [
+          {
+            ruleName: `${plan.tier}-every-${plan.everyHours}h`,
+            targetVaultName: vault.name,
+            schedule: backupSchedule(plan.everyHours),
+            startWindow: 60,
+            completionWindow: 180,
+            lifecycle: { deleteAfter: plan.keepDays },
+            recoveryPointTags: { [BACKUP_TIER_TAG]: plan.tier },
+            copyActions: drVault ? [{ destinationVaultArn: drVault.arn, lifecycle: { deleteAfter: plan.keepDays } }] : [],
+          },
+        ],
+        tags: tagsFor(`${name}-backup-${plan.tier}`),
+      }, { parent: this });
+      new aws.backup.Selection(`${name}-backup-${plan.tier}`, {
+        name: `${name}-${plan.tier}`,
+        planId: backupPlan.id,
+        iamRoleArn: role.arn,
+        selectionTags: [{ type: "STRINGEQUALS", key: BACKUP_TIER_TAG, value: plan.tier }],
+      }, { parent: this });
+    }
+
+    this.vaultArn = vault.arn;
+    this.drVaultArn = drVault?.arn;
+    this.registerOutputs({ vaultArn: this.vaultArn, drVaultArn: this.drVaultArn });
+  }
+}

@@ -1,0 +1,152 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { withName } from "../tagging";
+import { encryptionKey } from "./keys";
+import { tenantPosixId } from "./naming";
+
+export { tenantPosixId } from "./naming";
+
+export const NFS_PORT = 2049;
+
+export interface FilestoreArgs {
+  /** Zones and their (isolated) subnets: one mount target each. */
+  subnets: readonly { zone: string; subnetId: pulumi.Input<string> }[];
+  vpcId: pulumi.Input<string>;
+  clientSecurityGroupIds: pulumi.Input<string>[];
+  /** Tenants, each getting its own access point, root directory and POSIX owner. */
+  tenants: readonly string[];
+  /** Replicate the file system to the DR region through this provider's region. @default none */
+  replication?: { provider: aws.Provider; region: string };
+  /**
+   * `protect` the file system and its keys.
+   * @default true
+   */
+  protect?: boolean;
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export function tenantRootDirectory(tenant: string): string {
+  return `/tenants/${tenant}`;
+}
+
+/** Deny any access that is not TLS; allow mounts only through this file system's mount targets. */
+export function filestorePolicy(fileSystemArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "*",
+        Resource: fileSystemArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "MountThroughMountTargetsOnly",
+        Effect: "Allow",
+        Principal: { AWS: "*" },
+        Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        Resource: fileSystemArn,
+        Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } },
+      },
+    ],
+  };
+}
+
+/**
+ * EFS for the Odoo filestores (`data_dir`): encrypted with its own KMS key, a mount target in every
+ * zone, one access point per tenant pinning its root directory and POSIX owner, TLS enforced by the
+ * file system policy, and replication to the DR region where asked.
+ */
+export class Filestore extends pulumi.ComponentResource {
+  public readonly fileSystemId: pulumi.Output<string>;
+  public readonly fileSystemArn: pulumi.Output<string>;
+  public readonly securityGroupId: pulumi.Output<string>;
+  /** Per tenant: its access point id, root directory and POSIX id. */
+  public readonly accessPoints: Readonly<Record<string, { id: pulumi.Output<string>; arn: pulumi.Output<string>; path: string; posixId: number }>>;
+
+  constructor(name: string, args: FilestoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:data:Filestore", name, {}, opts);
+    const protect = args.protect ?? true;
+    const child = { parent: this };
+    const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
+
+    const key = encryptionKey(`${name}-filestore`, {
+      description: `Odoo filestores on EFS (${name})`,
+      alias: `${name}-filestore`,
+      tags: args.tags,
+    }, { parent: this, protect });
+
+    const fileSystem = new aws.efs.FileSystem(`${name}-filestore`, {
+      encrypted: true,
+      kmsKeyId: key.arn,
+      performanceMode: "generalPurpose",
+      throughputMode: "elastic",
+      lifecyclePolicies: [{ transitionToIa: "AFTER_30_DAYS" }, { transitionToPrimaryStorageClass: "AFTER_1_ACCESS" }],
+      // A replication must never overwrite this file system.
+      protection: { replicationOverwrite: "DISABLED" },
+      tags: tagsFor(`${name}-filestore`),
+    }, { parent: this, protect, retainOnDelete: protect });
+
+    const securityGroup = new aws.ec2.SecurityGroup(`${name}-filestore`, {
+      vpcId: args.vpcId,
+      description: `EFS ${name}: NFS from the cluster only`,
+      tags: tagsFor(`${name}-filestore`),
+    }, child);
+    args.clientSecurityGroupIds.forEach((clientId, i) =>
+      new aws.vpc.SecurityGroupIngressRule(`${name}-filestore-from-${i}`, {
+        securityGroupId: securityGroup.id,
+        referencedSecurityGroupId: clientId,
+        ipProtocol: "tcp",
+        fromPort: NFS_PORT,
+        toPort: NFS_PORT,
+        description: "NFS from the EKS cluster",
+      }, child));
+
+    for (const subnet of args.subnets) {
+      new aws.efs.MountTarget(`${name}-filestore-${subnet.zone}`, {
+        fileSystemId: fileSystem.id,
+        subnetId: subnet.subnetId,
+        securityGroups: [securityGroup.id],
+      }, child);
+    }
+
+    new aws.efs.FileSystemPolicy(`${name}-filestore`, {
+      fileSystemId: fileSystem.id,
+      policy: fileSystem.arn.apply((arn) => JSON.stringify(filestorePolicy(arn))),
+    }, child);
+
+    const accessPoints: Record<string, { id: pulumi.Output<string>; arn: pulumi.Output<string>; path: string; posixId: number }> = {};
+    for (const tenant of args.tenants) {
+      const posixId = tenantPosixId(tenant);
+      const path = tenantRootDirectory(tenant);
+      const accessPoint = new aws.efs.AccessPoint(`${name}-filestore-${tenant}`, {
+        fileSystemId: fileSystem.id,
+        posixUser: { uid: posixId, gid: posixId },
+        rootDirectory: { path, creationInfo: { ownerUid: posixId, ownerGid: posixId, permissions: "0750" } },
+        tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, Name: `${name}-filestore-${tenant}` })),
+      }, child);
+      accessPoints[tenant] = { id: accessPoint.id, arn: accessPoint.arn, path, posixId };
+    }
+
+    if (args.replication) {
+      const drKey = encryptionKey(`${name}-filestore-dr`, {
+        description: `DR replica of the Odoo filestores (${name})`,
+        alias: `${name}-filestore-dr`,
+        tags: args.tags,
+      }, { parent: this, provider: args.replication.provider, protect });
+      // The replication is configured on the source file system, through the primary region's API.
+      new aws.efs.ReplicationConfiguration(`${name}-filestore-replication`, {
+        sourceFileSystemId: fileSystem.id,
+        destination: { region: args.replication.region, kmsKeyId: drKey.arn },
+      }, { parent: this, protect });
+    }
+
+    this.fileSystemId = fileSystem.id;
+    this.fileSystemArn = fileSystem.arn;
+    this.securityGroupId = securityGroup.id;
+    this.accessPoints = accessPoints;
+    this.registerOutputs({ fileSystemId: this.fileSystemId });
+  }
+}

@@ -1,0 +1,25 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Days a deleted key waits before it is gone: the longest AWS allows, to undo a mistake. */
+export const KEY_DELETION_WINDOW_DAYS = 30;
+
+/**
+ * A customer-managed KMS key with yearly rotation and an alias. The default key policy delegates to
+ * IAM in the account, so the services and roles that use it are granted through their own policies.
+ */
+export function encryptionKey(
+  name: string,
+  args: { description: string; alias: string; tags: pulumi.Input<Record<string, pulumi.Input<string>>> },
+  opts: pulumi.CustomResourceOptions,
+): aws.kms.Key {
+  const key = new aws.kms.Key(name, {
+    description: args.description,
+    enableKeyRotation: true,
+    deletionWindowInDays: KEY_DELETION_WINDOW_DAYS,
+    tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, Name: name })),
+  }, opts);
+  // Aliases are names only: never protected, so renaming one stays possible.
+  new aws.kms.Alias(name, { name: `alias/${args.alias}`, targetKeyId: key.keyId }, { parent: opts.parent, provider: opts.provider });
+  return key;
+}

@@ -1,0 +1,198 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { withName } from "../tagging";
+import { encryptionKey } from "./keys";
+import { cacheUserId } from "./naming";
+
+export const REDIS_PORT = 6379;
+export const REDIS_ENGINE = "valkey";
+export const REDIS_ENGINE_VERSION = "8.0";
+
+export interface RedisArgs {
+  /** Replication group id (fixed, at most 40 characters). */
+  replicationGroupId: string;
+  nodeType: string;
+  /** A replica in another zone and automatic failover. */
+  multiAz: boolean;
+  /** Tenants, each getting its own ACL user limited to its own key prefix. */
+  tenants: readonly string[];
+  vpcId: pulumi.Input<string>;
+  /** Isolated (data) subnets. */
+  subnetIds: pulumi.Input<string>[];
+  clientSecurityGroupIds: pulumi.Input<string>[];
+  /** Daily UTC window for snapshots. */
+  snapshotWindow: string;
+  maintenanceWindow: string;
+  /**
+   * Days of daily snapshots kept.
+   * @default 7
+   */
+  snapshotRetentionDays?: number;
+  /**
+   * Retention of the slow-log group.
+   * @default 365
+   */
+  logRetentionDays?: number;
+  /**
+   * `protect` the replication group and its key.
+   * @default true
+   */
+  protect?: boolean;
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** Key prefix of a tenant's sessions: its ACL user can touch nothing else. */
+export function tenantKeyPrefix(tenant: string): string {
+  return `${tenant}:`;
+}
+
+/**
+ * ACL rules of a tenant's user: its own keys and channels only, data commands only
+ * (no admin, no KEYS/FLUSHALL/CONFIG and the rest of @dangerous).
+ */
+export function tenantAccessString(tenant: string): string {
+  const prefix = tenantKeyPrefix(tenant);
+  return `on ~${prefix}* &${prefix}* -@all +@connection +@read +@write +@keyspace -@dangerous`;
+}
+
+/** The `default` user every user group must hold, switched off. */
+export const DISABLED_DEFAULT_ACCESS_STRING = "off -@all";
+
+/** Parameters for HTTP sessions: evict only keys that expire (sessions), never the others. */
+export function sessionCacheParameters(): { name: string; value: string }[] {
+  return [
+    { name: "maxmemory-policy", value: "volatile-lru" },
+    // Close clients idle for an hour; Odoo reconnects on demand.
+    { name: "timeout", value: "3600" },
+  ];
+}
+
+/**
+ * ElastiCache (Valkey) for Odoo sessions: TLS in transit, KMS at rest, RBAC with the default user
+ * disabled and one user per tenant restricted to its key prefix, daily snapshots, and in production a
+ * replica in another zone with automatic failover.
+ */
+export class Redis extends pulumi.ComponentResource {
+  public readonly primaryEndpoint: pulumi.Output<string>;
+  public readonly port: number = REDIS_PORT;
+  public readonly securityGroupId: pulumi.Output<string>;
+  /** Per tenant: its ACL user name and password (a secret). */
+  public readonly users: Readonly<Record<string, { userName: string; password: pulumi.Output<string>; keyPrefix: string }>>;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:data:Redis", name, {}, opts);
+    const protect = args.protect ?? true;
+    const child = { parent: this };
+    const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
+    const id = args.replicationGroupId;
+
+    const key = encryptionKey(`${name}-redis`, {
+      description: `At-rest encryption of ElastiCache ${id}`,
+      alias: `${id}-redis`,
+      tags: args.tags,
+    }, { parent: this, protect });
+
+    const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-redis`, {
+      subnetIds: args.subnetIds,
+      description: `Isolated subnets of ${id}`,
+      tags: tagsFor(`${name}-redis`),
+    }, child);
+    const securityGroup = new aws.ec2.SecurityGroup(`${name}-redis`, {
+      vpcId: args.vpcId,
+      description: `ElastiCache ${id}: 6379 from the cluster only`,
+      tags: tagsFor(`${name}-redis`),
+    }, child);
+    args.clientSecurityGroupIds.forEach((clientId, i) =>
+      new aws.vpc.SecurityGroupIngressRule(`${name}-redis-from-${i}`, {
+        securityGroupId: securityGroup.id,
+        referencedSecurityGroupId: clientId,
+        ipProtocol: "tcp",
+        fromPort: REDIS_PORT,
+        toPort: REDIS_PORT,
+        description: "Valkey from the EKS cluster",
+      }, child));
+
+    const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-redis`, {
+      family: `${REDIS_ENGINE}${REDIS_ENGINE_VERSION.split(".")[0]}`,
+      description: `Odoo sessions on ${id}`,
+      parameters: sessionCacheParameters(),
+      tags: tagsFor(`${name}-redis`),
+    }, child);
+
+    const password = (userName: string) =>
+      new random.RandomPassword(`${name}-redis-${userName}`, { length: 40, special: false }, child);
+
+    // Every user group must contain a user named "default"; ours is switched off.
+    const defaultUser = new aws.elasticache.User(`${name}-redis-default`, {
+      userId: cacheUserId(id, "default"),
+      userName: "default",
+      engine: REDIS_ENGINE,
+      accessString: DISABLED_DEFAULT_ACCESS_STRING,
+      authenticationMode: { type: "password", passwords: [password("default").result] },
+      tags: tagsFor(`${name}-redis-default`),
+    }, child);
+
+    const users: Record<string, { userName: string; password: pulumi.Output<string>; keyPrefix: string }> = {};
+    const tenantUsers = args.tenants.map((tenant) => {
+      const secret = password(tenant);
+      users[tenant] = { userName: tenant, password: secret.result, keyPrefix: tenantKeyPrefix(tenant) };
+      return new aws.elasticache.User(`${name}-redis-${tenant}`, {
+        userId: cacheUserId(id, tenant),
+        userName: tenant,
+        engine: REDIS_ENGINE,
+        accessString: tenantAccessString(tenant),
+        authenticationMode: { type: "password", passwords: [secret.result] },
+        tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, Name: `${name}-redis-${tenant}` })),
+      }, child);
+    });
+
+    const userGroup = new aws.elasticache.UserGroup(`${name}-redis`, {
+      userGroupId: `${id}-users`,
+      engine: REDIS_ENGINE,
+      userIds: [defaultUser.userId, ...tenantUsers.map((u) => u.userId)],
+      tags: tagsFor(`${name}-redis`),
+    }, child);
+
+    const slowLog = new aws.cloudwatch.LogGroup(`${name}-redis-slow-log`, {
+      name: `/aws/elasticache/${id}/slow-log`,
+      retentionInDays: args.logRetentionDays ?? 365,
+      tags: tagsFor(`${name}-redis-slow-log`),
+    }, child);
+
+    const group = new aws.elasticache.ReplicationGroup(`${name}-redis`, {
+      replicationGroupId: id,
+      description: `Odoo sessions (${args.tenants.length} tenants)`,
+      engine: REDIS_ENGINE,
+      engineVersion: REDIS_ENGINE_VERSION,
+      nodeType: args.nodeType,
+      port: REDIS_PORT,
+      numCacheClusters: args.multiAz ? 2 : 1,
+      automaticFailoverEnabled: args.multiAz,
+      multiAzEnabled: args.multiAz,
+      subnetGroupName: subnetGroup.name,
+      securityGroupIds: [securityGroup.id],
+      parameterGroupName: parameterGroup.name,
+      atRestEncryptionEnabled: true,
+      kmsKeyId: key.arn,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: "required",
+      userGroupIds: [userGroup.userGroupId],
+      snapshotRetentionLimit: args.snapshotRetentionDays ?? 7,
+      snapshotWindow: args.snapshotWindow,
+      maintenanceWindow: args.maintenanceWindow,
+      finalSnapshotIdentifier: `${id}-final`,
+      autoMinorVersionUpgrade: true,
+      applyImmediately: false,
+      logDeliveryConfigurations: [
+        { destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" },
+      ],
+      tags: tagsFor(`${name}-redis`),
+    }, { parent: this, protect, retainOnDelete: protect });
+
+    this.primaryEndpoint = group.primaryEndpointAddress;
+    this.securityGroupId = securityGroup.id;
+    this.users = users;
+    this.registerOutputs({ primaryEndpoint: this.primaryEndpoint });
+  }
+}

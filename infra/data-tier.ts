@@ -1,0 +1,48 @@
+/**
+ * The data tier's decisions for a stack, from its spec and the tier catalogue. Pure: the program
+ * turns them into resources, tests and policies check them.
+ */
+import type { BackupPlanSpec } from "../components/data/backup-vault";
+import type { NodePoolSpec, PlatformSpec } from "./spec";
+import { TIERS, type TierName } from "./tiers";
+
+export interface DataTierPlan {
+  readonly strictestTier: TierName;
+  readonly needsDrProvider: boolean;
+  readonly warmStandby: boolean;
+  readonly postgres: { readonly replicateAutomatedBackups: boolean };
+  readonly filestoreReplication: boolean;
+  readonly replicationTimeControl: boolean;
+  /** Object Lock default retention of the backup bucket: the strictest tier's mode and retention. */
+  readonly objectLock: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+  readonly backupKeepDays: Readonly<Record<string, number>>;
+  /** One AWS Backup plan per tier present (essential when the stack has no tenant). */
+  readonly backupPlans: readonly BackupPlanSpec[];
+  /** Vault Lock in compliance mode in production; governance mode elsewhere. */
+  readonly vaultComplianceLock: boolean;
+  /** The DR cluster's pools: the primary's, idling at zero nodes until a failover scales them. */
+  readonly standbyNodePools: readonly NodePoolSpec[];
+}
+
+export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "environment" | "data" | "cluster">): DataTierPlan {
+  const tiers = [...new Set(spec.tenants.map((t) => t.tier))];
+  const present = tiers.length > 0 ? tiers : (["essential"] as TierName[]);
+  const any = (wants: (tier: TierName) => boolean) => present.some(wants);
+  const strictest = spec.data.strictestTier;
+  const dr = spec.dr.enabled;
+  return {
+    strictestTier: strictest,
+    needsDrProvider: dr,
+    warmStandby: spec.dr.warmStandby,
+    postgres: { replicateAutomatedBackups: dr && any((t) => TIERS[t].crossRegion.rdsAutomatedBackupReplication) },
+    filestoreReplication: dr && any((t) => TIERS[t].crossRegion.filestoreReplication),
+    replicationTimeControl: any((t) => TIERS[t].crossRegion.replicationTimeControl),
+    objectLock: { mode: TIERS[strictest].objectLockMode, days: Math.max(...present.map((t) => TIERS[t].logicalBackup.keepDays)) },
+    backupKeepDays: Object.fromEntries(spec.tenants.map((t) => [t.name, TIERS[t.tier].logicalBackup.keepDays])),
+    backupPlans: (["essential", "business", "critical"] as const)
+      .filter((t) => present.includes(t))
+      .map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays })),
+    vaultComplianceLock: spec.environment === "production",
+    standbyNodePools: spec.cluster.nodePools.map((pool) => ({ ...pool, minPerZone: 0 })),
+  };
+}
