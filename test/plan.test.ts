@@ -108,6 +108,54 @@ describe("shared-prod, as the foundation issue's done-when states it", () => {
   });
 });
 
+const STATEFUL = [
+  "aws:rds/instance:Instance",
+  "aws:efs/fileSystem:FileSystem",
+  "aws:s3/bucket:Bucket",
+  "aws:backup/vault:Vault",
+  "aws:kms/key:Key",
+  "aws:elasticache/replicationGroup:ReplicationGroup",
+];
+
+test.each(["shared-prod", "dedicated-acme-prod"])("%s: nothing stateful can be destroyed by a plain pulumi destroy", (stack) => {
+  const { document } = planOf(stack);
+  const stateful = document.resources.filter((r) => STATEFUL.includes(r.type));
+  expect(stateful.length).toBeGreaterThan(10);
+  for (const r of stateful) expect(r.protect, r.urn).toBe(true);
+  for (const r of ofType(document.resources, "aws:s3/bucket:Bucket")) expect(r.retainOnDelete, r.urn).toBe(true);
+  expect(ofType(document.resources, "aws:rds/instance:Instance").every((r) => r.inputs.deletionProtection === true)).toBe(true);
+});
+
+test("shared-prod has the data tier its done-when names", () => {
+  const { document } = planOf("shared-prod");
+  const drProvider = ofType(document.resources, "pulumi:providers:aws").find((p) => p.name === "dr")!;
+  const inDr = (r: CapturedResource) => r.provider?.startsWith(`${drProvider.urn}::`) === true;
+  const [db] = ofType(document.resources, "aws:rds/instance:Instance");
+  expect(db!.inputs).toMatchObject({ multiAz: true, storageEncrypted: true, deletionProtection: true, backupRetentionPeriod: 14 });
+  const [replication] = ofType(document.resources, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
+  expect(inDr(replication!)).toBe(true);
+  expect(drProvider.inputs.region).toBe("eu-central-1");
+  expect(ofType(document.resources, "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.inputs).toMatchObject({ automaticFailoverEnabled: true, transitEncryptionEnabled: true });
+  expect(ofType(document.resources, "aws:efs/accessPoint:AccessPoint").map((a) => (a.inputs.tags as Record<string, string>).tenant)).toEqual(["northwind", "contoso", "fabrikam", "tailspin"]);
+  const buckets = ofType(document.resources, "aws:s3/bucket:Bucket").filter((b) => b.inputs.objectLockEnabled === true);
+  expect(buckets.map((b) => [b.name, inDr(b)])).toEqual([["shared-prod-backup", false], ["shared-prod-backup-dr", true]]);
+  const rule = (ofType(document.resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")[0]!.inputs.rules as Record<string, Record<string, unknown>>[])[0]!;
+  expect(rule.destination!.replicationTime).toEqual({ status: "Enabled", time: { minutes: 15 } });
+  const locks = ofType(document.resources, "aws:backup/vaultLockConfiguration:VaultLockConfiguration");
+  expect(locks.map((l) => [inDr(l), l.inputs.changeableForDays])).toEqual([[false, 3], [true, 3]]);
+});
+
+test("dedicated-acme-prod adds a cross-region read replica and COMPLIANCE Object Lock", () => {
+  const { document } = planOf("dedicated-acme-prod");
+  const replicas = ofType(document.resources, "aws:rds/instance:Instance").filter((r) => r.inputs.replicateSourceDb !== undefined);
+  expect(replicas.map((r) => r.inputs.identifier)).toEqual(["odoo-dedicated-acme-prod-dr"]);
+  const locks = ofType(document.resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
+  expect(locks.map((l) => l.inputs.rule)).toEqual([
+    { defaultRetention: { mode: "COMPLIANCE", days: 365 } },
+    { defaultRetention: { mode: "COMPLIANCE", days: 365 } },
+  ]);
+});
+
 test("shared-dev runs one NAT gateway over two zones", () => {
   const { document } = planOf("shared-dev");
   expect(ofType(document.resources, "aws:ec2/natGateway:NatGateway")).toHaveLength(1);
