@@ -130,3 +130,127 @@ export function connectionBudget(tenants: readonly { name: string; expectedUsers
   }
   return { required, maxConnections: Math.ceil((required * CONNECTION_HEADROOM) / 10) * 10, byTenant };
 }
+
+/**
+ * Workers for one host by Odoo's rule: at most (cores x 2) + 1 processes, one of them kept for cron,
+ * and no more than the users need (one worker per 6 concurrent users).
+ */
+export function workersForHost(cores: number, expectedUsers: number, cronThreads = 1): number {
+  return Math.max(1, Math.min(cores * 2 + 1 - cronThreads, Math.ceil(expectedUsers / USERS_PER_WORKER)));
+}
+
+/** CPU in millicores and memory in MiB. */
+export interface Compute {
+  readonly cpuMillis: number;
+  readonly memoryMiB: number;
+}
+
+export interface PodResources {
+  readonly requests: Compute;
+  readonly limits: Compute;
+}
+
+const podResources = (cpuLimit: number, memoryMiB: number): PodResources => ({
+  // Memory is requested in full: an Odoo worker over its request is the first thing the kubelet evicts.
+  requests: { cpuMillis: Math.ceil(cpuLimit / 2), memoryMiB },
+  limits: { cpuMillis: cpuLimit, memoryMiB },
+});
+
+/** A web pod: workers are mostly waiting on PostgreSQL, so a quarter core each plus the gevent process. */
+export function webPodResources(sizing: Pick<OdooSizing, "workersPerPod">): PodResources {
+  return podResources(250 * sizing.workersPerPod + 500, 400 * sizing.workersPerPod + 400);
+}
+
+export function cronPodResources(sizing: Pick<OdooSizing, "cronThreads">): PodResources {
+  return podResources(250 * sizing.cronThreads, 512 + 256 * sizing.cronThreads);
+}
+
+/** Room kept in each tenant's quota for its backup and restore-drill job pods. */
+export const JOB_POD_RESOURCES: PodResources = podResources(250, 512);
+
+/** Rolling updates add one web pod at a time, except where a single replica cannot spare the room. */
+export function webMaxSurge(tier: TierName): number {
+  return tier === "essential" ? 0 : 1;
+}
+
+export interface TenantQuota {
+  readonly requests: Compute;
+  readonly limits: Compute;
+  readonly storageGiB: number;
+  readonly pods: number;
+}
+
+/** Nominal size of a tenant's filestore claim (EFS is elastic; the quota counts this figure). */
+export function filestoreClaimGiB(tier: TierName): number {
+  return TIERS[tier].quotaCaps?.storageGiB ?? 500;
+}
+
+/**
+ * A tenant's namespace quota: its web pods at maximum scale plus a rolling-update surge, its cron pod
+ * and job room, rounded up to half a core and half a GiB.
+ */
+export function tenantQuota(tenant: { expectedUsers: number; tier: TierName }, environment: Environment): TenantQuota {
+  const sizing = sizeOdoo(tenant, environment);
+  const web = webPodResources(sizing);
+  const cron = cronPodResources(sizing);
+  const webPods = sizing.maxWebReplicas + webMaxSurge(tenant.tier);
+  const sum = (pick: (r: PodResources) => Compute) => ({
+    cpuMillis: Math.ceil((webPods * pick(web).cpuMillis + pick(cron).cpuMillis + pick(JOB_POD_RESOURCES).cpuMillis) / 500) * 500,
+    memoryMiB: Math.ceil((webPods * pick(web).memoryMiB + pick(cron).memoryMiB + pick(JOB_POD_RESOURCES).memoryMiB) / 512) * 512,
+  });
+  // Web, cron, a backup and a restore-drill job, plus room for a certificate solver pod.
+  const pods = webPods + 1 + 2 + 1;
+  return { requests: sum((r) => r.requests), limits: sum((r) => r.limits), storageGiB: filestoreClaimGiB(tenant.tier), pods };
+}
+
+/** Where a tenant's quota exceeds its tier's caps, what is over (empty when it fits). */
+export function quotaOverCaps(quota: TenantQuota, tier: TierName): string[] {
+  const caps = TIERS[tier].quotaCaps;
+  if (!caps) return [];
+  const over: string[] = [];
+  if (quota.limits.cpuMillis > caps.cpu * 1000) over.push(`CPU limits ${quota.limits.cpuMillis / 1000} over the cap of ${caps.cpu}`);
+  if (quota.limits.memoryMiB > caps.memoryGiB * 1024) over.push(`memory limits ${quota.limits.memoryMiB / 1024} GiB over the cap of ${caps.memoryGiB} GiB`);
+  if (quota.storageGiB > caps.storageGiB) over.push(`storage ${quota.storageGiB} GiB over the cap of ${caps.storageGiB} GiB`);
+  if (quota.pods > caps.pods) over.push(`${quota.pods} pods over the cap of ${caps.pods}`);
+  return over;
+}
+
+/** vCPUs and GiB of the EC2 instance types node pools may use. */
+export const EC2_INSTANCE_SIZES: Readonly<Record<string, { vcpu: number; memoryGiB: number }>> = {
+  "t3.large": { vcpu: 2, memoryGiB: 8 },
+  "t3.xlarge": { vcpu: 4, memoryGiB: 16 },
+  "t3.2xlarge": { vcpu: 8, memoryGiB: 32 },
+  ...Object.fromEntries(
+    ["m6i", "m7i", "m7g", "m6g"].flatMap((family) => [
+      [`${family}.large`, { vcpu: 2, memoryGiB: 8 }],
+      [`${family}.xlarge`, { vcpu: 4, memoryGiB: 16 }],
+      [`${family}.2xlarge`, { vcpu: 8, memoryGiB: 32 }],
+      [`${family}.4xlarge`, { vcpu: 16, memoryGiB: 64 }],
+      [`${family}.8xlarge`, { vcpu: 32, memoryGiB: 128 }],
+    ]),
+  ),
+  ...Object.fromEntries(
+    ["r6i", "r7i"].flatMap((family) => [
+      [`${family}.large`, { vcpu: 2, memoryGiB: 16 }],
+      [`${family}.xlarge`, { vcpu: 4, memoryGiB: 32 }],
+      [`${family}.2xlarge`, { vcpu: 8, memoryGiB: 64 }],
+      [`${family}.4xlarge`, { vcpu: 16, memoryGiB: 128 }],
+    ]),
+  ),
+};
+
+/** Share of a node the kubelet, system daemons and eviction threshold leave to pods. */
+export const ALLOCATABLE_SHARE = 0.85;
+
+/**
+ * What a pool offers pods at its maximum size: the smallest of its instance types (the autoscaler may
+ * pick any of them) times nodes per zone times zones, less system reservations.
+ */
+export function poolCapacity(pool: { instanceTypes: readonly string[]; maxPerZone: number }, zones: number): Compute | undefined {
+  const sizes = pool.instanceTypes.map((t) => EC2_INSTANCE_SIZES[t]);
+  if (sizes.some((s) => s === undefined)) return undefined;
+  const vcpu = Math.min(...sizes.map((s) => s!.vcpu));
+  const memoryGiB = Math.min(...sizes.map((s) => s!.memoryGiB));
+  const nodes = pool.maxPerZone * zones;
+  return { cpuMillis: Math.floor(nodes * vcpu * 1000 * ALLOCATABLE_SHARE), memoryMiB: Math.floor(nodes * memoryGiB * 1024 * ALLOCATABLE_SHARE) };
+}

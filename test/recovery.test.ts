@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms } from "../infra/recovery";
+import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../infra/recovery";
 import { recoveryOf } from "../plan/analyses";
 import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report";
 import type { PlanRun } from "../plan/run";
@@ -14,8 +14,8 @@ const FULL: RecoveryMechanisms = {
   backupPlans: { business: { everyHours: 6, drCopy: true } },
   standbyCluster: false,
 };
-const business = { name: "northwind", tier: "business" as const, webReplicas: 2, webZones: 2 };
-const achieved = (m: RecoveryMechanisms, tenant = business) =>
+const business: TenantWorkload = { name: "northwind", tier: "business", webReplicas: 2, webZones: 2 };
+const achieved = (m: RecoveryMechanisms, tenant: TenantWorkload = business) =>
   Object.fromEntries(achievedRecovery(m, [tenant], "production").map((r) => [`${r.objective} ${r.fault}`, [r.achieved, r.meets]]));
 
 describe("achievedRecovery", () => {
