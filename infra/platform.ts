@@ -6,7 +6,12 @@ import { BACKUP_TIER_TAG, BackupVault } from "../components/data/backup-vault";
 import { Filestore } from "../components/data/filestore";
 import { PostgresCluster } from "../components/data/postgres";
 import { Redis } from "../components/data/redis";
+import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
+import { tenantPosixId } from "../components/data/naming";
+import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
+import { OdooTenant } from "../components/tenant";
+import { TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
 import type { PlatformSpec } from "./spec";
 import { platformTags, tenantTags } from "./tags";
@@ -159,6 +164,53 @@ export function buildPlatform(spec: PlatformSpec) {
     protect: spec.data.protect,
     tags: dataTags,
   }, inPrimary);
+
+  // The edge and the tenants, in the cluster, through its Kubernetes provider.
+  const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
+  const systemPool = spec.cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? spec.cluster.tenantPool;
+  const ingress = new Ingress(spec.stack, {
+    replicas: spec.environment === "production" ? spec.zones.length : 2,
+    acmeEmail: spec.ingress.acmeEmail,
+    acmeServer: spec.ingress.acmeServer,
+    systemNodeSelector: { [POOL_LABEL]: systemPool },
+  }, inCluster);
+  const dataCidrs = network.layout.map((z) => z.isolated);
+  const tenantPlatform = new TenantPlatform(spec.stack, {
+    cluster,
+    masterSecretArn: postgres.masterUserSecretArn,
+    masterSecretKeyArn: postgres.kmsKeyArn,
+    dataCidrs,
+    tags,
+  }, inCluster);
+
+  for (const tenant of spec.tenants) {
+    const dedicatedPool = spec.cluster.nodePools.find((p) => p.dedicatedTo === tenant.name);
+    const cacheUser = redis.users[tenant.name]!;
+    const accessPoint = filestore.accessPoints[tenant.name]!;
+    new OdooTenant(tenant.name, {
+      tenant,
+      environment: spec.environment,
+      scheduling: dedicatedPool
+        ? { nodeSelector: { [POOL_LABEL]: dedicatedPool.name }, tolerations: [{ key: DEDICATED_KEY, operator: "Equal", value: tenant.name, effect: "NoSchedule" }] }
+        : { nodeSelector: { [POOL_LABEL]: spec.cluster.tenantPool }, tolerations: [] },
+      vpcCidr: spec.network.cidr,
+      dataCidrs,
+      database: { host: postgres.address, port: postgres.port },
+      redis: { host: redis.primaryEndpoint, port: redis.port, userName: cacheUser.userName, password: cacheUser.password, keyPrefix: cacheUser.keyPrefix },
+      filestore: { fileSystemId: filestore.fileSystemId, accessPointId: accessPoint.id, posixId: tenantPosixId(tenant.name) },
+      backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
+      cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
+      provisioner: {
+        namespace: tenantPlatform.namespace,
+        serviceAccount: tenantPlatform.serviceAccount,
+        scriptsConfigMap: tenantPlatform.scriptsConfigMap,
+        image: spec.platformImages.tools,
+        masterSecretArn: postgres.masterUserSecretArn,
+        region: spec.region,
+      },
+      tags,
+    }, { ...inCluster, dependsOn: [...ingress.ready, ...tenantPlatform.ready] });
+  }
 
   return {
     region: spec.region,

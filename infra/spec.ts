@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { tenantPosixId } from "../components/data/naming";
 import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
-import { connectionBudget, maxConnectionsCeiling, RDS_INSTANCE_MEMORY_GIB } from "./sizing";
+import { connectionBudget, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
 import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
 
 export const PROJECT = "odoo-fleet";
@@ -65,6 +65,8 @@ const clusterSchema = z.strictObject({
   /** @default 365 in production, 30 elsewhere */
   logRetentionDays: z.number().int().positive().optional(),
   nodePools: z.array(nodePoolSchema).min(1),
+  /** Pool the shared tenants run on. @default the first pool not named "system" and not dedicated */
+  tenantPool: z.string().optional(),
 });
 
 const tenantSchema = z.strictObject({
@@ -76,6 +78,15 @@ const tenantSchema = z.strictObject({
     image: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
   }),
   expectedUsers: z.number().int().min(1).max(5000),
+  /** Outbound traffic beyond the tenant's own data stores. @default no HTTPS, no SMTP */
+  egress: z
+    .strictObject({
+      /** HTTPS to the internet (payment providers, IAP, OAuth mail). @default false */
+      https: z.boolean().default(false),
+      /** SMTP submission (587, 465) to the internet. @default false */
+      smtp: z.boolean().default(false),
+    })
+    .prefault({}),
 });
 export type TenantSpec = z.infer<typeof tenantSchema>;
 
@@ -114,6 +125,18 @@ const drNetworkSchema = z.strictObject({
   zones: z.array(z.string().regex(AWS_ZONE, { error: "must be an availability zone name such as eu-central-1a" })).min(2, { error: "EKS needs subnets in at least 2 zones" }),
 });
 
+const ingressSchema = z.strictObject({
+  /** Contact address for the ACME (Let's Encrypt) account that issues tenants' certificates. */
+  acmeEmail: z.email({ error: "must be an e-mail address" }),
+  /** @default "https://acme-v02.api.letsencrypt.org/directory" */
+  acmeServer: z.url().default("https://acme-v02.api.letsencrypt.org/directory"),
+});
+
+const platformImagesSchema = z.strictObject({
+  /** Image with psql, the AWS CLI and jq, for the database provisioning jobs. */
+  tools: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
+});
+
 /** Stack configuration keys this program reads, with their schemas. Later areas add keys here. */
 const CONFIG_KEYS = {
   "aws:region": z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
@@ -131,6 +154,8 @@ const CONFIG_KEYS = {
   [`${PROJECT}:data`]: dataSchema.prefault({}),
   /** Network in the DR region, for warm standbys (critical tenants in production). */
   [`${PROJECT}:drNetwork`]: drNetworkSchema.optional(),
+  [`${PROJECT}:ingress`]: ingressSchema,
+  [`${PROJECT}:platformImages`]: platformImagesSchema,
 } as const;
 
 /** Keys of other namespaces that stack files may carry and this program ignores. */
@@ -158,10 +183,14 @@ export interface PlatformSpec {
     readonly endpointPublicAccessCidrs: readonly string[];
     readonly logRetentionDays: number;
     readonly nodePools: readonly NodePoolSpec[];
+    /** The pool shared tenants run on. */
+    readonly tenantPool: string;
   };
   readonly tenants: readonly TenantSpec[];
   readonly data: DataSpec;
   readonly dr: DrSpec;
+  readonly ingress: { readonly acmeEmail: string; readonly acmeServer: string };
+  readonly platformImages: { readonly tools: string };
 }
 
 export interface DataSpec {
@@ -352,6 +381,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       logRetentionDays: cluster.logRetentionDays ?? defaultLogRetentionDays(environment),
       nodePools: cluster.nodePools,
+      tenantPool: tenantPoolOf(cluster)!,
     },
     tenants,
     data: {
@@ -376,7 +406,16 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
       warmStandby: production && tenants.some((t) => TIERS[t.tier].crossRegion.warmStandby),
       ...(drNetwork ? { network: drNetwork } : {}),
     },
+    ingress: parsed[`${PROJECT}:ingress`]!,
+    platformImages: parsed[`${PROJECT}:platformImages`]!,
   };
+}
+
+/** The pool shared tenants run on: the one named, or the first that is neither dedicated nor "system". */
+export function tenantPoolOf(cluster: { tenantPool?: string | undefined; nodePools: readonly { name: string; dedicatedTo?: string | undefined }[] }): string | undefined {
+  if (cluster.tenantPool !== undefined) return cluster.tenantPool;
+  const shared = cluster.nodePools.filter((p) => p.dedicatedTo === undefined);
+  return (shared.find((p) => p.name !== "system") ?? shared[0])?.name;
 }
 
 /** Rules that span keys. They read whatever parsed, so one bad key does not hide the others' problems. */
@@ -488,6 +527,55 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[
     }
   });
   problems.push(...dataChecks(parsed));
+  problems.push(...capacityChecks(parsed));
+  return problems;
+}
+
+/** Each tenant's quota within its tier's caps, and every pool able to hold its tenants' quotas. */
+function capacityChecks(parsed: Parsed): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const environment = parsed[`${PROJECT}:environment`];
+  const tenants = parsed[`${PROJECT}:tenants`];
+  const cluster = parsed[`${PROJECT}:cluster`];
+  const zones = parsed[`${PROJECT}:zones`];
+  if (!environment || !tenants) return problems;
+
+  tenants.forEach((tenant, i) => {
+    const over = quotaOverCaps(tenantQuota(tenant, environment), tenant.tier);
+    if (over.length > 0) {
+      problems.push({
+        path: `${PROJECT}:tenants[${i}].expectedUsers`,
+        message: `${tenant.expectedUsers} users need ${over.join(", ")} of the ${tenant.tier} tier; lower expectedUsers or move the tenant to a larger tier`,
+      });
+    }
+  });
+  if (!cluster || !zones) return problems;
+
+  const tenantPool = tenantPoolOf(cluster);
+  if (cluster.tenantPool !== undefined && !cluster.nodePools.some((p) => p.name === cluster.tenantPool && p.dedicatedTo === undefined)) {
+    problems.push({ path: `${PROJECT}:cluster.tenantPool`, message: `${cluster.tenantPool} is not a shared node pool of this cluster` });
+  }
+  cluster.nodePools.forEach((pool, i) => {
+    const unknown = pool.instanceTypes.filter((t) => EC2_INSTANCE_SIZES[t] === undefined);
+    if (unknown.length > 0) {
+      problems.push({ path: `${PROJECT}:cluster.nodePools[${i}].instanceTypes`, message: `${unknown.join(", ")} not in the sizing table (infra/sizing.ts EC2_INSTANCE_SIZES); add it there with its vCPUs and memory` });
+      return;
+    }
+    const onPool = tenants.filter((t) => (cluster.nodePools.find((p) => p.dedicatedTo === t.name)?.name ?? tenantPool) === pool.name);
+    if (onPool.length === 0) return;
+    const capacity = poolCapacity(pool, zones.length)!;
+    const need = onPool.map((t) => tenantQuota(t, environment).requests).reduce((a, b) => ({ cpuMillis: a.cpuMillis + b.cpuMillis, memoryMiB: a.memoryMiB + b.memoryMiB }));
+    const path = `${PROJECT}:cluster.nodePools[${i}].maxPerZone`;
+    const nodes = pool.maxPerZone * zones.length;
+    const offer = `${nodes} node${nodes === 1 ? "" : "s"} at most (${pool.maxPerZone} per zone) offer`;
+    const who = `its ${onPool.length} tenant${onPool.length === 1 ? "'s quota requests" : "s' quotas request"}`;
+    if (need.cpuMillis > capacity.cpuMillis) {
+      problems.push({ path, message: `${who} ${need.cpuMillis / 1000} vCPU at peak; ${offer} ${capacity.cpuMillis / 1000}: over by ${(need.cpuMillis - capacity.cpuMillis) / 1000} vCPU` });
+    }
+    if (need.memoryMiB > capacity.memoryMiB) {
+      problems.push({ path, message: `${who} ${(need.memoryMiB / 1024).toFixed(1)} GiB at peak; ${offer} ${(capacity.memoryMiB / 1024).toFixed(1)} GiB: over by ${((need.memoryMiB - capacity.memoryMiB) / 1024).toFixed(1)} GiB` });
+    }
+  });
   return problems;
 }
 

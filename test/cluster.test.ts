@@ -132,9 +132,9 @@ describe("node groups", () => {
 });
 
 describe("add-ons and identities", () => {
-  test("vpc-cni enforces NetworkPolicies with its own IRSA role; all four add-ons exist", () => {
+  test("vpc-cni enforces NetworkPolicies with its own IRSA role; all five add-ons exist", () => {
     const addons = ofType(of("prod"), "aws:eks/addon:Addon");
-    expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
+    expect(addons.map((a) => a.inputs.addonName).sort()).toEqual(["aws-ebs-csi-driver", "aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
     const cni = named(resources, "prod-vpc-cni", "aws:eks/addon:Addon");
     expect(JSON.parse(cni.inputs.configurationValues as string)).toEqual({ enableNetworkPolicy: "true" });
     expect(cni.inputs.serviceAccountRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/prod-vpc-cni-/);
@@ -162,6 +162,7 @@ describe("add-ons and identities", () => {
       "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
       "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
       "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+      "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
     ]);
     const cniAttachment = named(resources, "prod-vpc-cni", "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
     expect(cniAttachment.inputs.role).toMatch(/^prod-vpc-cni-/);

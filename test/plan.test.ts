@@ -194,6 +194,8 @@ test("an invalid stack file makes plan exit 2 naming the file and each key path,
       "  odoo-fleet:cluster: { kubernetesVersion: '1.33', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
       "  odoo-fleet:tenants:",
       "    - { name: a, tier: gold, domains: [a.example.com], odoo: { version: '18.0', image: 'odoo:18' }, expectedUsers: 5 }",
+      "  odoo-fleet:ingress: { acmeEmail: ops@example.com }",
+      `  odoo-fleet:platformImages: { tools: 'registry.example.com/tools@sha256:${"0".repeat(64)}' }`,
       "",
     ].join("\n"),
   );

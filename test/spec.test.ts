@@ -109,7 +109,7 @@ describe("each class of invalid config names the stack file and key path", () =>
     [
       "a misspelt key",
       { "odoo-fleet:tenant": [] },
-      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants, odoo-fleet:data, odoo-fleet:drNetwork" }],
+      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants, odoo-fleet:data, odoo-fleet:drNetwork, odoo-fleet:ingress, odoo-fleet:platformImages" }],
     ],
     [
       "a missing required key",
@@ -191,6 +191,9 @@ describe("each class of invalid config names the stack file and key path", () =>
     expect(problemsOf(config, "dedicated-acme-prod")).toEqual([
       { path: "odoo-fleet:tenants", message: "a dedicated stack serves exactly one tenant, got 2" },
       { path: "odoo-fleet:cluster.nodePools[1].dedicatedTo", message: "globex is not a tenant of this stack" },
+      // With no pool of its own, acme lands on the system pool with acme-two, which cannot hold them.
+      { path: "odoo-fleet:cluster.nodePools[0].maxPerZone", message: "its 2 tenants' quotas request 19 vCPU at peak; 6 nodes at most (2 per zone) offer 10.2: over by 8.8 vCPU" },
+      { path: "odoo-fleet:cluster.nodePools[0].maxPerZone", message: "its 2 tenants' quotas request 52.5 GiB at peak; 6 nodes at most (2 per zone) offer 40.8 GiB: over by 11.7 GiB" },
     ]);
   });
 });
@@ -235,15 +238,45 @@ describe("data tier settings", () => {
     [
       "tenants over the connection budget, saying by how much",
       "shared-prod",
-      { "odoo-fleet:tenants": prodTenants().map((t) => ({ ...t, expectedUsers: 400 })) },
+      {
+        "odoo-fleet:tenants": Array.from({ length: 8 }, (_, i) => ({ ...prodTenants()[0], name: `shop${i}`, domains: [`shop${i}.example.com`] })),
+      },
       [
         {
           path: "odoo-fleet:data.postgres.instanceClass",
+          // 60 users: 10 workers over 2 pods of 5, (5 + 1) x 8 = 48 each: 2 x 48 + 16 cron + 2 jobs = 114 per tenant.
           message:
-            // 400 users: 67 workers over 9 pods of 8, (8 + 1) x 8 = 72 each: 9 x 72 + 16 cron + 2 jobs = 666 per tenant.
-            "the tenants' connection budget needs max_connections 3220 (2679 at peak plus 20% headroom), but db.m7g.large sustains 811: over by 2409; " +
-            "largest tenants: northwind 666, contoso 666, fabrikam 666. Choose a larger class or move tenants",
+            "the tenants' connection budget needs max_connections 1120 (927 at peak plus 20% headroom), but db.m7g.large sustains 811: over by 309; " +
+            "largest tenants: shop0 114, shop1 114, shop2 114. Choose a larger class or move tenants",
         },
+      ],
+    ],
+    [
+      "a tenant over its tier's quota caps",
+      "shared-prod",
+      { "odoo-fleet:tenants": prodTenants().map((t, i) => (i === 2 ? { ...t, expectedUsers: 40 } : t)) },
+      [
+        {
+          path: "odoo-fleet:tenants[2].expectedUsers",
+          message: "40 users need CPU limits 3 over the cap of 2, memory limits 4.5 GiB over the cap of 4 GiB of the essential tier; lower expectedUsers or move the tenant to a larger tier",
+        },
+      ],
+    ],
+    [
+      "tenants over the capacity of their pool",
+      "shared-prod",
+      {
+        "odoo-fleet:cluster": {
+          ...JSON.parse(stackConfig("shared-prod")["odoo-fleet:cluster"]!),
+          nodePools: [
+            { name: "system", instanceTypes: ["m7i.large"], minPerZone: 1, maxPerZone: 2 },
+            { name: "general", instanceTypes: ["m7i.large"], minPerZone: 1, maxPerZone: 1 },
+          ],
+        },
+      },
+      [
+        // Requests at peak: northwind 3 + contoso 2.5 + fabrikam 1 + tailspin 1 vCPU; 3 x 2 vCPU x 85% allocatable.
+        { path: "odoo-fleet:cluster.nodePools[1].maxPerZone", message: "its 4 tenants' quotas request 7.5 vCPU at peak; 3 nodes at most (1 per zone) offer 5.1: over by 2.4 vCPU" },
       ],
     ],
     [

@@ -48,7 +48,7 @@ export interface ClusterArgs {
  * An EKS cluster: private API endpoint, all control-plane logs, secrets encrypted with a rotating
  * customer KMS key, IRSA through an OIDC provider, managed node groups per zone with IMDSv2 and
  * encrypted volumes, and the core add-ons (VPC CNI enforcing NetworkPolicies, CoreDNS, kube-proxy,
- * EBS CSI driver). Exposes a Kubernetes provider for the components that deploy into it.
+ * EBS and EFS CSI drivers). Exposes a Kubernetes provider for the components that deploy into it.
  */
 export class Cluster extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
@@ -139,6 +139,8 @@ export class Cluster extends pulumi.ComponentResource {
     // The CNI's AWS permissions go to its own service account, not to every pod through the node role.
     const cniRole = serviceAccountRole("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy");
     const ebsCsiRole = serviceAccountRole("ebs-csi", "kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy");
+    // Tenants' filestores are EFS access points mounted through the EFS CSI driver.
+    const efsCsiRole = serviceAccountRole("efs-csi", "kube-system", "efs-csi-controller-sa", "service-role/AmazonEFSCSIDriverPolicy");
 
     const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[]) =>
       new aws.eks.Addon(`${name}-${addonName}`, {
@@ -225,6 +227,7 @@ export class Cluster extends pulumi.ComponentResource {
     // CoreDNS and the EBS CSI controller are Deployments: they need nodes to become healthy.
     addon("coredns", {}, nodeGroups);
     addon("aws-ebs-csi-driver", { serviceAccountRoleArn: ebsCsiRole.role.arn }, [...nodeGroups, ebsCsiRole.attachment]);
+    addon("aws-efs-csi-driver", { serviceAccountRoleArn: efsCsiRole.role.arn }, [...nodeGroups, efsCsiRole.attachment]);
 
     this.clusterName = cluster.name;
     this.endpoint = cluster.endpoint;

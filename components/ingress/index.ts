@@ -1,0 +1,144 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const TRAEFIK_CHART = { chart: "traefik", version: "41.3.0", repo: "https://traefik.github.io/charts" } as const;
+export const CERT_MANAGER_CHART = { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" } as const;
+export const TRAEFIK_NAMESPACE = "traefik";
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+export const INGRESS_CLASS = "traefik";
+export const CLUSTER_ISSUER = "letsencrypt";
+/** Labels of the Traefik pods, for tenants' NetworkPolicies. */
+export const TRAEFIK_POD_LABELS = { "app.kubernetes.io/name": "traefik" } as const;
+
+export const RESTRICTED_NAMESPACE_LABELS = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+} as const;
+
+export interface IngressArgs {
+  /** Traefik replicas, spread one per zone. */
+  replicas: number;
+  acmeEmail: string;
+  acmeServer: string;
+  /** Node selector of the pool the platform's own pods run on. */
+  systemNodeSelector: Record<string, string>;
+}
+
+const zoneSpread = (labels: Record<string, string>) => [
+  { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: labels } },
+];
+
+/**
+ * Values of the Traefik chart: replicas spread over zones with a PDB, an AWS Network Load Balancer
+ * that keeps client addresses (rate limits are per client), HTTP redirected to HTTPS, JSON logs,
+ * Prometheus metrics per router, only same-namespace references from IngressRoutes.
+ */
+export function traefikValues(args: Pick<IngressArgs, "replicas" | "systemNodeSelector">): Record<string, unknown> {
+  return {
+    deployment: { replicas: args.replicas },
+    podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+    topologySpreadConstraints: zoneSpread({ ...TRAEFIK_POD_LABELS }),
+    nodeSelector: args.systemNodeSelector,
+    priorityClassName: "system-cluster-critical",
+    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    ports: {
+      web: { http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } },
+      websecure: { http: { tls: { enabled: true } } },
+    },
+    service: {
+      annotations: {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+      },
+      // Keep the client's address: rate limits and access logs are per client.
+      spec: { externalTrafficPolicy: "Local" },
+    },
+    log: { format: "json", level: "INFO" },
+    accessLog: { enabled: true, format: "json", fields: { headers: { defaultMode: "drop" } } },
+    metrics: { prometheus: { entryPoint: "metrics", addEntryPointsLabels: true, addRoutersLabels: true, addServicesLabels: true } },
+    providers: {
+      kubernetesCRD: { enabled: true, allowCrossNamespace: false, allowExternalNameServices: false },
+      // cert-manager's HTTP-01 solver answers through a plain Ingress.
+      kubernetesIngress: { enabled: true, allowExternalNameServices: false },
+    },
+    ingressClass: { enabled: true, isDefaultClass: true, name: INGRESS_CLASS },
+    ingressRoute: { dashboard: { enabled: false } },
+  };
+}
+
+export function certManagerValues(args: Pick<IngressArgs, "systemNodeSelector">): Record<string, unknown> {
+  return {
+    crds: { enabled: true, keep: true },
+    replicaCount: 2,
+    podDisruptionBudget: { enabled: true, minAvailable: 1 },
+    nodeSelector: args.systemNodeSelector,
+    prometheus: { enabled: true },
+    webhook: { replicaCount: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 }, nodeSelector: args.systemNodeSelector },
+    cainjector: { nodeSelector: args.systemNodeSelector },
+  };
+}
+
+/**
+ * The cluster's edge: Traefik behind an AWS NLB across all zones, and cert-manager issuing and
+ * renewing each tenant's certificate from Let's Encrypt over HTTP-01. (cert-manager rather than ACM:
+ * TLS ends at Traefik, per tenant, and HTTP-01 works for any customer domain pointed at the NLB
+ * without access to the customer's DNS.)
+ */
+export class Ingress extends pulumi.ComponentResource {
+  public readonly namespace: string = TRAEFIK_NAMESPACE;
+  public readonly clusterIssuer: string = CLUSTER_ISSUER;
+  public readonly traefik: k8s.helm.v3.Release;
+  public readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:ingress:Ingress", name, {}, opts);
+    const child = { parent: this };
+
+    const namespace = (ns: string) =>
+      new k8s.core.v1.Namespace(`${name}-${ns}`, { metadata: { name: ns, labels: { ...RESTRICTED_NAMESPACE_LABELS, "odoo-fleet/role": "platform" } } }, child);
+    const certManagerNs = namespace(CERT_MANAGER_NAMESPACE);
+    const traefikNs = namespace(TRAEFIK_NAMESPACE);
+
+    const certManager = new k8s.helm.v3.Release(`${name}-cert-manager`, {
+      name: "cert-manager",
+      chart: CERT_MANAGER_CHART.chart,
+      version: CERT_MANAGER_CHART.version,
+      repositoryOpts: { repo: CERT_MANAGER_CHART.repo },
+      namespace: CERT_MANAGER_NAMESPACE,
+      values: certManagerValues(args),
+      atomic: true,
+      timeout: 600,
+      maxHistory: 5,
+    }, { parent: this, dependsOn: [certManagerNs] });
+
+    const issuer = new k8s.apiextensions.CustomResource(`${name}-cluster-issuer`, {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      metadata: { name: CLUSTER_ISSUER },
+      spec: {
+        acme: {
+          email: args.acmeEmail,
+          server: args.acmeServer,
+          privateKeySecretRef: { name: `${CLUSTER_ISSUER}-account-key` },
+          solvers: [{ http01: { ingress: { ingressClassName: INGRESS_CLASS } } }],
+        },
+      },
+    }, { parent: this, dependsOn: [certManager] });
+
+    this.traefik = new k8s.helm.v3.Release(`${name}-traefik`, {
+      name: "traefik",
+      chart: TRAEFIK_CHART.chart,
+      version: TRAEFIK_CHART.version,
+      repositoryOpts: { repo: TRAEFIK_CHART.repo },
+      namespace: TRAEFIK_NAMESPACE,
+      values: traefikValues(args),
+      atomic: true,
+      timeout: 600,
+      maxHistory: 5,
+    }, { parent: this, dependsOn: [traefikNs] });
+
+    this.ready = [this.traefik, issuer];
+    this.registerOutputs({ namespace: this.namespace, clusterIssuer: this.clusterIssuer });
+  }
+}

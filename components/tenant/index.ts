@@ -1,0 +1,221 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { sizeOdoo, tenantQuota, type Environment } from "../../infra/sizing";
+import type { TierName } from "../../infra/tiers";
+import { serviceAccountTrustPolicy } from "../cluster/iam";
+import { tenantBackupPrefix } from "../data/backup-bucket";
+import { withName } from "../tagging";
+import { createObject } from "./k8s-objects";
+import { tenantDatabase, tenantManifests, tenantNamespace, type Manifest } from "./manifests";
+import { cronOdooConf, webOdooConf } from "./odoo-conf";
+import { PROVISIONER_LABELS } from "./platform";
+
+export interface OdooTenantArgs {
+  tenant: {
+    name: string;
+    tier: TierName;
+    domains: readonly string[];
+    odoo: { image: string };
+    expectedUsers: number;
+    egress: { https: boolean; smtp: boolean };
+  };
+  environment: Environment;
+  /** Shared pool, or the tenant's dedicated pool with the toleration for its taint. */
+  scheduling: { nodeSelector: Record<string, string>; tolerations: Record<string, string>[] };
+  vpcCidr: string;
+  dataCidrs: readonly string[];
+  database: { host: pulumi.Input<string>; port: number };
+  redis: { host: pulumi.Input<string>; port: number; userName: string; password: pulumi.Input<string>; keyPrefix: string };
+  filestore: { fileSystemId: pulumi.Input<string>; accessPointId: pulumi.Input<string>; posixId: number };
+  backup: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
+  cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
+  provisioner: {
+    namespace: string;
+    serviceAccount: string;
+    scriptsConfigMap: string;
+    image: string;
+    masterSecretArn: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+  };
+  /** AWS tags of the tenant's IAM role. */
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** The tenant's backup role may write and read its own prefix of the backup bucket, nothing else. */
+export function tenantBackupPolicy(tenant: string, bucketArn: string, keyArn: string) {
+  const prefix = tenantBackupPrefix(tenant);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/${prefix}*` },
+      { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
+      { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
+    ],
+  };
+}
+
+/**
+ * One Odoo tenant: its namespace with quota, limits and default-deny network policies; its own
+ * database, cache user, filestore access point and backup role; Odoo web and cron Deployments sized
+ * from its users within its tier; TLS routes for its domains through Traefik.
+ */
+export class OdooTenant extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly manifests: ReturnType<typeof tenantManifests>;
+
+  constructor(name: string, args: OdooTenantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:tenants:OdooTenant", name, {}, opts);
+    const t = args.tenant;
+    const ns = tenantNamespace(t.name);
+    const sizing = sizeOdoo(t, args.environment);
+    const quota = tenantQuota(t, args.environment);
+    const { database, role } = tenantDatabase(t.name);
+    const filestoreVolume = `${ns}-filestore`;
+    this.namespace = ns;
+
+    const backupRole = new aws.iam.Role(`${name}-backup`, {
+      assumeRolePolicy: pulumi
+        .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
+        .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, ns, "odoo-backup"))),
+      tags: withName(pulumi.output(args.tags).apply((tags) => ({ ...tags, tenant: t.name, tier: t.tier })), `${name}-backup`),
+    }, { parent: this });
+    new aws.iam.RolePolicy(`${name}-backup`, {
+      role: backupRole.id,
+      policy: pulumi.all([args.backup.bucketArn, args.backup.kmsKeyArn]).apply(([bucket, key]) => JSON.stringify(tenantBackupPolicy(t.name, bucket, key))),
+    }, { parent: this });
+
+    this.manifests = tenantManifests({
+      tenant: t.name,
+      tier: t.tier,
+      domains: t.domains,
+      image: t.odoo.image,
+      sizing,
+      quota,
+      posixId: args.filestore.posixId,
+      scheduling: args.scheduling,
+      dataCidrs: args.dataCidrs,
+      vpcCidr: args.vpcCidr,
+      egress: t.egress,
+      redis: { host: args.redis.host, port: args.redis.port, keyPrefix: args.redis.keyPrefix },
+      filestoreVolume,
+      backupRoleArn: backupRole.arn,
+    });
+    const m = this.manifests;
+
+    const namespace = createObject(`${name}-namespace`, m.namespace, { parent: this });
+    const inNs = { parent: this, dependsOn: [namespace] };
+    const isolation = [m.resourceQuota, m.limitRange, ...m.networkPolicies, ...m.serviceAccounts].map((o) => createObject(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o, inNs));
+
+    const password = (purpose: string) => new random.RandomPassword(`${name}-${purpose}`, { length: 40, special: false }, { parent: this });
+    const dbPassword = password("db");
+    const secret = (secretName: string, data: Record<string, pulumi.Input<string>>, namespaceName = ns, deps: pulumi.Resource[] = [namespace]) =>
+      new k8s.core.v1.Secret(`${name}-secret-${namespaceName === ns ? "" : "system-"}${secretName}`, {
+        metadata: { name: secretName, namespace: namespaceName, labels: { tenant: t.name, tier: t.tier } },
+        type: "Opaque",
+        stringData: data,
+      }, { parent: this, dependsOn: deps });
+    const secrets = [
+      secret("odoo-db", { password: dbPassword.result }),
+      secret("odoo-admin", { password: password("admin").result }),
+      secret("odoo-redis", {
+        password: args.redis.password,
+        url: pulumi.interpolate`rediss://${args.redis.userName}:${args.redis.password}@${args.redis.host}:${args.redis.port}/0`,
+      }),
+    ];
+
+    const confInput = pulumi.output(args.database.host).apply((dbHost) => ({ database, dbUser: role, dbHost, dbPort: args.database.port, sizing }));
+    const config = createObject(`${name}-configmap-odoo-conf`, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "odoo-conf", namespace: ns, labels: { tenant: t.name, tier: t.tier } },
+      data: { "web.conf": confInput.apply(webOdooConf), "cron.conf": confInput.apply(cronOdooConf) },
+    }, inNs);
+
+    // The filestore: an EFS access point, bound to this tenant's claim alone through claimRef.
+    const volume = new k8s.core.v1.PersistentVolume(`${name}-filestore`, {
+      metadata: { name: filestoreVolume, labels: { tenant: t.name, tier: t.tier } },
+      spec: {
+        capacity: { storage: `${quota.storageGiB}Gi` },
+        volumeMode: "Filesystem",
+        accessModes: ["ReadWriteMany"],
+        persistentVolumeReclaimPolicy: "Retain",
+        storageClassName: "",
+        mountOptions: ["tls"],
+        csi: { driver: "efs.csi.aws.com", volumeHandle: pulumi.interpolate`${args.filestore.fileSystemId}::${args.filestore.accessPointId}` },
+        claimRef: { namespace: ns, name: "filestore" },
+      },
+    }, { parent: this });
+    const claim = createObject(`${name}-pvc-filestore`, m.persistentVolumeClaim, { parent: this, dependsOn: [namespace, volume] });
+
+    // The database and role, created in the cluster by a Job that alone sees the master secret.
+    const provisionerSecret = secret(`${t.name}-db`, { password: dbPassword.result }, args.provisioner.namespace, []);
+    const job = new k8s.batch.v1.Job(`${name}-provision-db`, {
+      metadata: { namespace: args.provisioner.namespace, labels: { ...PROVISIONER_LABELS, tenant: t.name } },
+      spec: {
+        backoffLimit: 6,
+        activeDeadlineSeconds: 900,
+        template: {
+          metadata: { labels: { ...PROVISIONER_LABELS, tenant: t.name } },
+          spec: provisionerPod({
+            image: args.provisioner.image,
+            serviceAccount: args.provisioner.serviceAccount,
+            scriptsConfigMap: args.provisioner.scriptsConfigMap,
+            passwordSecret: `${t.name}-db`,
+            env: {
+              PGHOST: args.database.host,
+              PGPORT: String(args.database.port),
+              PGSSLMODE: "require",
+              AWS_REGION: args.provisioner.region,
+              MASTER_SECRET_ARN: args.provisioner.masterSecretArn,
+              TENANT_ROLE: role,
+              TENANT_DB: database,
+              TENANT_CONNECTION_LIMIT: String(sizing.peakConnections),
+            },
+          }),
+        },
+      },
+    }, { parent: this, dependsOn: [provisionerSecret] });
+
+    const workloadDeps = [namespace, ...isolation, ...secrets, config, claim, job];
+    const workloads = [m.web, m.cron, m.service, ...(m.podDisruptionBudget ? [m.podDisruptionBudget] : []), ...(m.horizontalPodAutoscaler ? [m.horizontalPodAutoscaler] : [])].map((o) =>
+      createObject(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o, { parent: this, dependsOn: workloadDeps }),
+    );
+    const edge: Manifest[] = [m.certificate, ...m.middlewares, ...m.ingressRoutes];
+    edge.map((o) => createObject(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o, { parent: this, dependsOn: [namespace, ...workloads] }));
+
+    this.registerOutputs({ namespace: this.namespace });
+  }
+}
+
+/** The provisioning Job's pod: restricted, its script from the ConfigMap, the password as a file. */
+export function provisionerPod(args: { image: string; serviceAccount: string; scriptsConfigMap: string; passwordSecret: string; env: Record<string, pulumi.Input<string>> }) {
+  return {
+    serviceAccountName: args.serviceAccount,
+    restartPolicy: "OnFailure",
+    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [
+      {
+        name: "provision",
+        image: args.image,
+        imagePullPolicy: "Always",
+        command: ["/bin/sh", "/scripts/provision-tenant-db.sh"],
+        env: [...Object.entries(args.env).map(([name, value]) => ({ name, value })), { name: "TENANT_PASSWORD_FILE", value: "/secrets/tenant/password" }],
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+        volumeMounts: [
+          { name: "scripts", mountPath: "/scripts", readOnly: true },
+          { name: "tenant", mountPath: "/secrets/tenant", readOnly: true },
+          { name: "tmp", mountPath: "/tmp" },
+        ],
+      },
+    ],
+    volumes: [
+      { name: "scripts", configMap: { name: args.scriptsConfigMap } },
+      // Group-readable: the kubelet gives secret files to root and the pod's fsGroup.
+      { name: "tenant", secret: { secretName: args.passwordSecret, defaultMode: 0o440 } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ],
+  };
+}

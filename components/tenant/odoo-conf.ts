@@ -1,0 +1,65 @@
+/** `odoo.conf` for a tenant, from the sizing rules. Pure; secrets are added at pod start, not here. */
+import type { OdooSizing } from "../../infra/sizing";
+
+export const ODOO_HTTP_PORT = 8069;
+export const ODOO_WEBSOCKET_PORT = 8072;
+export const ODOO_DATA_DIR = "/var/lib/odoo";
+
+export interface OdooConfInput {
+  readonly database: string;
+  readonly dbUser: string;
+  readonly dbHost: string;
+  readonly dbPort: number;
+  readonly sizing: OdooSizing;
+}
+
+/** Odoo's request limits, as its deployment guide's worked example sets them. */
+export const ODOO_LIMITS = { limitTimeCpu: 600, limitTimeReal: 1200, limitRequest: 8192 } as const;
+
+/** Escapes a value for a regular expression (dbfilter is one). */
+function regexEscape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function render(options: [string, string | number | boolean][]): string {
+  const value = (v: string | number | boolean) => (typeof v === "boolean" ? (v ? "True" : "False") : String(v));
+  return `[options]\n${options.map(([k, v]) => `${k} = ${value(v)}`).join("\n")}\n`;
+}
+
+function common(input: OdooConfInput): [string, string | number | boolean][] {
+  return [
+    ["db_host", input.dbHost],
+    ["db_port", input.dbPort],
+    ["db_user", input.dbUser],
+    ["db_name", input.database],
+    // TLS to PostgreSQL: the server refuses anything else (rds.force_ssl).
+    ["db_sslmode", "require"],
+    ["db_maxconn", input.sizing.dbMaxconn],
+    // One database per tenant, never listed, never selectable: the filter pins it.
+    ["list_db", false],
+    ["dbfilter", `^${regexEscape(input.database)}$`],
+    ["proxy_mode", true],
+    ["data_dir", ODOO_DATA_DIR],
+    ["http_port", ODOO_HTTP_PORT],
+    ["gevent_port", ODOO_WEBSOCKET_PORT],
+    ["server_wide_modules", "base,web,session_redis"],
+    ["limit_memory_soft", input.sizing.limitMemorySoft],
+    ["limit_memory_hard", input.sizing.limitMemoryHard],
+    ["limit_time_cpu", ODOO_LIMITS.limitTimeCpu],
+    ["limit_time_real", ODOO_LIMITS.limitTimeReal],
+    ["limit_request", ODOO_LIMITS.limitRequest],
+    ["without_demo", "all"],
+    ["unaccent", true],
+    ["log_level", "info"],
+  ];
+}
+
+/** Web pods: multi-processing workers, no cron (the cron Deployment runs it). */
+export function webOdooConf(input: OdooConfInput): string {
+  return render([...common(input), ["workers", input.sizing.workersPerPod], ["max_cron_threads", 0]]);
+}
+
+/** The cron pod: threaded server (health endpoint only, no Service routes to it) and the cron threads. */
+export function cronOdooConf(input: OdooConfInput): string {
+  return render([...common(input), ["workers", 0], ["max_cron_threads", input.sizing.cronThreads]]);
+}
