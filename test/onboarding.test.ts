@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { parse, stringify } from "yaml";
+import { restrictedViolations } from "../infra/pod-security";
+import type { PlanDocument } from "../plan/report";
+import { ROOT, runPlanCli } from "./plan-cli";
+
+type StackDoc = { config: Record<string, unknown> };
+const prodFile = () => parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8")) as StackDoc;
+const tenantsOf = (doc: StackDoc) => doc.config["odoo-fleet:tenants"] as Record<string, unknown>[];
+
+/** Plans a variant of shared-prod under the same stack name, so URNs compare. */
+function planVariant(mutate: (doc: StackDoc) => void): PlanDocument {
+  const doc = prodFile();
+  mutate(doc);
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-variant-")), "Pulumi.shared-prod.yaml");
+  writeFileSync(file, stringify(doc));
+  const result = runPlanCli(["--stack-file", file]);
+  expect(result.status, result.stderr).toBe(0);
+  return result.document;
+}
+
+const urns = (d: PlanDocument) => new Set(d.resources.map((r) => r.urn));
+/** URNs that belong to one tenant: its component and children, or data-tier children named after it. */
+const ownedBy = (tenant: string) => (urn: string) => urn.includes(`OdooTenant::${tenant}`) || urn.includes(`OdooTenant$`) && urn.split("::").pop()!.startsWith(`${tenant}-`) || new RegExp(`-${tenant}$`).test(urn);
+
+let base: PlanDocument;
+beforeAll(() => {
+  base = planVariant(() => undefined);
+});
+
+describe("onboarding is config: adding, removing or reordering tenants touches only theirs", () => {
+  test("adding a tenant adds its resources and changes no existing URN", () => {
+    const grown = planVariant((doc) =>
+      tenantsOf(doc).push({ ...tenantsOf(doc)[2], name: "globex", domains: ["globex.odoo-fleet.example"] }),
+    );
+    const before = urns(base);
+    const after = urns(grown);
+    expect([...before].filter((u) => !after.has(u))).toEqual([]);
+    const added = [...after].filter((u) => !before.has(u));
+    expect(added.length).toBeGreaterThan(30);
+    expect(added.filter((u) => !ownedBy("globex")(u))).toEqual([]);
+  });
+
+  test("removing one tenant and reordering the rest removes only that tenant's URNs", () => {
+    const shrunk = planVariant((doc) => {
+      const kept = tenantsOf(doc).filter((t) => t.name !== "contoso").reverse();
+      doc.config["odoo-fleet:tenants"] = kept;
+    });
+    const before = urns(base);
+    const after = urns(shrunk);
+    expect([...after].filter((u) => !before.has(u))).toEqual([]);
+    const removed = [...before].filter((u) => !after.has(u));
+    expect(removed.length).toBeGreaterThan(30);
+    expect(removed.filter((u) => !ownedBy("contoso")(u))).toEqual([]);
+  });
+});
+
+describe("shared-prod tenants, as the Odoo issue's done-when states it", () => {
+  const deployments = () => base.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
+
+  test("every tenant has its namespace, quota, limits, default-deny policy, secrets, workloads and routes", () => {
+    for (const tenant of ["northwind", "contoso", "fabrikam", "tailspin"]) {
+      const mine = base.resources.filter((r) => r.parent?.endsWith(`OdooTenant::${tenant}`));
+      const kinds = new Set(mine.map((r) => r.type.split(":").pop()));
+      for (const kind of ["Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "Secret", "Deployment", "Service", "IngressRoute", "Certificate", "Middleware", "Job", "PersistentVolumeClaim"]) {
+        expect(kinds.has(kind), `${tenant} ${kind}`).toBe(true);
+      }
+      const defaultDeny = mine.find((r) => r.type.endsWith("NetworkPolicy") && (r.inputs.metadata as { name: string }).name === "default-deny");
+      expect(defaultDeny?.inputs.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    }
+  });
+
+  test("every Deployment passes the Pod Security Standards restricted profile", () => {
+    expect(deployments()).toHaveLength(8);
+    for (const d of deployments()) {
+      const pod = (d.inputs.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+      expect(restrictedViolations(pod), d.urn).toEqual([]);
+    }
+  });
+
+  test("business tenants: 2 replicas spread over 2+ zones, and a PDB", () => {
+    for (const tenant of ["northwind", "contoso"]) {
+      const web = deployments().find((d) => d.name === `${tenant}-deployment-odoo-web`)!;
+      const spec = web.inputs.spec as { replicas: number; template: { spec: { topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string; maxSkew: number }[] } } };
+      expect(spec.replicas).toBe(2);
+      expect(spec.template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", maxSkew: 1 });
+      expect(base.resources.some((r) => r.name === `${tenant}-poddisruptionbudget-odoo-web`)).toBe(true);
+    }
+  });
+
+  test("tenant secrets never appear in plain text", () => {
+    const secrets = base.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
+    expect(secrets).toHaveLength(16);
+    for (const s of secrets) expect(s.inputs.stringData).toBe("[secret]");
+    const text = JSON.stringify(base);
+    expect(text).not.toMatch(/mock-password|rediss:\/\/[^"]*:[^"@]+@/);
+  });
+});

@@ -1,0 +1,96 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { connectionBudget, cronPodResources, DB_MAXCONN, maxConnectionsCeiling, poolCapacity, quotaOverCaps, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../infra/sizing";
+import { TIER_NAMES } from "../infra/tiers";
+
+describe("Odoo's worked example (4 CPU, 60 concurrent users)", () => {
+  test("8 workers and 1 cron thread, whose connections fill max_connections = 80", () => {
+    const workers = workersForHost(4, 60, 1);
+    expect(workers).toBe(8);
+    expect((workers + 1 + 1) * DB_MAXCONN).toBe(80);
+  });
+  test("memory per worker by the docs' estimate: 0.8 x 150 MiB + 0.2 x 1 GiB", () => {
+    expect(sizeOdoo({ tier: "business", expectedUsers: 96 }, "production").webPodMemoryMiB).toBe(Math.ceil(8 * (0.8 * 150 + 0.2 * 1024)));
+  });
+});
+
+describe("sizeOdoo", () => {
+  test.each([
+    // tier, users, environment -> replicas, max, workers/pod, peak connections
+    ["essential", 8, "production", 1, 1, 2, 1 * 24 + 16 + 2],
+    ["essential", 30, "production", 1, 1, 5, 48 + 16 + 2],
+    ["business", 60, "production", 2, 2, 5, 2 * 48 + 16 + 2],
+    ["business", 60, "development", 2, 2, 5, 2 * 48 + 16 + 2],
+    ["business", 10, "development", 1, 1, 2, 24 + 16 + 2],
+    ["business", 200, "production", 5, 5, 7, 5 * 64 + 16 + 2],
+    ["critical", 250, "production", 6, 12, 7, 12 * 64 + 24 + 2],
+  ] as const)("%s with %i users in %s: %i replicas (max %i), %i workers each, %i connections at peak", (tier, users, env, replicas, max, workers, peak) => {
+    const sizing = sizeOdoo({ tier, expectedUsers: users }, env);
+    expect([sizing.webReplicas, sizing.maxWebReplicas, sizing.workersPerPod, sizing.peakConnections]).toEqual([replicas, max, workers, peak]);
+  });
+
+  test("property: workers per pod stay within 2..8, replicas never below the tier's, capacity covers the users", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...TIER_NAMES), fc.integer({ min: 1, max: 5000 }), (tier, users) => {
+        const s = sizeOdoo({ tier, expectedUsers: users }, "production");
+        expect(s.workersPerPod).toBeGreaterThanOrEqual(2);
+        expect(s.workersPerPod).toBeLessThanOrEqual(8);
+        expect(s.webReplicas).toBeGreaterThanOrEqual({ essential: 1, business: 2, critical: 3 }[tier]);
+        expect(s.webReplicas * s.workersPerPod * 6).toBeGreaterThanOrEqual(users);
+        expect(s.peakConnections).toBe(s.maxWebReplicas * (s.workersPerPod + 1) * DB_MAXCONN + (s.cronThreads + 1) * DB_MAXCONN + 2);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("property: more users never means a smaller quota or fewer connections", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...TIER_NAMES), fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 0, max: 500 }), (tier, users, more) => {
+        const a = tenantQuota({ tier, expectedUsers: users }, "production");
+        const b = tenantQuota({ tier, expectedUsers: users + more }, "production");
+        expect(b.limits.cpuMillis).toBeGreaterThanOrEqual(a.limits.cpuMillis);
+        expect(b.requests.memoryMiB).toBeGreaterThanOrEqual(a.requests.memoryMiB);
+        expect(sizeOdoo({ tier, expectedUsers: users + more }, "production").peakConnections).toBeGreaterThanOrEqual(sizeOdoo({ tier, expectedUsers: users }, "production").peakConnections);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("resources, quotas and capacity", () => {
+  test.each([
+    [2, { requests: { cpuMillis: 500, memoryMiB: 1200 }, limits: { cpuMillis: 1000, memoryMiB: 1200 } }],
+    [5, { requests: { cpuMillis: 875, memoryMiB: 2400 }, limits: { cpuMillis: 1750, memoryMiB: 2400 } }],
+    [8, { requests: { cpuMillis: 1250, memoryMiB: 3600 }, limits: { cpuMillis: 2500, memoryMiB: 3600 } }],
+  ])("a web pod with %i workers", (workersPerPod, expected) => {
+    expect(webPodResources({ workersPerPod })).toEqual(expected);
+  });
+
+  test("cron pod", () => {
+    expect(cronPodResources({ cronThreads: 2 })).toEqual({ requests: { cpuMillis: 250, memoryMiB: 1024 }, limits: { cpuMillis: 500, memoryMiB: 1024 } });
+  });
+
+  test("the largest tenant each shared tier holds fits its caps; one more user's worth does not", () => {
+    // 24 users: 4 workers, 1.5 + 0.25 cron + 0.25 jobs = 2 vCPU of limits; 25 users need a fifth worker.
+    expect(quotaOverCaps(tenantQuota({ tier: "essential", expectedUsers: 24 }, "production"), "essential")).toEqual([]);
+    expect(quotaOverCaps(tenantQuota({ tier: "essential", expectedUsers: 25 }, "production"), "essential")).toEqual(["CPU limits 2.5 over the cap of 2"]);
+    expect(quotaOverCaps(tenantQuota({ tier: "business", expectedUsers: 60 }, "production"), "business")).toEqual([]);
+    expect(quotaOverCaps(tenantQuota({ tier: "critical", expectedUsers: 2000 }, "production"), "critical")).toEqual([]);
+  });
+
+  test("max_connections ceiling by RDS's formula", () => {
+    expect(maxConnectionsCeiling("db.m7g.large")).toBe(811);
+    expect(maxConnectionsCeiling("db.r7g.large")).toBe(1622);
+    expect(maxConnectionsCeiling("db.unknown")).toBeUndefined();
+  });
+
+  test("connection budget: peaks plus 15 reserved, plus 20% rounded up to tens", () => {
+    const budget = connectionBudget([{ name: "a", tier: "business", expectedUsers: 60 }, { name: "b", tier: "essential", expectedUsers: 8 }], "production");
+    expect(budget).toEqual({ required: 114 + 42 + 15, maxConnections: 210, byTenant: { a: 114, b: 42 } });
+  });
+
+  test("pool capacity: smallest instance type, all zones, 85% allocatable", () => {
+    expect(poolCapacity({ instanceTypes: ["m7i.2xlarge", "m6i.2xlarge"], maxPerZone: 6 }, 3)).toEqual({ cpuMillis: 122400, memoryMiB: 501350 });
+    expect(poolCapacity({ instanceTypes: ["x9.huge"], maxPerZone: 1 }, 3)).toBeUndefined();
+  });
+});
