@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { Cluster } from "../components/cluster";
-import { serviceAccountTrustPolicy } from "../components/cluster/iam";
+import { serviceAccountTrustPolicy } from "../components/iam";
 import { planNodeGroups } from "../components/cluster/nodes";
 import type { CapturedResource } from "../plan/capture";
 import { childrenOf, named, ofType, startHarness } from "./harness";

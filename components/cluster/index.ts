@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { withName } from "../tagging";
-import { managedPolicyArn, serviceAccountTrustPolicy, serviceTrustPolicy } from "./iam";
+import { managedPolicyArn, serviceAccountTrustPolicy, serviceTrustPolicy } from "../iam";
 import { eksKubeconfig } from "./kubeconfig";
 import { planNodeGroups, type ClusterNodePool } from "./nodes";
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PolicyDocument } from "../cluster/iam";
+import { serviceTrustPolicy } from "../iam";
+import type { PolicyDocument } from "../iam";
 import { withName } from "../tagging";
 import { encryptionKey } from "./keys";
 
@@ -30,6 +31,18 @@ export function tenantBackupPrefix(tenant: string): string {
   return `tenants/${tenant}/`;
 }
 
+/** Denies every request to the bucket and its objects that does not use TLS (Security Hub S3.5). */
+export function denyWithoutTls(bucketArn: string) {
+  return {
+    Sid: "DenyWithoutTls",
+    Effect: "Deny",
+    Principal: { AWS: "*" },
+    Action: "s3:*",
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
 /**
  * Policy of an immutable backup bucket: TLS only, and nobody may delete an object version or bypass
  * governance retention. Lifecycle expiry is not subject to it; Object Lock still holds each version
@@ -39,14 +52,7 @@ export function immutableBucketPolicy(bucketArn: string): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
-      {
-        Sid: "DenyWithoutTls",
-        Effect: "Deny",
-        Principal: { AWS: "*" },
-        Action: "s3:*",
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-      },
+      denyWithoutTls(bucketArn),
       {
         Sid: "DenyVersionDeletion",
         Effect: "Deny",
@@ -130,14 +136,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            {
-              Sid: "DenyWithoutTls",
-              Effect: "Deny",
-              Principal: { AWS: "*" },
-              Action: "s3:*",
-              Resource: [arn, `${arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            denyWithoutTls(arn),
             {
               Sid: "S3ServerAccessLogs",
               Effect: "Allow",
@@ -175,10 +174,7 @@ export class BackupBucket extends pulumi.ComponentResource {
       }, { ...drOpts, dependsOn: [replica.versioning] });
 
       const role = new aws.iam.Role(`${name}-backup-replication`, {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: JSON.stringify(serviceTrustPolicy("s3.amazonaws.com")),
         tags: tagsFor(`${name}-backup-replication`),
       }, { parent: this });
       const rolePolicy = new aws.iam.RolePolicy(`${name}-backup-replication`, {

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../iam";
 import { withName } from "../tagging";
 import { encryptionKey } from "./keys";
 
@@ -84,10 +85,7 @@ export class BackupVault extends pulumi.ComponentResource {
     const drVault = args.dr ? lockedVault(`${name}-backup-dr`, { parent: this, provider: args.dr.provider }) : undefined;
 
     const role = new aws.iam.Role(`${name}-backup`, {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("backup.amazonaws.com")),
       tags: tagsFor(`${name}-backup`),
     }, { parent: this });
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { withName } from "../tagging";
+import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 import { tenantPosixId } from "./naming";
 
@@ -94,15 +95,7 @@ export class Filestore extends pulumi.ComponentResource {
       description: `EFS ${name}: NFS from the cluster only`,
       tags: tagsFor(`${name}-filestore`),
     }, child);
-    args.clientSecurityGroupIds.forEach((clientId, i) =>
-      new aws.vpc.SecurityGroupIngressRule(`${name}-filestore-from-${i}`, {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: clientId,
-        ipProtocol: "tcp",
-        fromPort: NFS_PORT,
-        toPort: NFS_PORT,
-        description: "NFS from the EKS cluster",
-      }, child));
+    allowFromClients(`${name}-filestore`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: NFS_PORT, description: "NFS from the EKS cluster" }, child);
 
     for (const subnet of args.subnets) {
       new aws.efs.MountTarget(`${name}-filestore-${subnet.zone}`, {

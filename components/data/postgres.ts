@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../iam";
 import { withName } from "../tagging";
+import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 
 export const POSTGRES_PORT = 5432;
@@ -131,15 +133,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       description: `PostgreSQL ${args.identifier}: 5432 from the cluster only`,
       tags: tagsFor(`${name}-postgres`),
     }, child);
-    args.clientSecurityGroupIds.forEach((clientId, i) =>
-      new aws.vpc.SecurityGroupIngressRule(`${name}-postgres-from-${i}`, {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: clientId,
-        ipProtocol: "tcp",
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        description: "PostgreSQL from the EKS cluster",
-      }, child));
+    allowFromClients(`${name}-postgres`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: POSTGRES_PORT, description: "PostgreSQL from the EKS cluster" }, child);
 
     const parameterGroup = new aws.rds.ParameterGroup(`${name}-postgres`, {
       family,
@@ -156,10 +150,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
       }, child));
 
     const monitoringRole = new aws.iam.Role(`${name}-postgres-monitoring`, {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "monitoring.rds.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("monitoring.rds.amazonaws.com")),
       tags: tagsFor(`${name}-postgres-monitoring`),
     }, child);
     const partition = aws.getPartitionOutput({}, child).partition;
@@ -237,15 +228,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
           description: `PostgreSQL ${args.identifier} DR replica: 5432 from the DR cluster only`,
           tags: tagsFor(`${name}-postgres-dr`),
         }, dr);
-        replicaArgs.clientSecurityGroupIds.forEach((clientId, i) =>
-          new aws.vpc.SecurityGroupIngressRule(`${name}-postgres-dr-from-${i}`, {
-            securityGroupId: drSecurityGroup.id,
-            referencedSecurityGroupId: clientId,
-            ipProtocol: "tcp",
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            description: "PostgreSQL from the DR EKS cluster",
-          }, dr));
+        allowFromClients(`${name}-postgres-dr`, { securityGroupId: drSecurityGroup.id, clientSecurityGroupIds: replicaArgs.clientSecurityGroupIds, port: POSTGRES_PORT, description: "PostgreSQL from the DR EKS cluster" }, dr);
         // Parameter groups are regional: the replica needs the same settings in the DR region.
         const drParameters = new aws.rds.ParameterGroup(`${name}-postgres-dr`, {
           family,

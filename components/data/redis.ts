@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { withName } from "../tagging";
+import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 import { cacheUserId } from "./naming";
 
@@ -103,15 +104,7 @@ export class Redis extends pulumi.ComponentResource {
       description: `ElastiCache ${id}: 6379 from the cluster only`,
       tags: tagsFor(`${name}-redis`),
     }, child);
-    args.clientSecurityGroupIds.forEach((clientId, i) =>
-      new aws.vpc.SecurityGroupIngressRule(`${name}-redis-from-${i}`, {
-        securityGroupId: securityGroup.id,
-        referencedSecurityGroupId: clientId,
-        ipProtocol: "tcp",
-        fromPort: REDIS_PORT,
-        toPort: REDIS_PORT,
-        description: "Valkey from the EKS cluster",
-      }, child));
+    allowFromClients(`${name}-redis`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: REDIS_PORT, description: "Valkey from the EKS cluster" }, child);
 
     const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-redis`, {
       family: `${REDIS_ENGINE}${REDIS_ENGINE_VERSION.split(".")[0]}`,

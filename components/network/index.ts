@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../iam";
 import type { NatGatewayMode } from "../../infra/spec";
 import { planSubnets, type ZoneSubnets } from "./cidr";
 import { withName } from "../tagging";
@@ -141,10 +142,7 @@ export class Network extends pulumi.ComponentResource {
       tags: tagsFor(`${name}-flow-logs`),
     }, child);
     const flowLogRole = new aws.iam.Role(`${name}-flow-logs`, {
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")),
       tags: tagsFor(`${name}-flow-logs`),
     }, child);
     new aws.iam.RolePolicy(`${name}-flow-logs`, {

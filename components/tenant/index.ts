@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { sizeOdoo, tenantQuota, type Environment } from "../../infra/sizing";
 import type { TierName } from "../../infra/tiers";
-import { serviceAccountTrustPolicy } from "../cluster/iam";
+import { serviceAccountTrustPolicy } from "../iam";
 import { tenantBackupPrefix } from "../data/backup-bucket";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";

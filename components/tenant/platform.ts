@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster";
-import { serviceAccountTrustPolicy } from "../cluster/iam";
+import { serviceAccountTrustPolicy } from "../iam";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
