@@ -154,6 +154,10 @@ const CONFIG_KEYS = {
   [`${PROJECT}:data`]: dataSchema.prefault({}),
   /** Network in the DR region, for warm standbys (critical tenants in production). */
   [`${PROJECT}:drNetwork`]: drNetworkSchema.optional(),
+  /** Team accountable for the stack (tag `owner`). */
+  [`${PROJECT}:owner`]: z.string().regex(/^[a-z0-9][a-z0-9._@-]{1,62}$/, { error: "must be a team or e-mail name (lower case, no spaces)" }),
+  /** Cost centre the stack is billed to (tag `cost-centre`). */
+  [`${PROJECT}:costCentre`]: z.string().regex(/^[A-Za-z0-9-]{2,32}$/, { error: "must be a cost-centre code such as CC-1042" }),
   [`${PROJECT}:ingress`]: ingressSchema,
   [`${PROJECT}:platformImages`]: platformImagesSchema,
 } as const;
@@ -191,6 +195,8 @@ export interface PlatformSpec {
   readonly dr: DrSpec;
   readonly ingress: { readonly acmeEmail: string; readonly acmeServer: string };
   readonly platformImages: { readonly tools: string };
+  readonly owner: string;
+  readonly costCentre: string;
 }
 
 export interface DataSpec {
@@ -408,6 +414,8 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
     },
     ingress: parsed[`${PROJECT}:ingress`]!,
     platformImages: parsed[`${PROJECT}:platformImages`]!,
+    owner: parsed[`${PROJECT}:owner`]!,
+    costCentre: parsed[`${PROJECT}:costCentre`]!,
   };
 }
 

@@ -3,12 +3,14 @@ import type { PlatformSpec, TenantSpec } from "./spec";
 export type Tags = Record<string, string>;
 
 /** Tags every resource of the stack carries (cost allocation, policy checks, ownership). */
-export function platformTags(spec: Pick<PlatformSpec, "project" | "stack" | "environment" | "kind">): Tags {
+export function platformTags(spec: Pick<PlatformSpec, "project" | "stack" | "environment" | "kind" | "owner" | "costCentre">): Tags {
   return {
     project: spec.project,
     stack: spec.stack,
     environment: spec.environment,
     "stack-kind": spec.kind,
+    owner: spec.owner,
+    "cost-centre": spec.costCentre,
     "managed-by": "pulumi",
   };
 }

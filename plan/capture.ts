@@ -89,6 +89,8 @@ export function engineUrn(stack: string, project: string, parent: string | undef
 
 export interface Capture {
   readonly resources: CapturedResource[];
+  /** Each resource's inputs in Pulumi's wire format (secrets wrapped), for the policy evaluation. */
+  readonly raw: Map<CapturedResource, Record<string, unknown>>;
   /** Registrations sent but not yet answered. */
   pending(): number;
 }
@@ -113,6 +115,7 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
   const monitor = pulumi.runtime.getMonitor() as unknown as Monitor | undefined;
   if (!monitor) throw new Error("installCapture needs pulumi.runtime.setMocks to have been called");
   const resources: CapturedResource[] = [];
+  const raw = new Map<CapturedResource, Record<string, unknown>>();
   let inFlight = 0;
   if (typeof monitor.newUrn === "function") {
     monitor.newUrn = (parent, type, name) => engineUrn(pulumi.getStack(), pulumi.getProject(), parent, type, name);
@@ -130,8 +133,11 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
       retainOnDelete: request.getRetainondelete() === true,
       dependsOn: [...request.getDependenciesList()].sort(),
       ignoreChanges: [...request.getIgnorechangesList()],
-      inputs: redact(request.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+      inputs: {},
     };
+    const serialized = request.getObject()?.toJavaScript() ?? {};
+    entry.inputs = redact(serialized) as Record<string, unknown>;
+    raw.set(entry, serialized);
     resources.push(entry);
     inFlight++;
     onRegister?.(resources.length);
@@ -145,5 +151,5 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
       callback(error, response);
     });
   };
-  return { resources, pending: () => inFlight };
+  return { resources, raw, pending: () => inFlight };
 }

@@ -7,8 +7,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { recoveryOf } from "./analyses";
-import { exitCode, planDocument, recoveryTable, summarize } from "./report";
+import { analyse } from "./analyses";
+import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant } from "./report";
 import { runPlan } from "./run";
 
 export const DEFAULT_STACK = "shared-dev";
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     ...(stackFile ? { stackFile } : {}),
     onProgress: (message) => process.stderr.write(`plan: ${message}\n`),
   });
-  const analysis = run.specError ? undefined : recoveryOf(run);
+  const analysis = run.specError ? undefined : await analyse(run);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
   if (values.json) {
     mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true });
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(`${summarize(document, run.durationMs)}\n`);
     if (document.recovery) process.stdout.write(`\n${recoveryTable(document.recovery.rows)}\n`);
-    for (const v of document.violations) process.stdout.write(`${v.enforcementLevel} ${v.policy}: ${v.message}\n`);
+    process.stdout.write(`\n${violationsByTenant(analysis?.violations ?? [])}\n`);
   }
   return exitCode(document);
 }

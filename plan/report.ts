@@ -124,3 +124,22 @@ export function recoveryTable(rows: readonly RecoveryRow[]): string {
   const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   return ["recovery (achieved / contract):", format(header), ...lines.map(format)].join("\n");
 }
+
+/** Violations grouped by tenant (platform first), mandatory before advisory. */
+export function violationsByTenant(violations: readonly (PlanViolation & { tenant: string | null })[]): string {
+  if (violations.length === 0) return "policies: no violations";
+  const groups = new Map<string, (PlanViolation & { tenant: string | null })[]>();
+  for (const v of violations) {
+    const key = v.tenant ?? "(platform)";
+    groups.set(key, [...(groups.get(key) ?? []), v]);
+  }
+  const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+  const lines = [`policies: ${mandatory} mandatory, ${violations.length - mandatory} advisory violations`];
+  for (const key of [...groups.keys()].sort((a, b) => (a === "(platform)" ? -1 : b === "(platform)" ? 1 : a.localeCompare(b)))) {
+    lines.push(`  ${key}:`);
+    for (const v of groups.get(key)!.sort((a, b) => a.enforcementLevel.localeCompare(b.enforcementLevel) * -1)) {
+      lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.message}`);
+    }
+  }
+  return lines.join("\n");
+}

@@ -27,6 +27,8 @@ export interface PlanRun {
   /** The configuration the program ran with (secure values replaced by placeholders). */
   readonly config: Readonly<Record<string, string>>;
   readonly resources: CapturedResource[];
+  /** Inputs in Pulumi's wire format, as the policy server would receive them. */
+  readonly rawInputs: ReadonlyMap<CapturedResource, Record<string, unknown>>;
   /** Stack outputs, secrets redacted; undefined when the program failed. */
   readonly outputs?: Record<string, unknown>;
   /** Set when the configuration is invalid; then nothing but the root stack was registered. */
@@ -95,6 +97,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     stackFile,
     config,
     resources: capture.resources,
+    rawInputs: capture.raw,
     ...(outputs ? { outputs } : {}),
     ...(specError ? { specError } : {}),
     placeholders,

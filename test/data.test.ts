@@ -49,9 +49,9 @@ beforeAll(async () => {
     logRetentionDays: 30,
     protect: false,
   });
-  new Redis("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: ["northwind", "contoso"], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00" });
-  new Redis("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: ["demo"], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", protect: false });
-  new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), tenants: ["northwind", "contoso"], replication: { provider: dr, region: "eu-central-1" } });
+  new Redis("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00" });
+  new Redis("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: [{ name: "demo", tier: "essential" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", protect: false });
+  new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], replication: { provider: dr, region: "eu-central-1" } });
   new BackupBucket("prod", {
     lock: { mode: "GOVERNANCE", days: 90 },
     tenants: [{ name: "northwind", keepDays: 90 }, { name: "fabrikam", keepDays: 30 }],

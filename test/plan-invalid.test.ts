@@ -18,6 +18,8 @@ test("with an invalid configuration the program registers nothing but the root s
     { path: "odoo-fleet:zones", message: "EKS needs subnets in at least 2 zones" },
     { path: "odoo-fleet:network", message: "is required" },
     { path: "odoo-fleet:cluster", message: "is required" },
+    { path: "odoo-fleet:owner", message: "is required" },
+    { path: "odoo-fleet:costCentre", message: "is required" },
     { path: "odoo-fleet:ingress", message: "is required" },
     { path: "odoo-fleet:platformImages", message: "is required" },
   ]);

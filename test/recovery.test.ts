@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../infra/recovery";
-import { recoveryOf } from "../plan/analyses";
+import { analyse } from "../plan/analyses";
 import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report";
 import type { PlanRun } from "../plan/run";
 import { readStackConfig } from "../plan/project";
@@ -87,7 +87,7 @@ describe("recovery from a real plan", () => {
     });
   });
 
-  test("removing the RDS backup replication from the plan makes the business tenants fall short, and the plan exit 1", () => {
+  test("removing the RDS backup replication from the plan makes the business tenants fall short, and the plan exit 1", async () => {
     const resources = document.resources.filter((r) => r.type !== "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
     const run: PlanRun = {
       project: "odoo-fleet",
@@ -95,17 +95,19 @@ describe("recovery from a real plan", () => {
       stackFile: "stacks/Pulumi.shared-prod.yaml",
       config: readStackConfig(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "odoo-fleet").config,
       resources,
+      rawInputs: new Map(),
       placeholders: [],
       invokes: [],
       durationMs: 0,
     };
-    const { recovery, violations } = recoveryOf(run);
+    const { recovery, violations } = await analyse(run);
     expect(violations).toEqual(
       ["northwind", "contoso"].map((tenant) => ({
         policy: "tier-recovery-contract",
         enforcementLevel: "mandatory",
         urn: null,
         message: `tenant ${tenant} (business): RPO for region-lost is 6 h, the tier promises 1 h (via AWS Backup copy every 6 h + EFS replication)`,
+        tenant,
       })),
     );
     expect(exitCode(planDocument(run, violations, recovery))).toBe(1);

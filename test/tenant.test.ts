@@ -72,7 +72,7 @@ describe("every object passes the Kubernetes schema", () => {
   });
 
   test("the provisioning Job passes the schema and the restricted profile", () => {
-    const pod = provisionerPod({ image: "tools@sha256:x", serviceAccount: "tenant-provisioner", scriptsConfigMap: "tenant-scripts", passwordSecret: "northwind-db", env: { PGHOST: "db" } });
+    const pod = provisionerPod({ image: "tools@sha256:x", serviceAccount: "tenant-provisioner", scriptsConfigMap: "tenant-scripts", passwordSecret: "northwind-db", nodeSelector: { "odoo-fleet/pool": "system" }, env: { PGHOST: "db" } });
     expect(() => new Job({ metadata: { name: "x" }, spec: { template: { spec: pod } } } as never).validate()).not.toThrow();
     expect(restrictedViolations(pod)).toEqual([]);
   });

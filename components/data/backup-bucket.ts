@@ -7,6 +7,9 @@ import { encryptionKey } from "./keys";
 
 export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
 
+/** What a bucket holds (`backups` or `access-logs`): policies check each kind for what it needs. */
+export const BUCKET_PURPOSE_TAG = "odoo-fleet/purpose";
+
 export interface BackupBucketArgs {
   /** Object Lock default retention: from the strictest tier the bucket holds. */
   lock: { mode: ObjectLockMode; days: number };
@@ -127,7 +130,7 @@ export class BackupBucket extends pulumi.ComponentResource {
     // Access logs: S3 log delivery writes only to SSE-S3 buckets, so this one has no KMS key.
     const logBucket = new aws.s3.Bucket(`${name}-backup-logs`, {
       forceDestroy: false,
-      tags: tagsFor(`${name}-backup-logs`),
+      tags: withName(args.tags, `${name}-backup-logs`, { [BUCKET_PURPOSE_TAG]: "access-logs" }),
     }, { parent: this, protect, retainOnDelete: true });
     this.hardenBucket(`${name}-backup-logs`, logBucket, { sse: { sseAlgorithm: "AES256" } }, {});
     new aws.s3.BucketPolicy(`${name}-backup-logs`, {
@@ -232,7 +235,7 @@ export class BackupBucket extends pulumi.ComponentResource {
     const bucket = new aws.s3.Bucket(name, {
       objectLockEnabled: true,
       forceDestroy: false,
-      tags: withName(args.tags, name),
+      tags: withName(args.tags, name, { [BUCKET_PURPOSE_TAG]: "backups" }),
     }, { ...opts, protect, retainOnDelete: true });
     const { versioning } = this.hardenBucket(name, bucket, { sse: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn } }, opts);
     new aws.s3.BucketObjectLockConfiguration(name, {

@@ -15,7 +15,7 @@ export interface FilestoreArgs {
   vpcId: pulumi.Input<string>;
   clientSecurityGroupIds: pulumi.Input<string>[];
   /** Tenants, each getting its own access point, root directory and POSIX owner. */
-  tenants: readonly string[];
+  tenants: readonly { name: string; tier: string }[];
   /** Replicate the file system to the DR region through this provider's region. @default none */
   replication?: { provider: aws.Provider; region: string };
   /**
@@ -111,14 +111,14 @@ export class Filestore extends pulumi.ComponentResource {
     }, child);
 
     const accessPoints: Record<string, { id: pulumi.Output<string>; arn: pulumi.Output<string>; path: string; posixId: number }> = {};
-    for (const tenant of args.tenants) {
+    for (const { name: tenant, tier } of args.tenants) {
       const posixId = tenantPosixId(tenant);
       const path = tenantRootDirectory(tenant);
       const accessPoint = new aws.efs.AccessPoint(`${name}-filestore-${tenant}`, {
         fileSystemId: fileSystem.id,
         posixUser: { uid: posixId, gid: posixId },
         rootDirectory: { path, creationInfo: { ownerUid: posixId, ownerGid: posixId, permissions: "0750" } },
-        tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, Name: `${name}-filestore-${tenant}` })),
+        tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, tier, Name: `${name}-filestore-${tenant}` })),
       }, child);
       accessPoints[tenant] = { id: accessPoint.id, arn: accessPoint.arn, path, posixId };
     }

@@ -17,7 +17,7 @@ export interface RedisArgs {
   /** A replica in another zone and automatic failover. */
   multiAz: boolean;
   /** Tenants, each getting its own ACL user limited to its own key prefix. */
-  tenants: readonly string[];
+  tenants: readonly { name: string; tier: string }[];
   vpcId: pulumi.Input<string>;
   /** Isolated (data) subnets. */
   subnetIds: pulumi.Input<string>[];
@@ -127,7 +127,7 @@ export class Redis extends pulumi.ComponentResource {
     }, child);
 
     const users: Record<string, { userName: string; password: pulumi.Output<string>; keyPrefix: string }> = {};
-    const tenantUsers = args.tenants.map((tenant) => {
+    const tenantUsers = args.tenants.map(({ name: tenant, tier }) => {
       const secret = password(tenant);
       users[tenant] = { userName: tenant, password: secret.result, keyPrefix: tenantKeyPrefix(tenant) };
       return new aws.elasticache.User(`${name}-redis-${tenant}`, {
@@ -136,7 +136,7 @@ export class Redis extends pulumi.ComponentResource {
         engine: REDIS_ENGINE,
         accessString: tenantAccessString(tenant),
         authenticationMode: { type: "password", passwords: [secret.result] },
-        tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, Name: `${name}-redis-${tenant}` })),
+        tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, tier, Name: `${name}-redis-${tenant}` })),
       }, child);
     });
 

@@ -32,6 +32,8 @@ export interface OdooTenantArgs {
   backup: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
   cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
   provisioner: {
+    /** Node selector of the platform's own pool. */
+    nodeSelector: Record<string, string>;
     namespace: string;
     serviceAccount: string;
     scriptsConfigMap: string;
@@ -163,6 +165,7 @@ export class OdooTenant extends pulumi.ComponentResource {
             serviceAccount: args.provisioner.serviceAccount,
             scriptsConfigMap: args.provisioner.scriptsConfigMap,
             passwordSecret: `${t.name}-db`,
+            nodeSelector: args.provisioner.nodeSelector,
             env: {
               PGHOST: args.database.host,
               PGPORT: String(args.database.port),
@@ -190,9 +193,10 @@ export class OdooTenant extends pulumi.ComponentResource {
 }
 
 /** The provisioning Job's pod: restricted, its script from the ConfigMap, the password as a file. */
-export function provisionerPod(args: { image: string; serviceAccount: string; scriptsConfigMap: string; passwordSecret: string; env: Record<string, pulumi.Input<string>> }) {
+export function provisionerPod(args: { image: string; serviceAccount: string; scriptsConfigMap: string; passwordSecret: string; nodeSelector: Record<string, string>; env: Record<string, pulumi.Input<string>> }) {
   return {
     serviceAccountName: args.serviceAccount,
+    nodeSelector: args.nodeSelector,
     restartPolicy: "OnFailure",
     securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
     containers: [

@@ -1,0 +1,55 @@
+/** Helpers the policies share: where a resource belongs (tenant, tier, environment) and pod access. */
+import type { PolicyResource } from "@pulumi/policy";
+
+type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const TENANT_NAMESPACE_PREFIX = "odoo-";
+export const WORKLOAD_TYPES = [
+  "kubernetes:apps/v1:Deployment",
+  "kubernetes:apps/v1:StatefulSet",
+  "kubernetes:apps/v1:DaemonSet",
+  "kubernetes:batch/v1:Job",
+  "kubernetes:batch/v1:CronJob",
+] as const;
+
+export function metadataOf(props: Props): { name?: string; namespace?: string; labels?: Record<string, string> } {
+  return (props.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string> };
+}
+
+export function awsTags(props: Props): Record<string, string> {
+  return (props.tags ?? {}) as Record<string, string>;
+}
+
+/** Tenant namespaces carry the label odoo-fleet/role=tenant; their objects carry tenant and tier labels. */
+export function isTenantNamespaceObject(props: Props): boolean {
+  return metadataOf(props).labels?.["odoo-fleet/role"] === "tenant";
+}
+
+export const SYSTEM_NAMESPACE = "odoo-fleet-system";
+
+/** The tenant whose namespace holds this object (platform namespaces hold none). */
+export function tenantOfK8s(props: Props): string | undefined {
+  const ns = metadataOf(props).namespace;
+  return ns?.startsWith(TENANT_NAMESPACE_PREFIX) && ns !== SYSTEM_NAMESPACE ? ns.slice(TENANT_NAMESPACE_PREFIX.length) : undefined;
+}
+
+export function isProduction(props: Props): boolean {
+  return awsTags(props).environment === "production";
+}
+
+/** The pod spec inside a workload (CronJobs nest it one level deeper). */
+export function podSpecOf(type: string, props: Props): Props | undefined {
+  const spec = props.spec as Props | undefined;
+  if (!spec) return undefined;
+  if (type === "kubernetes:batch/v1:CronJob") return spec.jobTemplate?.spec?.template?.spec as Props | undefined;
+  return spec.template?.spec as Props | undefined;
+}
+
+export function containersOf(pod: Props): Props[] {
+  return [...((pod.initContainers ?? []) as Props[]), ...((pod.containers ?? []) as Props[])];
+}
+
+/** Reads a violation's tenant for grouping: tags for AWS, labels or namespace for Kubernetes. */
+export function tenantOfResource(resource: Pick<PolicyResource, "props">): string | undefined {
+  return awsTags(resource.props).tenant ?? metadataOf(resource.props).labels?.tenant ?? tenantOfK8s(resource.props);
+}

@@ -1,0 +1,153 @@
+/** Rules that span resources: the connection budget, capacity, domains and each tier's availability. */
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES } from "../infra/sizing";
+import { TIERS, type TierName } from "../infra/tiers";
+import { cores, gibibytes } from "./isolation";
+import { isProduction, metadataOf } from "./common";
+
+const ofType = (resources: readonly PolicyResource[], type: string) => resources.filter((r) => r.type === type);
+const inNamespace = (resources: readonly PolicyResource[], type: string, ns: string) => ofType(resources, type).filter((r) => metadataOf(r.props).namespace === ns);
+
+/** Reads `key = value` lines of an odoo.conf. */
+export function confValue(conf: string, key: string): number | undefined {
+  const match = new RegExp(`^${key}\\s*=\\s*(\\d+)\\s*$`, "m").exec(conf);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The most connections a tenant's Odoo pods can open, from its ConfigMap, Deployments and autoscaler. */
+export function tenantPeakConnections(resources: readonly PolicyResource[], ns: string): number {
+  const config = inNamespace(resources, "kubernetes:core/v1:ConfigMap", ns).find((c) => metadataOf(c.props).name === "odoo-conf");
+  if (!config) return 0;
+  const web = String(config.props.data?.["web.conf"] ?? "");
+  const cron = String(config.props.data?.["cron.conf"] ?? "");
+  const deployments = inNamespace(resources, "kubernetes:apps/v1:Deployment", ns);
+  const hpa = inNamespace(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", ns)[0];
+  const webDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === "odoo-web");
+  const cronDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === "odoo-cron");
+  const webPods = (hpa?.props.spec?.maxReplicas as number | undefined) ?? (webDeployment?.props.spec?.replicas as number | undefined) ?? 0;
+  const cronPods = (cronDeployment?.props.spec?.replicas as number | undefined) ?? 0;
+  const perProcess = (conf: string) => confValue(conf, "db_maxconn") ?? 64;
+  const webPerPod = ((confValue(web, "workers") ?? 0) + (confValue(web, "max_cron_threads") ?? 0) + 1) * perProcess(web);
+  const cronPerPod = ((confValue(cron, "workers") ?? 0) + (confValue(cron, "max_cron_threads") ?? 0) + 1) * perProcess(cron);
+  return webPods * webPerPod + cronPods * cronPerPod;
+}
+
+export const connectionBudgetFits: StackValidationPolicy = {
+  name: "connection-budget-fits",
+  description: "The connections every tenant's Odoo pods can open at peak fit the PostgreSQL server's max_connections, less what operators reserve.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: { reserved: { type: "integer", default: 15, minimum: 0, description: "Connections kept for superusers, monitoring and jobs." } } },
+  remediationSteps: "Choose a larger instance class (infra/sizing.ts), lower db_maxconn, or move tenants to another stack.",
+  validateStack: (args, reportViolation) => {
+    const groups = ofType(args.resources, "aws:rds/parameterGroup:ParameterGroup").filter((g) => !g.name.endsWith("-dr"));
+    const namespaces = ofType(args.resources, "kubernetes:core/v1:Namespace").filter((n) => metadataOf(n.props).labels?.["odoo-fleet/role"] === "tenant");
+    if (groups.length === 0 || namespaces.length === 0) return;
+    const maxConnections = Number(((groups[0]!.props.parameters ?? []) as { name: string; value: string }[]).find((p) => p.name === "max_connections")?.value ?? 0);
+    const peaks = namespaces.map((n) => [metadataOf(n.props).name!, tenantPeakConnections(args.resources, metadataOf(n.props).name!)] as const);
+    const total = peaks.reduce((sum, [, n]) => sum + n, 0);
+    const room = maxConnections - args.getConfig<{ reserved: number }>().reserved;
+    if (total > room) {
+      reportViolation(`tenants can open ${total} connections at peak (${peaks.map(([ns, n]) => `${ns} ${n}`).join(", ")}) but max_connections ${maxConnections} leaves ${room}: over by ${total - room}`, groups[0]!.urn);
+    }
+  },
+};
+
+/** Cluster name a Kubernetes resource is deployed to, from its provider's kubeconfig. */
+function clusterOf(r: PolicyResource): string | undefined {
+  const kubeconfig = r.provider?.props?.kubeconfig;
+  if (typeof kubeconfig !== "string") return undefined;
+  try {
+    return (JSON.parse(kubeconfig) as { clusters?: { name: string }[] }).clusters?.[0]?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+export const quotasFitCapacity: StackValidationPolicy = {
+  name: "quotas-fit-capacity",
+  description: "The requests of all tenant quotas on a node pool fit that pool's allocatable capacity at its maximum size.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: { allocatableShare: { type: "number", default: ALLOCATABLE_SHARE, minimum: 0.1, maximum: 1 } } },
+  remediationSteps: "Raise the pool's maxPerZone, use larger instances, or move tenants.",
+  validateStack: (args, reportViolation) => {
+    const share = args.getConfig<{ allocatableShare: number }>().allocatableShare;
+    const need = new Map<string, { cpu: number; memoryGiB: number; tenants: string[] }>();
+    for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === "odoo-web")) {
+      const ns = metadataOf(web.props).namespace!;
+      const pool = web.props.spec?.template?.spec?.nodeSelector?.["odoo-fleet/pool"] as string | undefined;
+      const quota = inNamespace(args.resources, "kubernetes:core/v1:ResourceQuota", ns)[0]?.props.spec?.hard as Record<string, string> | undefined;
+      if (!pool || !quota) continue;
+      const key = `${clusterOf(web)}/${pool}`;
+      const entry = need.get(key) ?? { cpu: 0, memoryGiB: 0, tenants: [] };
+      entry.cpu += cores(quota["requests.cpu"] ?? "0");
+      entry.memoryGiB += gibibytes(quota["requests.memory"] ?? "0");
+      entry.tenants.push(ns);
+      need.set(key, entry);
+    }
+    for (const [key, entry] of need) {
+      const [cluster, pool] = key.split("/");
+      const groups = ofType(args.resources, "aws:eks/nodeGroup:NodeGroup").filter((g) => g.props.clusterName === cluster && g.props.labels?.["odoo-fleet/pool"] === pool);
+      let cpu = 0;
+      let memoryGiB = 0;
+      for (const g of groups) {
+        const sizes = ((g.props.instanceTypes ?? []) as string[]).map((t) => EC2_INSTANCE_SIZES[t]).filter((s) => s !== undefined);
+        if (sizes.length === 0) continue;
+        const nodes = Number(g.props.scalingConfig?.maxSize ?? 0);
+        cpu += nodes * Math.min(...sizes.map((s) => s.vcpu)) * share;
+        memoryGiB += nodes * Math.min(...sizes.map((s) => s.memoryGiB)) * share;
+      }
+      if (entry.cpu > cpu + 1e-9) reportViolation(`pool ${pool} of ${cluster}: tenant quotas request ${entry.cpu} vCPU, the pool offers ${cpu.toFixed(1)} at its maximum size`);
+      if (entry.memoryGiB > memoryGiB + 1e-9) reportViolation(`pool ${pool} of ${cluster}: tenant quotas request ${entry.memoryGiB.toFixed(1)} GiB, the pool offers ${memoryGiB.toFixed(1)} at its maximum size`);
+    }
+  },
+};
+
+export const uniqueDomains: StackValidationPolicy = {
+  name: "unique-domains",
+  description: "No domain is routed to two tenants.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const owners = new Map<string, string>();
+    for (const route of ofType(args.resources, "kubernetes:traefik.io/v1alpha1:IngressRoute")) {
+      const ns = metadataOf(route.props).namespace ?? "";
+      for (const r of (route.props.spec?.routes ?? []) as { match: string }[]) {
+        for (const [, host] of r.match.matchAll(/Host\(`([^`]+)`\)/g)) {
+          const owner = owners.get(host!);
+          if (owner !== undefined && owner !== ns) reportViolation(`domain ${host} is routed to both ${owner} and ${ns}`, route.urn);
+          owners.set(host!, ns);
+        }
+      }
+    }
+  },
+};
+
+export const tierAvailability: StackValidationPolicy = {
+  name: "tier-availability",
+  description: "Each tenant's web tier runs the replicas, zone spread, disruption budget and autoscaling its tier promises (production).",
+  enforcementLevel: "mandatory",
+  remediationSteps: "Use the OdooTenant component; it sizes and spreads the web tier per tier.",
+  validateStack: (args, reportViolation) => {
+    if (!args.resources.some((r) => isProduction(r.props))) return;
+    for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === "odoo-web")) {
+      const { namespace: ns, labels } = metadataOf(web.props);
+      const tier = labels?.tier as TierName | undefined;
+      if (!ns || !tier) continue;
+      const contract = TIERS[tier];
+      const hpa = inNamespace(args.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", ns)[0];
+      const replicas = (web.props.spec?.replicas as number | undefined) ?? (hpa?.props.spec?.minReplicas as number | undefined) ?? 1;
+      if (replicas < contract.odooWeb.minReplicas) reportViolation(`${ns} runs ${replicas} web replicas; the ${tier} tier promises ${contract.odooWeb.minReplicas}`, web.urn);
+      if (contract.odooWeb.minZones >= 2) {
+        const spread = ((web.props.spec?.template?.spec?.topologySpreadConstraints ?? []) as { topologyKey: string; whenUnsatisfiable: string }[]).some(
+          (c) => c.topologyKey === "topology.kubernetes.io/zone" && c.whenUnsatisfiable === "DoNotSchedule",
+        );
+        if (!spread) reportViolation(`${ns} does not force its web replicas into different zones; the ${tier} tier promises ${contract.odooWeb.minZones}`, web.urn);
+      }
+      const pdb = inNamespace(args.resources, "kubernetes:policy/v1:PodDisruptionBudget", ns)[0];
+      const budget = contract.podDisruptionBudget;
+      if (budget.kind !== "none" && pdb?.props.spec?.[budget.kind] !== budget.value) reportViolation(`${ns} has no PodDisruptionBudget with ${budget.kind} ${budget.value}`, web.urn);
+      if (contract.odooWeb.autoscaled && !hpa) reportViolation(`${ns} is not autoscaled; the ${tier} tier promises it`, web.urn);
+    }
+  },
+};
+
+export const stackPolicies = [connectionBudgetFits, quotasFitCapacity, uniqueDomains, tierAvailability];
