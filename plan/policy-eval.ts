@@ -28,6 +28,14 @@ export interface EvaluatedViolation extends PlanViolation {
 
 class NotApplicable extends Error {}
 
+/** As the server's isTypeOf: the class's attached Pulumi type, else its isInstance. */
+function isTypeOf(type: string, resourceClass: unknown): boolean {
+  const pulumiType = getPulumiType(resourceClass);
+  if (pulumiType) return type === pulumiType;
+  const isInstance = (resourceClass as { isInstance?: (o: unknown) => boolean }).isInstance;
+  return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+}
+
 /** A captured resource and, where the capture kept it, its inputs in Pulumi's wire format. */
 export interface EvaluationInput {
   resource: CapturedResource;
@@ -65,9 +73,9 @@ export function policyResources(inputs: readonly EvaluationInput[]): PolicyResou
       opts: { protect: r.protect, ignoreChanges: r.ignoreChanges, aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], ...(r.parent ? { parent: r.parent } : {}) },
       dependencies: [],
       propertyDependencies: {},
-      isType: () => false,
-      asType: () => undefined,
-    };
+      isType: (resourceClass: unknown) => isTypeOf(r.type, resourceClass),
+      asType: ((resourceClass: unknown) => (isTypeOf(r.type, resourceClass) ? p : undefined)) as PolicyResource["asType"],
+    } as PolicyResource;
     byUrn.set(r.urn, resource);
     return { resource, input };
   });
@@ -123,8 +131,8 @@ export async function evaluatePolicies(
             opts: resource.opts,
             stackTags: new Map(),
             ...(resource.provider ? { provider: resource.provider } : {}),
-            isType: () => false,
-            asType: () => undefined,
+            isType: resource.isType,
+            asType: resource.asType,
             getConfig: <T extends object>() => config as T,
             notApplicable,
           } as ResourceValidationArgs;

@@ -1,0 +1,225 @@
+/**
+ * Every policy, through the same evaluation path as the plan (plan/policy-eval.ts), over real planned
+ * stacks: the unmodified plan passes, and one deliberate break fails with the exact message.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import type { CapturedResource } from "../plan/capture";
+import { evaluatePolicies } from "../plan/policy-eval";
+import { violationsByTenant, type PlanDocument } from "../plan/report";
+import { ALL_POLICIES } from "../policies/all";
+import { tenantOfResource } from "../policies/common";
+import { ROOT, runPlanCli } from "./plan-cli";
+
+let shared: PlanDocument;
+let dedicated: PlanDocument;
+beforeAll(() => {
+  shared = runPlanCli(["--stack", "shared-prod"]).document;
+  dedicated = runPlanCli(["--stack", "dedicated-acme-prod"]).document;
+});
+
+type R = CapturedResource & { inputs: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const find = (resources: R[], name: string, type: string) => {
+  const found = resources.find((r) => r.name === name && r.type === type);
+  if (!found) throw new Error(`no ${type} ${name}`);
+  return found;
+};
+const webPod = (resources: R[], tenant: string) => find(resources, `${tenant}-deployment-odoo-web`, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+
+async function run(policyName: string, mutate: (resources: R[]) => void = () => undefined, doc: () => PlanDocument = () => shared) {
+  const policy = ALL_POLICIES.find((p) => p.name === policyName);
+  if (!policy) throw new Error(`no policy ${policyName}`);
+  const resources = structuredClone(doc().resources) as R[];
+  mutate(resources);
+  const { violations } = await evaluatePolicies([policy], resources.map((resource) => ({ resource })), { tenantOf: tenantOfResource });
+  return violations.map((v) => `${v.enforcementLevel}: ${v.message}`);
+}
+
+const K = {
+  ns: "kubernetes:core/v1:Namespace",
+  svc: "kubernetes:core/v1:Service",
+  quota: "kubernetes:core/v1:ResourceQuota",
+  netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  route: "kubernetes:traefik.io/v1alpha1:IngressRoute",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  cron: "kubernetes:apps/v1:Deployment",
+};
+
+const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?][] = [
+  ["tenant-namespace-restricted", (r) => void (find(r, "northwind-namespace", K.ns).inputs.metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline"), ["mandatory: namespace odoo-northwind does not enforce the restricted profile"]],
+  ["no-external-services-in-tenants", (r) => void (find(r, "northwind-service-odoo", K.svc).inputs.spec.type = "NodePort"), ["mandatory: Service odoo in tenant northwind is of type NodePort"]],
+  ["no-host-access-in-tenants", (r) => void (webPod(r, "northwind").hostNetwork = true), ["mandatory: Deployment odoo-web of tenant northwind sets hostNetwork"]],
+  [
+    "no-workload-on-other-tenants-nodes",
+    (r) => void webPod(r, "northwind").tolerations.push({ key: "odoo-fleet/dedicated", operator: "Equal", value: "acme", effect: "NoSchedule" }),
+    ["mandatory: tenant northwind tolerates nodes dedicated to acme"],
+  ],
+  [
+    "tenant-rbac-in-own-namespace",
+    (r) =>
+      void r.push({
+        ...find(r, "northwind-service-odoo", K.svc),
+        urn: "urn:pulumi:shared-prod::odoo-fleet::kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding::leak",
+        name: "leak",
+        type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+        dependsOn: [],
+        inputs: { metadata: { name: "leak" }, roleRef: { kind: "ClusterRole", name: "view" }, subjects: [{ kind: "ServiceAccount", namespace: "odoo-northwind", name: "odoo" }] },
+      }),
+    ["mandatory: ClusterRoleBinding leak binds ServiceAccount odoo-northwind/odoo outside its namespace"],
+  ],
+  [
+    "tenant-isolation-complete",
+    (r) => {
+      r.splice(r.indexOf(find(r, "contoso-networkpolicy-default-deny", K.netpol)), 1);
+      find(r, "fabrikam-resourcequota-quota", K.quota).inputs.spec.hard["limits.cpu"] = "3";
+    },
+    ["mandatory: ResourceQuota of odoo-fabrikam allows 3 CPU; the essential tier caps it at 2", "mandatory: namespace odoo-contoso has no default-deny NetworkPolicy for ingress and egress"].sort(),
+  ],
+  ["critical-only-on-dedicated", (r) => void (find(r, "northwind-namespace", K.ns).inputs.metadata.labels.tier = "critical"), ["mandatory: tenant northwind is critical but this is a shared stack"]],
+  [
+    "pod-security-restricted",
+    (r) => void (find(r, "tailspin-deployment-odoo-cron", K.cron).inputs.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true),
+    ["mandatory: Deployment odoo-tailspin/odoo-cron: container odoo must set allowPrivilegeEscalation: false"],
+  ],
+  ["containers-have-resources", (r) => void delete webPod(r, "contoso").containers[0].resources.limits.memory, ["mandatory: Deployment odoo-contoso/odoo-web: container odoo has no limits.memory"]],
+  [
+    "images-pinned-by-digest",
+    (r) => void (webPod(r, "northwind").containers[0].image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/odoo:18.0"),
+    ["mandatory: Deployment odoo-northwind/odoo-web: container odoo image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/odoo:18.0 is not pinned by digest"],
+  ],
+  ["serving-containers-have-probes", (r) => void delete webPod(r, "fabrikam").containers[0].readinessProbe, ["mandatory: Deployment odoo-fabrikam/odoo-web: container odoo has no readinessProbe"]],
+  [
+    "rds-data-protection",
+    (r) => void (find(r, "shared-prod-postgres", "aws:rds/instance:Instance").inputs.backupRetentionPeriod = 7),
+    ["mandatory: RDS odoo-shared-prod keeps 7 days of backups; the business tier needs 14"],
+  ],
+  ["efs-data-protection", (r) => void (find(r, "shared-prod-filestore", "aws:efs/fileSystem:FileSystem").inputs.encrypted = false), ["mandatory: EFS shared-prod-filestore is not encrypted with a customer KMS key"]],
+  [
+    "cache-data-protection",
+    (r) => void (find(r, "shared-prod-redis", "aws:elasticache/replicationGroup:ReplicationGroup").inputs.transitEncryptionMode = "preferred"),
+    ["mandatory: ElastiCache odoo-shared-prod does not require TLS"],
+  ],
+  [
+    "backup-storage-immutable",
+    (r) => {
+      find(r, "shared-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.days = 30;
+      delete find(r, "shared-prod-backup", "aws:backup/vaultLockConfiguration:VaultLockConfiguration").inputs.changeableForDays;
+    },
+    [
+      "mandatory: backup bucket shared-prod-backup locks objects for 30 days; the business tier keeps backups 90",
+      "mandatory: backup vault shared-prod-backup is locked in governance mode; production needs compliance mode (changeableForDays >= 3)",
+    ],
+  ],
+  [
+    "backup-storage-immutable",
+    (r) => void (find(r, "dedicated-acme-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.mode = "GOVERNANCE"),
+    ["mandatory: backup bucket dedicated-acme-prod-backup locks in GOVERNANCE mode; the critical tier needs COMPLIANCE"],
+    () => dedicated,
+  ],
+  [
+    "tier-recovery-contract",
+    (r) => void (find(r, "shared-prod-postgres", "aws:rds/instance:Instance").inputs.multiAz = false),
+    [
+      "mandatory: tenant northwind (business): RTO for zone-lost is 1 h, the tier promises 5 min (via RDS restore in another zone + ElastiCache failover + 2 web replicas in 2 zones)",
+      "mandatory: tenant contoso (business): RTO for zone-lost is 1 h, the tier promises 5 min (via RDS restore in another zone + ElastiCache failover + 2 web replicas in 2 zones)",
+      "mandatory: tenant fabrikam (essential): RTO for zone-lost is 1 h, the tier promises 15 min (via RDS restore in another zone + ElastiCache failover + web pod rescheduled)",
+      "mandatory: tenant tailspin (essential): RTO for zone-lost is 1 h, the tier promises 15 min (via RDS restore in another zone + ElastiCache failover + web pod rescheduled)",
+    ],
+  ],
+  [
+    "eks-endpoint-private",
+    (r) => Object.assign(find(r, "shared-prod-eks", "aws:eks/cluster:Cluster").inputs.vpcConfig, { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] }),
+    ["mandatory: EKS odoo-shared-prod has a public endpoint in production", "mandatory: EKS odoo-shared-prod public endpoint is open to the internet"],
+  ],
+  [
+    "eks-audit-and-secrets-encryption",
+    (r) => void (find(r, "shared-prod-eks", "aws:eks/cluster:Cluster").inputs.enabledClusterLogTypes = ["api", "authenticator"]),
+    ["mandatory: EKS odoo-shared-prod does not log audit, controllerManager, scheduler"],
+  ],
+  ["nodes-require-imdsv2", (r) => void (find(r, "shared-prod-general", "aws:ec2/launchTemplate:LaunchTemplate").inputs.metadataOptions.httpTokens = "optional"), ["mandatory: launch template shared-prod-general does not require IMDSv2"]],
+  ["kms-keys-rotated", (r) => void (find(r, "shared-prod-secrets", "aws:kms/key:Key").inputs.enableKeyRotation = false), ["mandatory: KMS key shared-prod-secrets does not rotate"]],
+  ["subnets-no-public-ips", (r) => void (find(r, "shared-prod-private-eu-west-1a", "aws:ec2/subnet:Subnet").inputs.mapPublicIpOnLaunch = true), ["mandatory: subnet shared-prod-private-eu-west-1a assigns public IPs"]],
+  ["vpc-baseline", (r) => void r.splice(r.indexOf(find(r, "shared-prod-flow-log", "aws:ec2/flowLog:FlowLog")), 1), ["mandatory: VPC shared-prod-vpc has no flow log of all traffic"]],
+  [
+    "tls-everywhere",
+    (r) => void (find(r, "shared-prod-postgres", "aws:rds/parameterGroup:ParameterGroup").inputs.parameters.find((p: { name: string }) => p.name === "rds.force_ssl").value = "0"),
+    ["mandatory: parameter group shared-prod-postgres does not force TLS"],
+  ],
+  [
+    "connection-budget-fits",
+    (r) => void (find(r, "shared-prod-postgres", "aws:rds/parameterGroup:ParameterGroup").inputs.parameters.find((p: { name: string }) => p.name === "max_connections").value = "200"),
+    ["mandatory: tenants can open 272 connections at peak (odoo-northwind 112, odoo-contoso 80, odoo-fabrikam 40, odoo-tailspin 40) but max_connections 200 leaves 185: over by 87"],
+  ],
+  [
+    "quotas-fit-capacity",
+    (r) => {
+      for (const g of r.filter((x) => x.type === "aws:eks/nodeGroup:NodeGroup" && x.inputs.labels["odoo-fleet/pool"] === "general")) Object.assign(g.inputs, { instanceTypes: ["m7i.large"], scalingConfig: { ...g.inputs.scalingConfig, maxSize: 1 } });
+    },
+    ["mandatory: pool general of odoo-shared-prod: tenant quotas request 7.5 vCPU, the pool offers 5.1 at its maximum size"],
+  ],
+  [
+    "unique-domains",
+    (r) => {
+      const route = find(r, "contoso-ingressroute-odoo.contoso.example", K.route);
+      for (const rule of route.inputs.spec.routes) rule.match = rule.match.replace("odoo.contoso.example", "erp.northwind.example");
+    },
+    ["mandatory: domain erp.northwind.example is routed to both odoo-northwind and odoo-contoso"],
+  ],
+  [
+    "tier-availability",
+    (r) => {
+      find(r, "northwind-deployment-odoo-web", K.cron).inputs.spec.replicas = 1;
+      r.splice(r.indexOf(find(r, "contoso-poddisruptionbudget-odoo-web", K.pdb)), 1);
+    },
+    ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
+  ],
+  ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
+];
+
+describe.each(cases)("%s", (name, mutate, expected, doc) => {
+  test("passes on the planned stack", async () => {
+    expect(await run(name, undefined, doc)).toEqual([]);
+  });
+  test(`fails with the exact message when broken: ${expected[0]!.slice(0, 60)}`, async () => {
+    const got = await run(name, mutate, doc);
+    expect(name === "tenant-isolation-complete" ? got.sort() : got).toEqual(expected);
+  });
+});
+
+describe("the pack", () => {
+  test("every policy has a test case above", () => {
+    expect(new Set(cases.map(([name]) => name))).toEqual(new Set(ALL_POLICIES.map((p) => p.name)));
+  });
+
+  test("every policy: unique kebab-case name, a description, an enforcement level, remediation where it can be acted on", () => {
+    const names = ALL_POLICIES.map((p) => p.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const p of ALL_POLICIES) {
+      expect(p.name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(p.description.length).toBeGreaterThan(20);
+      expect(["mandatory", "advisory"]).toContain(p.enforcementLevel);
+    }
+    expect(ALL_POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name)).toEqual(["required-tags"]);
+  });
+
+  test("only policies/index.ts constructs the PolicyPack", () => {
+    const files = readdirSync(path.join(ROOT, "policies")).filter((f) => f.endsWith(".ts"));
+    const constructing = files.filter((f) => /new PolicyPack\(/.test(readFileSync(path.join(ROOT, "policies", f), "utf8")));
+    expect(constructing).toEqual(["index.ts"]);
+  });
+
+  test("every stack in stacks/ has no violation at all", async () => {
+    for (const doc of [shared, dedicated, runPlanCli(["--stack", "shared-dev"]).document]) expect(doc.violations, doc.stack).toEqual([]);
+  });
+
+  test("violations print grouped by tenant, platform first", () => {
+    expect(
+      violationsByTenant([
+        { policy: "b", enforcementLevel: "advisory", urn: null, message: "m2", tenant: "zeta" },
+        { policy: "a", enforcementLevel: "mandatory", urn: null, message: "m1", tenant: null },
+        { policy: "c", enforcementLevel: "mandatory", urn: null, message: "m3", tenant: "zeta" },
+      ]),
+    ).toBe(["policies: 2 mandatory, 1 advisory violations", "  (platform):", "    [mandatory] a: m1", "  zeta:", "    [mandatory] c: m3", "    [advisory] b: m2"].join("\n"));
+  });
+});
