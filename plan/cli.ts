@@ -4,11 +4,13 @@
  * prints what it would create. Exit status: 0 valid; 1 a mandatory violation; 2 invalid configuration;
  * 3 the program or the plan itself failed.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { analyse } from "./analyses";
-import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant } from "./report";
+import { diffPlans } from "./changes";
+import { markdownReport } from "./markdown";
+import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant, type PlanDocument } from "./report";
 import { runPlan } from "./run";
 
 export const DEFAULT_STACK = "shared-dev";
@@ -19,12 +21,14 @@ async function main(): Promise<number> {
       stack: { type: "string" },
       "stack-file": { type: "string" },
       json: { type: "string" },
+      report: { type: "string" },
+      against: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>]\n");
+    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>] [--report <out.md>] [--against <previous.json>]\n");
     return 0;
   }
   const stackFile = values["stack-file"];
@@ -40,10 +44,16 @@ async function main(): Promise<number> {
   });
   const analysis = run.specError ? undefined : await analyse(run);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(file, text);
+    process.stderr.write(`plan: wrote ${file}\n`);
+  };
+  const changes = values.against ? diffPlans(JSON.parse(readFileSync(values.against, "utf8")) as PlanDocument, document) : undefined;
+  if (changes) document.changes = changes;
+  if (values.report) write(values.report, markdownReport(document, analysis?.violations ?? [], changes));
   if (values.json) {
-    mkdirSync(path.dirname(path.resolve(values.json)), { recursive: true });
-    writeFileSync(values.json, `${JSON.stringify(document, null, 2)}\n`);
-    process.stderr.write(`plan: wrote ${values.json}\n`);
+    write(values.json, `${JSON.stringify(document, null, 2)}\n`);
   }
   if (run.specError) {
     process.stderr.write(`${run.specError.message}\n`);

@@ -1,6 +1,7 @@
 /** The plan's outputs: the JSON document of shared/product/plan-format.md and the text summary. */
 import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../infra/recovery";
 import type { CapturedResource } from "./capture";
+import type { ResourceChange } from "./changes";
 import type { PlanRun } from "./run";
 
 export interface PlanViolation {
@@ -21,6 +22,8 @@ export interface PlanDocument {
   errors?: { path: string; message: string }[];
   /** Achieved RPO/RTO per tenant and fault, next to the tier's contract. */
   recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
+  /** With `--against`: what changes relative to the previous plan. */
+  changes?: ResourceChange[];
   offlinePlaceholders: string[];
 }
 

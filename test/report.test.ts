@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, test } from "vitest";
+import type { CapturedResource } from "../plan/capture";
+import { diffPlans } from "../plan/changes";
+import { markdownReport } from "../plan/markdown";
+import { ROOT, runPlanCli } from "./plan-cli";
+
+const resource = (urn: string, type: string, inputs: Record<string, unknown>, protect = false): CapturedResource => ({
+  urn, type, name: urn.split("::").pop()!, custom: true, parent: null, provider: null, protect, retainOnDelete: false, dependsOn: [], ignoreChanges: [], inputs,
+});
+
+describe("diffPlans", () => {
+  test("added, updated (with the input paths) and removed resources; stateful ones marked", () => {
+    const before = [resource("u::a", "aws:s3/bucket:Bucket", { tags: { owner: "x" } }, true), resource("u::b", "aws:ec2/vpc:Vpc", { cidrBlock: "10.0.0.0/16" }), resource("u::gone", "aws:rds/instance:Instance", {})];
+    const after = [resource("u::a", "aws:s3/bucket:Bucket", { tags: { owner: "y" } }, false), resource("u::b", "aws:ec2/vpc:Vpc", { cidrBlock: "10.0.0.0/16" }), resource("u::new", "aws:ec2/subnet:Subnet", { list: [1] })];
+    expect(diffPlans({ resources: before }, { resources: after })).toEqual([
+      { urn: "u::a", type: "aws:s3/bucket:Bucket", change: "update", paths: ["tags.owner", "(protect)"], stateful: true },
+      { urn: "u::new", type: "aws:ec2/subnet:Subnet", change: "add", paths: [], stateful: false },
+      { urn: "u::gone", type: "aws:rds/instance:Instance", change: "remove", paths: [], stateful: true },
+    ]);
+  });
+});
+
+describe("plan --against and --report", () => {
+  test("a grown tenant shows as updates of its own objects and the database's max_connections, in Markdown too", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-report-"));
+    const previous = runPlanCli(["--stack", "shared-prod"]).document;
+    writeFileSync(path.join(dir, "previous.json"), JSON.stringify(previous));
+    const grown = readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8").replace("expectedUsers: 8\n", "expectedUsers: 20\n");
+    const file = path.join(dir, "Pulumi.shared-prod.yaml");
+    writeFileSync(file, grown);
+    const report = path.join(dir, "report.md");
+    const result = runPlanCli(["--stack-file", file, "--against", path.join(dir, "previous.json"), "--report", report]);
+    expect(result.status, result.stderr).toBe(0);
+    const changes = result.document.changes!;
+    expect(changes.map((c) => [c.change, c.urn.split("::").pop()])).toEqual([
+      ["update", "shared-prod-postgres"],
+      ["update", "tailspin-resourcequota-quota"],
+      ["update", "tailspin-limitrange-limits"],
+      ["update", "tailspin-configmap-odoo-conf"],
+      ["update", "tailspin-provision-db"],
+      ["update", "tailspin-deployment-odoo-web"],
+    ]);
+    const markdown = readFileSync(report, "utf8");
+    expect(markdown).toContain("## odoo-fleet plan: `shared-prod` (no mandatory violation)");
+    expect(markdown).toContain("### Changes against the previous plan: 0 to add, 6 to update, 0 to remove");
+    expect(markdown).toContain("| update | `odoo-fleet:tenants:OdooTenant$kubernetes:apps/v1:Deployment::tailspin-deployment-odoo-web` |");
+    expect(markdown).toContain("### Policy violations: none");
+    expect(markdown).toContain("| northwind | business | RPO | region-lost | 15 min | 1 h | ok |");
+  });
+
+  test("the report of an invalid stack lists its problems", () => {
+    const md = markdownReport(
+      { project: "odoo-fleet", stack: "x", stackFile: "stacks/Pulumi.x.yaml", resources: [], violations: [], summary: { resourceCount: 0, byType: {} }, errors: [{ path: "odoo-fleet:zones", message: "is required" }], offlinePlaceholders: [] },
+      [],
+    );
+    expect(md).toBe("## odoo-fleet plan: `x` (invalid configuration)\n\n`stacks/Pulumi.x.yaml` is invalid:\n\n- `odoo-fleet:zones`: is required\n\n");
+  });
+});
