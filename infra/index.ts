@@ -5,9 +5,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlatform } from "./platform";
-import { parsePlatformSpec } from "./spec";
+import { buildReviewStack } from "./review";
+import { parseStackSpec } from "./spec";
 
 export = async function odooFleet() {
-  const spec = parsePlatformSpec(pulumi.runtime.allConfig(), pulumi.getStack());
-  return buildPlatform(spec);
+  const spec = parseStackSpec(pulumi.runtime.allConfig(), pulumi.getStack());
+  return spec.mode === "review" ? buildReviewStack(spec) : buildPlatform(spec);
 };

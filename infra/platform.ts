@@ -198,8 +198,7 @@ export function buildPlatform(spec: PlatformSpec) {
       database: { host: postgres.address, port: postgres.port },
       redis: { host: redis.primaryEndpoint, port: redis.port, userName: cacheUser.userName, password: cacheUser.password, keyPrefix: cacheUser.keyPrefix },
       filestore: { fileSystemId: filestore.fileSystemId, accessPointId: accessPoint.id, posixId: tenantPosixId(tenant.name) },
-      backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
-      cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
+      backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
       provisioner: {
         nodeSelector: { [POOL_LABEL]: systemPool },
         namespace: tenantPlatform.namespace,
@@ -224,6 +223,11 @@ export function buildPlatform(spec: PlatformSpec) {
     clusterEndpoint: cluster.endpoint,
     oidcProviderArn: cluster.oidcProviderArn,
     kubeconfig: cluster.kubeconfig,
+    // What review stacks read from their host (infra/review.ts).
+    vpcCidr: spec.network.cidr,
+    dataCidrs,
+    tenantNodeSelector: { [POOL_LABEL]: spec.cluster.tenantPool },
+    systemNodeSelector: { [POOL_LABEL]: systemPool },
     postgresAddress: postgres.address,
     postgresMasterSecretArn: postgres.masterUserSecretArn,
     redisEndpoint: redis.primaryEndpoint,

@@ -162,10 +162,47 @@ const CONFIG_KEYS = {
   [`${PROJECT}:platformImages`]: platformImagesSchema,
 } as const;
 
+/**
+ * A review stack (a pull request's environment) deploys only tenants, onto the cluster and data
+ * stores of its host stack, whose outputs it reads through a StackReference.
+ */
+const REVIEW_KEYS = {
+  "aws:region": CONFIG_KEYS["aws:region"],
+  [`${PROJECT}:kind`]: CONFIG_KEYS[`${PROJECT}:kind`],
+  [`${PROJECT}:environment`]: CONFIG_KEYS[`${PROJECT}:environment`],
+  [`${PROJECT}:host`]: z.strictObject({
+    /** The host stack, as StackReference names it: `<org>/odoo-fleet/<stack>` (or `<stack>` for the current org). */
+    stack: z.string().regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "must be a stack name such as acme/odoo-fleet/shared-dev" }),
+  }),
+  [`${PROJECT}:tenants`]: z.array(tenantSchema).min(1, { error: "a review stack deploys at least one tenant" }),
+  [`${PROJECT}:owner`]: CONFIG_KEYS[`${PROJECT}:owner`],
+  [`${PROJECT}:costCentre`]: CONFIG_KEYS[`${PROJECT}:costCentre`],
+  [`${PROJECT}:platformImages`]: CONFIG_KEYS[`${PROJECT}:platformImages`],
+} as const;
+
 /** Keys of other namespaces that stack files may carry and this program ignores. */
 const FOREIGN_NAMESPACES = ["aws", "kubernetes", "pulumi"];
 
+export interface ReviewSpec {
+  readonly mode: "review";
+  readonly project: typeof PROJECT;
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly kind: "shared";
+  readonly environment: "review";
+  readonly region: string;
+  readonly host: { readonly stack: string };
+  readonly tenants: readonly TenantSpec[];
+  readonly owner: string;
+  readonly costCentre: string;
+  readonly platformImages: { readonly tools: string };
+}
+
+/** What a stack file describes: a whole platform, or a review environment on a host platform. */
+export type StackSpec = PlatformSpec | ReviewSpec;
+
 export interface PlatformSpec {
+  readonly mode: "platform";
   readonly project: typeof PROJECT;
   readonly stack: string;
   /** The stack file this spec came from, for messages. */
@@ -325,23 +362,23 @@ type Parsed = { [K in keyof typeof CONFIG_KEYS]?: z.infer<(typeof CONFIG_KEYS)[K
  * Validates a stack's configuration (`key -> raw string`, as `pulumi.runtime.allConfig()` returns it)
  * into a PlatformSpec, or throws a SpecError listing every problem.
  */
-export function parsePlatformSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): PlatformSpec {
-  const problems: SpecProblem[] = [];
-  const parsed: Parsed = {};
-  const raw: Record<string, unknown> = {};
+type KeySchemas = Readonly<Record<string, z.ZodType>>;
 
+/** Parses every key of `keys` from the config and flags keys it does not know; collects all problems. */
+function parseKeys(config: Readonly<Record<string, string>>, keys: KeySchemas, unknownHint: (key: string) => string): { parsed: Record<string, unknown>; raw: Record<string, unknown>; problems: SpecProblem[] } {
+  const problems: SpecProblem[] = [];
+  const parsed: Record<string, unknown> = {};
+  const raw: Record<string, unknown> = {};
   for (const key of Object.keys(config).sort()) {
     const namespace = key.split(":")[0] ?? "";
-    if (!(key in CONFIG_KEYS) && !(namespace !== PROJECT && FOREIGN_NAMESPACES.includes(namespace))) {
-      problems.push({ path: key, message: `unknown key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}` });
-    }
+    if (!(key in keys) && !(namespace !== PROJECT && FOREIGN_NAMESPACES.includes(namespace))) problems.push({ path: key, message: unknownHint(key) });
   }
-  for (const [key, schema] of Object.entries(CONFIG_KEYS)) {
+  for (const [key, schema] of Object.entries(keys)) {
     const value = config[key] === undefined ? undefined : decodeConfigValue(config[key]);
     raw[key] = value;
     const result = schema.safeParse(value, { reportInput: true });
     if (result.success) {
-      (parsed as Record<string, unknown>)[key] = result.data;
+      parsed[key] = result.data;
     } else {
       for (const issue of result.error.issues) {
         if (issue.code === "unrecognized_keys") {
@@ -352,7 +389,54 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
       }
     }
   }
+  return { parsed, raw, problems };
+}
 
+/** Validates a stack file's configuration into the spec of a platform or of a review stack. */
+export function parseStackSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): StackSpec {
+  return config[`${PROJECT}:host`] !== undefined ? parseReviewSpec(config, stack, stackFile) : parsePlatformSpec(config, stack, stackFile);
+}
+
+function parseReviewSpec(config: Readonly<Record<string, string>>, stack: string, stackFile: string): ReviewSpec {
+  const { parsed, raw, problems } = parseKeys(config, REVIEW_KEYS, (key) =>
+    key in CONFIG_KEYS ? "not used by a review stack: its network, cluster and data stores are its host's" : `unknown key; known keys are ${Object.keys(REVIEW_KEYS).join(", ")}`,
+  );
+  const kind = parsed[`${PROJECT}:kind`] as StackKind | undefined;
+  const environment = parsed[`${PROJECT}:environment`] as Environment | undefined;
+  if (kind && kind !== "shared") problems.push({ path: `${PROJECT}:kind`, message: "a review stack runs on a shared host: kind must be shared" });
+  if (environment && environment !== "review") problems.push({ path: `${PROJECT}:environment`, message: `a stack with a host is a review stack: environment must be review, got ${environment}` });
+  problems.push(...tenantListChecks(kind, raw).problems);
+  const tenants = parsed[`${PROJECT}:tenants`] as TenantSpec[] | undefined;
+  tenants?.forEach((tenant, i) => {
+    const over = quotaOverCaps(tenantQuota(tenant, "review"), tenant.tier);
+    if (over.length > 0) problems.push({ path: `${PROJECT}:tenants[${i}].expectedUsers`, message: `${tenant.expectedUsers} users need ${over.join(", ")} of the ${tenant.tier} tier` });
+  });
+  if (problems.length > 0) throw new SpecError(stackFile, problems);
+  return {
+    mode: "review",
+    project: PROJECT,
+    stack,
+    stackFile,
+    kind: "shared",
+    environment: "review",
+    region: parsed["aws:region"] as string,
+    host: parsed[`${PROJECT}:host`] as { stack: string },
+    tenants: tenants!,
+    owner: parsed[`${PROJECT}:owner`] as string,
+    costCentre: parsed[`${PROJECT}:costCentre`] as string,
+    platformImages: parsed[`${PROJECT}:platformImages`] as { tools: string },
+  };
+}
+
+/** Validates a platform stack's configuration into a PlatformSpec, or throws a SpecError listing every problem. */
+export function parsePlatformSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): PlatformSpec {
+  const keys = parseKeys(config, CONFIG_KEYS, () => `unknown key; known keys are ${Object.keys(CONFIG_KEYS).join(", ")}`);
+  const parsed = keys.parsed as Parsed;
+  const raw = keys.raw;
+  const problems = keys.problems;
+  if (parsed[`${PROJECT}:environment`] === "review") {
+    problems.push({ path: `${PROJECT}:host`, message: "is required: review stacks deploy their tenants onto a host stack's cluster" });
+  }
   problems.push(...crossChecks(parsed, raw));
   if (problems.length > 0) throw new SpecError(stackFile, problems);
 
@@ -368,6 +452,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
   const tier = stackTier(tenants);
   const budget = connectionBudget(tenants, environment);
   return {
+    mode: "platform",
     project: PROJECT,
     stack,
     stackFile,
@@ -495,7 +580,31 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[
     }
   }
 
-  // Tenants: checked from the raw list too, so a duplicate is found even when another entry is malformed.
+  const { problems: tenantProblems, names } = tenantListChecks(kind, raw);
+  problems.push(...tenantProblems);
+  const rawTenants = Array.isArray(raw[`${PROJECT}:tenants`]) ? (raw[`${PROJECT}:tenants`] as unknown[]) : [];
+  if (kind === "dedicated" && raw[`${PROJECT}:tenants`] !== undefined && rawTenants.length !== 1) {
+    add(`${PROJECT}:tenants`, `a dedicated stack serves exactly one tenant, got ${rawTenants.length}`);
+  }
+  if (kind === "dedicated" && raw[`${PROJECT}:tenants`] === undefined) {
+    add(`${PROJECT}:tenants`, "a dedicated stack serves exactly one tenant, got none");
+  }
+  cluster?.nodePools.forEach((pool, i) => {
+    if (pool.dedicatedTo !== undefined && !names.has(pool.dedicatedTo)) {
+      add(`${PROJECT}:cluster.nodePools[${i}].dedicatedTo`, `${pool.dedicatedTo} is not a tenant of this stack`);
+    }
+  });
+  problems.push(...dataChecks(parsed));
+  problems.push(...capacityChecks(parsed));
+  return problems;
+}
+
+
+/** Duplicate names and domains, and tiers the stack kind cannot hold, read from the raw list so a
+ * duplicate is found even when another entry is malformed. */
+function tenantListChecks(kind: StackKind | undefined, raw: Record<string, unknown>): { problems: SpecProblem[]; names: Map<string, number> } {
+  const problems: SpecProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
   const rawTenants = Array.isArray(raw[`${PROJECT}:tenants`]) ? (raw[`${PROJECT}:tenants`] as unknown[]) : [];
   const names = new Map<string, number>();
   const domains = new Map<string, string>();
@@ -523,20 +632,7 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[
       }
     }
   });
-  if (kind === "dedicated" && raw[`${PROJECT}:tenants`] !== undefined && rawTenants.length !== 1) {
-    add(`${PROJECT}:tenants`, `a dedicated stack serves exactly one tenant, got ${rawTenants.length}`);
-  }
-  if (kind === "dedicated" && raw[`${PROJECT}:tenants`] === undefined) {
-    add(`${PROJECT}:tenants`, "a dedicated stack serves exactly one tenant, got none");
-  }
-  cluster?.nodePools.forEach((pool, i) => {
-    if (pool.dedicatedTo !== undefined && !names.has(pool.dedicatedTo)) {
-      add(`${PROJECT}:cluster.nodePools[${i}].dedicatedTo`, `${pool.dedicatedTo} is not a tenant of this stack`);
-    }
-  });
-  problems.push(...dataChecks(parsed));
-  problems.push(...capacityChecks(parsed));
-  return problems;
+  return { problems, names };
 }
 
 /** Each tenant's quota within its tier's caps, and every pool able to hold its tenants' quotas. */

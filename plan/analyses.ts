@@ -1,6 +1,6 @@
 /** Analyses of a planned stack: the policy pack, evaluated as the policy server would, and recovery. */
 import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../infra/recovery";
-import { parsePlatformSpec } from "../infra/spec";
+import { parseStackSpec } from "../infra/spec";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
@@ -13,7 +13,7 @@ export interface Analysis {
 }
 
 export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile" | "resources" | "rawInputs">, policyConfig?: Record<string, Record<string, unknown>>): Promise<Analysis> {
-  const spec = parsePlatformSpec(run.config, run.stack, run.stackFile);
+  const spec = parseStackSpec(run.config, run.stack, run.stackFile);
   const evaluation = await evaluatePolicies(
     ALL_POLICIES,
     run.resources.map((resource) => ({ resource, raw: run.rawInputs.get(resource) })),

@@ -9,6 +9,8 @@ export interface CapturedResource {
   type: string;
   name: string;
   custom: boolean;
+  /** Set on resources the program reads rather than manages (StackReference, `get`). */
+  read?: boolean;
   parent: string | null;
   provider: string | null;
   protect: boolean;
@@ -69,8 +71,17 @@ interface RegisterResponse {
   setObject(value: StructLike): void;
 }
 type Callback = (error: Error | null, response?: RegisterResponse) => void;
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
 interface Monitor {
   registerResource(request: RegisterRequest, callback: Callback): void;
+  readResource(request: ReadRequest, callback: (error: Error | null, response?: { getUrn(): string }) => void): void;
   newUrn?(parent: string, type: string, name: string): string;
 }
 
@@ -148,6 +159,34 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
         entry.urn = response.getUrn();
         if (secretOutputs.length > 0) markSecret(response, secretOutputs);
       }
+      callback(error, response);
+    });
+  };
+  // Reads (a StackReference, for one) are part of the plan too: others depend on them.
+  const originalRead = monitor.readResource.bind(monitor);
+  monitor.readResource = (request, callback) => {
+    const serialized = request.getProperties()?.toJavaScript() ?? {};
+    const entry: CapturedResource = {
+      urn: "",
+      type: request.getType(),
+      name: request.getName(),
+      custom: true,
+      read: true,
+      parent: request.getParent() || null,
+      provider: request.getProvider() || null,
+      protect: false,
+      retainOnDelete: false,
+      dependsOn: [...request.getDependenciesList()].sort(),
+      ignoreChanges: [],
+      inputs: redact(serialized) as Record<string, unknown>,
+    };
+    raw.set(entry, serialized);
+    resources.push(entry);
+    inFlight++;
+    onRegister?.(resources.length);
+    originalRead(request, (error, response) => {
+      inFlight--;
+      if (!error && response) entry.urn = response.getUrn();
       callback(error, response);
     });
   };

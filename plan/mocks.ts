@@ -37,7 +37,14 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   /** Every invoke answered, in order: tests assert on them. */
   readonly invokes: { token: string; inputs: Record<string, unknown> }[] = [];
 
-  constructor(private readonly defaultRegion: string) {}
+  /**
+   * @param stackReferences outputs of the stacks the program references, by the name it uses (the
+   *   plan fills them from an offline plan of each referenced stack)
+   */
+  constructor(
+    private readonly defaultRegion: string,
+    private readonly stackReferences: Readonly<Record<string, Record<string, unknown>>> = {},
+  ) {}
 
   private regionOf(providerRef: string | undefined, inputs?: Record<string, unknown>): string {
     if (typeof inputs?.region === "string") return inputs.region;
@@ -47,6 +54,12 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
     const id = `${args.name}-${shortHash(args.type, args.name).slice(0, 8)}`;
+    if (args.type === "pulumi:pulumi:StackReference") {
+      const name = String(args.inputs.name);
+      const outputs = this.stackReferences[name];
+      if (!outputs) throw new Error(`the offline plan has no outputs for stack reference ${name}`);
+      return { id: name, state: { name, outputs, secretOutputNames: [] } };
+    }
     if (args.type === "pulumi:providers:aws") {
       this.providerRegions.set(id, String(args.inputs.region ?? this.defaultRegion));
       return { id, state: args.inputs };

@@ -2,6 +2,9 @@
  * Runs the real program under Pulumi's mock runtime with one stack's configuration and captures
  * every registration. Pulumi keeps its runtime state per process: plan one stack per process.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { SpecError } from "../infra/spec";
@@ -51,7 +54,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
   }
 
-  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1");
+  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1", hostOutputs(project.dir, config, progress));
   await pulumi.runtime.setMocks(mocks, project.name, options.stack, false);
   pulumi.runtime.setAllConfig(config, secretKeys);
 
@@ -104,6 +107,28 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     invokes: mocks.invokes.map((i) => ({ token: i.token })),
     durationMs: Number(process.hrtime.bigint() - started) / 1e6,
   };
+}
+
+/**
+ * A review stack reads its host's outputs through a StackReference. Offline, the host is planned too
+ * (in its own process, as every plan is) and its planned outputs answer the reference.
+ */
+function hostOutputs(projectDir: string, config: Readonly<Record<string, string>>, progress: (message: string) => void): Record<string, Record<string, unknown>> {
+  const hostConfig = config["odoo-fleet:host"];
+  if (hostConfig === undefined) return {};
+  let name: string;
+  try {
+    name = String((JSON.parse(hostConfig) as { stack?: unknown }).stack);
+  } catch {
+    return {}; // the spec reports the malformed key
+  }
+  const hostStack = name.split("/").pop()!;
+  progress(`planning host stack ${hostStack} for the stack reference ${name}`);
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-host-")), "host.json");
+  const result = spawnSync(process.execPath, [path.join(projectDir, "dist", "plan", "cli.js"), "--stack", hostStack, "--json", out], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`the host stack ${hostStack} does not plan cleanly (exit ${result.status}):\n${result.stderr}`);
+  const outputs = (JSON.parse(readFileSync(out, "utf8")) as { outputs?: Record<string, unknown> }).outputs ?? {};
+  return { [name]: outputs };
 }
 
 /** Resources declared inside `apply` register late: wait until no registration is in flight or new. */

@@ -15,9 +15,11 @@ const planOf = (stack: string) => {
 };
 const ofType = (resources: CapturedResource[], type: string) => resources.filter((r) => r.type === type);
 
-test("the stack folder holds the three reference stacks", () => {
-  expect(stacks).toEqual(["dedicated-acme-prod", "shared-dev", "shared-prod"]);
+test("the stack folder holds the three reference stacks and the review template", () => {
+  expect(stacks).toEqual(["dedicated-acme-prod", "pr", "shared-dev", "shared-prod"]);
 });
+
+const platformStacks = stacks.filter((s) => s !== "pr");
 
 describe.each(stacks)("plan of %s", (stack) => {
   test("exits 0 and writes a document that matches plan-format.md", () => {
@@ -40,6 +42,9 @@ describe.each(stacks)("plan of %s", (stack) => {
     }
   });
 
+});
+
+describe.each(platformStacks)("plan of platform stack %s", (stack) => {
   test("every AWS resource goes through an explicit provider: the DR one exactly for resources named -dr", () => {
     const { document } = planOf(stack);
     const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
@@ -245,5 +250,33 @@ describe("each class of invalid config: exit 2, the message, nothing registered"
     expect(stderr).toContain(`${file}: invalid stack configuration (1 problem):\n${line}\n`);
     expect(stderr).toContain("plan: invalid configuration: 0 resources registered besides the root stack");
     expect(document.resources).toEqual([]);
+  });
+});
+
+describe("the review template pr: tenants only, on the shared-dev cluster", () => {
+  test("creates its tenant and access point, reads the host through a StackReference, and nothing of the host", () => {
+    const { status, document } = planOf("pr");
+    expect(status).toBe(0);
+    const reference = document.resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
+    expect(reference).toMatchObject({ read: true, name: "host", inputs: { name: "odoo-fleet/odoo-fleet/shared-dev" } });
+    const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
+    expect(aws.map((r) => [r.type, r.name])).toEqual([["aws:efs/accessPoint:AccessPoint", "pr-template-filestore"]]);
+    expect(aws[0]!.inputs.rootDirectory).toMatchObject({ path: "/review/pr/pr-template" });
+    expect(document.resources.filter((r) => !r.custom).map((r) => r.type)).toEqual(["pulumi:pulumi:Stack", "odoo-fleet:tenants:OdooTenant"]);
+    expect(document.violations).toEqual([]);
+  });
+
+  test("its Kubernetes provider and manifests use the host's planned outputs", () => {
+    const host = planOf("shared-dev").document;
+    const { document } = planOf("pr");
+    const provider = document.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    expect(provider.inputs.kubeconfig).toBe(host.outputs!.kubeconfig);
+    const web = document.resources.find((r) => r.name === "pr-template-deployment-odoo-web")!;
+    const pod = (web.inputs.spec as { template: { spec: { nodeSelector: unknown; containers: { env: unknown }[] } } }).template.spec;
+    expect(pod.nodeSelector).toEqual(host.outputs!.tenantNodeSelector);
+    // No cache user on the host's Valkey for a review stack: sessions stay in the filestore.
+    expect(pod.containers[0]!.env).toEqual([{ name: "ODOO_SESSION_REDIS", value: "0" }]);
+    const dataPolicy = document.resources.find((r) => r.name === "pr-template-networkpolicy-allow-data-stores")!;
+    expect((dataPolicy.inputs.spec as { egress: { to: { ipBlock: { cidr: string } }[] }[] }).egress[0]!.to.map((t) => t.ipBlock.cidr)).toEqual(host.outputs!.dataCidrs);
   });
 });

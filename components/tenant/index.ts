@@ -27,10 +27,16 @@ export interface OdooTenantArgs {
   vpcCidr: string;
   dataCidrs: readonly string[];
   database: { host: pulumi.Input<string>; port: number };
-  redis: { host: pulumi.Input<string>; port: number; userName: string; password: pulumi.Input<string>; keyPrefix: string };
+  /** Sessions in Valkey through the tenant's ACL user. @default none: sessions stay in the filestore (review stacks) */
+  redis?: { host: pulumi.Input<string>; port: number; userName: string; password: pulumi.Input<string>; keyPrefix: string };
   filestore: { fileSystemId: pulumi.Input<string>; accessPointId: pulumi.Input<string>; posixId: number };
-  backup: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
-  cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
+  /** The backup bucket and the cluster identity its backup role trusts. @default none (review stacks keep no backups) */
+  backup?: {
+    bucketArn: pulumi.Input<string>;
+    kmsKeyArn: pulumi.Input<string>;
+    oidcProviderArn: pulumi.Input<string>;
+    oidcIssuerUrl: pulumi.Input<string>;
+  };
   provisioner: {
     /** Node selector of the platform's own pool. */
     nodeSelector: Record<string, string>;
@@ -77,16 +83,21 @@ export class OdooTenant extends pulumi.ComponentResource {
     const filestoreVolume = `${ns}-filestore`;
     this.namespace = ns;
 
-    const backupRole = new aws.iam.Role(`${name}-backup`, {
-      assumeRolePolicy: pulumi
-        .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
-        .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, ns, "odoo-backup"))),
-      tags: withName(pulumi.output(args.tags).apply((tags) => ({ ...tags, tenant: t.name, tier: t.tier })), `${name}-backup`),
-    }, { parent: this });
-    new aws.iam.RolePolicy(`${name}-backup`, {
-      role: backupRole.id,
-      policy: pulumi.all([args.backup.bucketArn, args.backup.kmsKeyArn]).apply(([bucket, key]) => JSON.stringify(tenantBackupPolicy(t.name, bucket, key))),
-    }, { parent: this });
+    const backup = args.backup;
+    let backupRoleArn: pulumi.Output<string> | undefined;
+    if (backup) {
+      const backupRole = new aws.iam.Role(`${name}-backup`, {
+        assumeRolePolicy: pulumi
+          .all([backup.oidcProviderArn, backup.oidcIssuerUrl])
+          .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, ns, "odoo-backup"))),
+        tags: withName(pulumi.output(args.tags).apply((tags) => ({ ...tags, tenant: t.name, tier: t.tier })), `${name}-backup`),
+      }, { parent: this });
+      new aws.iam.RolePolicy(`${name}-backup`, {
+        role: backupRole.id,
+        policy: pulumi.all([backup.bucketArn, backup.kmsKeyArn]).apply(([bucket, key]) => JSON.stringify(tenantBackupPolicy(t.name, bucket, key))),
+      }, { parent: this });
+      backupRoleArn = backupRole.arn;
+    }
 
     this.manifests = tenantManifests({
       tenant: t.name,
@@ -100,9 +111,9 @@ export class OdooTenant extends pulumi.ComponentResource {
       dataCidrs: args.dataCidrs,
       vpcCidr: args.vpcCidr,
       egress: t.egress,
-      redis: { host: args.redis.host, port: args.redis.port, keyPrefix: args.redis.keyPrefix },
+      ...(args.redis ? { redis: { host: args.redis.host, port: args.redis.port, keyPrefix: args.redis.keyPrefix } } : {}),
       filestoreVolume,
-      backupRoleArn: backupRole.arn,
+      ...(backupRoleArn ? { backupRoleArn } : {}),
     });
     const m = this.manifests;
 
@@ -121,10 +132,14 @@ export class OdooTenant extends pulumi.ComponentResource {
     const secrets = [
       secret("odoo-db", { password: dbPassword.result }),
       secret("odoo-admin", { password: password("admin").result }),
-      secret("odoo-redis", {
-        password: args.redis.password,
-        url: pulumi.interpolate`rediss://${args.redis.userName}:${args.redis.password}@${args.redis.host}:${args.redis.port}/0`,
-      }),
+      ...(args.redis
+        ? [
+            secret("odoo-redis", {
+              password: args.redis.password,
+              url: pulumi.interpolate`rediss://${args.redis.userName}:${args.redis.password}@${args.redis.host}:${args.redis.port}/0`,
+            }),
+          ]
+        : []),
     ];
 
     const confInput = pulumi.output(args.database.host).apply((dbHost) => ({ database, dbUser: role, dbHost, dbPort: args.database.port, sizing }));

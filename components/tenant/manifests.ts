@@ -53,12 +53,12 @@ export interface TenantManifestInput {
   /** The VPC block, excluded from internet egress. */
   readonly vpcCidr: string;
   readonly egress: { https: boolean; smtp: boolean };
-  /** The cache endpoint (an Output in the program, a string in tests). */
-  readonly redis: { host: Input<string>; port: number; keyPrefix: string };
+  /** The cache endpoint (an Output in the program, a string in tests). @default none: sessions stay in the filestore */
+  readonly redis?: { host: Input<string>; port: number; keyPrefix: string };
   /** Name of the PersistentVolume holding the tenant's EFS access point. */
   readonly filestoreVolume: string;
-  /** IAM role of the tenant's backup service account. */
-  readonly backupRoleArn: Input<string>;
+  /** IAM role of the tenant's backup service account. @default none: no backup service account */
+  readonly backupRoleArn?: Input<string>;
 }
 
 const quantity = {
@@ -149,16 +149,18 @@ function odooPod(input: TenantManifestInput, role: "web" | "cron", podResources:
             { name: "http", containerPort: ODOO_HTTP_PORT },
             { name: "websocket", containerPort: ODOO_WEBSOCKET_PORT },
           ],
-          env: [
-            { name: "ODOO_SESSION_REDIS", value: "1" },
-            { name: "ODOO_SESSION_REDIS_HOST", value: input.redis.host },
-            { name: "ODOO_SESSION_REDIS_PORT", value: String(input.redis.port) },
-            { name: "ODOO_SESSION_REDIS_PREFIX", value: input.redis.keyPrefix },
-            { name: "ODOO_SESSION_REDIS_EXPIRATION", value: String(7 * 24 * 3600) },
-            // session_redis reads its credentials from the environment only; the URL carries TLS and the ACL user.
-            { name: "ODOO_SESSION_REDIS_URL", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "url" } } },
-            { name: "ODOO_SESSION_REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "password" } } },
-          ],
+          env: input.redis
+            ? [
+                { name: "ODOO_SESSION_REDIS", value: "1" },
+                { name: "ODOO_SESSION_REDIS_HOST", value: input.redis.host },
+                { name: "ODOO_SESSION_REDIS_PORT", value: String(input.redis.port) },
+                { name: "ODOO_SESSION_REDIS_PREFIX", value: input.redis.keyPrefix },
+                { name: "ODOO_SESSION_REDIS_EXPIRATION", value: String(7 * 24 * 3600) },
+                // session_redis reads its credentials from the environment only; the URL carries TLS and the ACL user.
+                { name: "ODOO_SESSION_REDIS_URL", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "url" } } },
+                { name: "ODOO_SESSION_REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "password" } } },
+              ]
+            : [{ name: "ODOO_SESSION_REDIS", value: "0" }],
           resources: resources(podResources),
           securityContext: RESTRICTED_CONTAINER,
           startupProbe: { ...health, periodSeconds: 10, failureThreshold: 30 },
@@ -249,7 +251,7 @@ export function tenantManifests(input: TenantManifestInput): TenantManifests {
       egress: [
         {
           to: input.dataCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-          ports: [{ protocol: "TCP", port: 5432 }, { protocol: "TCP", port: input.redis.port }, { protocol: "TCP", port: 2049 }],
+          ports: [{ protocol: "TCP", port: 5432 }, ...(input.redis ? [{ protocol: "TCP", port: input.redis.port }] : []), { protocol: "TCP", port: 2049 }],
         },
       ],
     }),
@@ -308,12 +310,16 @@ export function tenantManifests(input: TenantManifestInput): TenantManifests {
     networkPolicies,
     serviceAccounts: [
       { apiVersion: "v1", kind: "ServiceAccount", metadata: meta("odoo"), automountServiceAccountToken: false },
-      {
-        apiVersion: "v1",
-        kind: "ServiceAccount",
-        metadata: { ...meta("odoo-backup"), annotations: { "eks.amazonaws.com/role-arn": input.backupRoleArn } },
-        automountServiceAccountToken: false,
-      },
+      ...(input.backupRoleArn
+        ? [
+            {
+              apiVersion: "v1",
+              kind: "ServiceAccount",
+              metadata: { ...meta("odoo-backup"), annotations: { "eks.amazonaws.com/role-arn": input.backupRoleArn } },
+              automountServiceAccountToken: false,
+            },
+          ]
+        : []),
     ],
     persistentVolumeClaim: {
       apiVersion: "v1",
