@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import { parsePlatformSpec, SpecError, type PlatformSpec } from "../infra/spec";
+import { parsePlatformSpec, parseStackSpec, SpecError, type PlatformSpec } from "../infra/spec";
 import { readStackConfig } from "../plan/project";
 
 const stackConfig = (stack: string) => readStackConfig(path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config;
@@ -339,5 +339,35 @@ describe("properties", () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe("review stacks", () => {
+  const review = () => stackConfig("pr");
+  test("the template parses into a review spec on its host", () => {
+    const spec = parseStackSpec(review(), "pr");
+    expect(spec).toMatchObject({ mode: "review", kind: "shared", environment: "review", host: { stack: "odoo-fleet/odoo-fleet/shared-dev" } });
+    expect(spec.tenants.map((t) => t.name)).toEqual(["pr-template"]);
+  });
+
+  test("platform keys are refused, the environment must be review, at least one tenant", () => {
+    const config = { ...review(), "odoo-fleet:network": JSON.stringify({ cidr: "10.0.0.0/16" }), "odoo-fleet:environment": "development", "odoo-fleet:tenants": "[]" };
+    let problems: unknown;
+    try {
+      parseStackSpec(config, "pr");
+    } catch (error) {
+      problems = (error as SpecError).problems;
+    }
+    expect(problems).toEqual([
+      { path: "odoo-fleet:network", message: "not used by a review stack: its network, cluster and data stores are its host's" },
+      { path: "odoo-fleet:tenants", message: "a review stack deploys at least one tenant" },
+      { path: "odoo-fleet:environment", message: "a stack with a host is a review stack: environment must be review, got development" },
+    ]);
+  });
+
+  test("a review environment without a host is refused", () => {
+    expect(problemsOf(configWith("shared-dev", { "odoo-fleet:environment": "review" }), "shared-dev")).toEqual([
+      { path: "odoo-fleet:host", message: "is required: review stacks deploy their tenants onto a host stack's cluster" },
+    ]);
   });
 });
