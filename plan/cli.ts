@@ -23,12 +23,13 @@ async function main(): Promise<number> {
       json: { type: "string" },
       report: { type: "string" },
       against: { type: "string" },
+      "policy-config": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>] [--report <out.md>] [--against <previous.json>]\n");
+    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>] [--report <out.md>] [--against <previous.json>] [--policy-config <file.json>]\n");
     return 0;
   }
   const stackFile = values["stack-file"];
@@ -42,7 +43,9 @@ async function main(): Promise<number> {
     ...(stackFile ? { stackFile } : {}),
     onProgress: (message) => process.stderr.write(`plan: ${message}\n`),
   });
-  const analysis = run.specError ? undefined : await analyse(run);
+  // The same file `pulumi preview --policy-pack-config` takes: per policy, its enforcement level and limits.
+  const policyConfig = values["policy-config"] ? (JSON.parse(readFileSync(values["policy-config"], "utf8")) as Record<string, Record<string, unknown>>) : undefined;
+  const analysis = run.specError ? undefined : await analyse(run, policyConfig);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

@@ -6,7 +6,9 @@ import { containersOf, metadataOf, podSpecOf, WORKLOAD_TYPES } from "./common";
 const workloadOnly = (type: string, notApplicable: (reason?: string) => never) => {
   if (!(WORKLOAD_TYPES as readonly string[]).includes(type)) notApplicable("not a workload");
 };
-const label = (type: string, props: Record<string, unknown>) => `${type.split(":").pop()} ${metadataOf(props).namespace ?? ""}/${metadataOf(props).name ?? ""}`;
+/** `Kind namespace/name`; auto-named objects (Jobs) fall back to their Pulumi name. */
+const label = (args: { type: string; name: string; props: Record<string, unknown> }) =>
+  `${args.type.split(":").pop()} ${metadataOf(args.props).namespace ?? ""}/${metadataOf(args.props).name ?? args.name}`;
 
 export const podSecurityRestricted: ResourceValidationPolicy = {
   name: "pod-security-restricted",
@@ -17,7 +19,7 @@ export const podSecurityRestricted: ResourceValidationPolicy = {
     workloadOnly(args.type, args.notApplicable);
     const pod = podSpecOf(args.type, args.props);
     if (!pod) return;
-    for (const problem of restrictedViolations(pod)) reportViolation(`${label(args.type, args.props)}: ${problem}`);
+    for (const problem of restrictedViolations(pod)) reportViolation(`${label(args)}: ${problem}`);
   },
 };
 
@@ -33,7 +35,7 @@ export const containersHaveResources: ResourceValidationPolicy = {
     for (const c of containersOf(pod)) {
       for (const kind of ["requests", "limits"]) {
         for (const resource of ["cpu", "memory"]) {
-          if (c.resources?.[kind]?.[resource] === undefined) reportViolation(`${label(args.type, args.props)}: container ${c.name} has no ${kind}.${resource}`);
+          if (c.resources?.[kind]?.[resource] === undefined) reportViolation(`${label(args)}: container ${c.name} has no ${kind}.${resource}`);
         }
       }
     }
@@ -62,8 +64,8 @@ export const imagesPinnedByDigest: ResourceValidationPolicy = {
     const allowed = args.getConfig<{ allowedRegistries: string[] }>().allowedRegistries.map((r) => new RegExp(r));
     for (const c of containersOf(pod)) {
       const image = String(c.image ?? "");
-      if (!/@sha256:[a-f0-9]{64}$/.test(image)) reportViolation(`${label(args.type, args.props)}: container ${c.name} image ${image} is not pinned by digest`);
-      if (!allowed.some((r) => r.test(image))) reportViolation(`${label(args.type, args.props)}: container ${c.name} image ${image} is not from an allowed registry`);
+      if (!/@sha256:[a-f0-9]{64}$/.test(image)) reportViolation(`${label(args)}: container ${c.name} image ${image} is not pinned by digest`);
+      if (!allowed.some((r) => r.test(image))) reportViolation(`${label(args)}: container ${c.name} image ${image} is not from an allowed registry`);
     }
   },
 };
@@ -78,8 +80,8 @@ export const servingContainersHaveProbes: ResourceValidationPolicy = {
     const pod = podSpecOf(args.type, args.props);
     if (!pod) return;
     for (const c of (pod.containers ?? []) as Record<string, unknown>[]) {
-      if (!c.readinessProbe) reportViolation(`${label(args.type, args.props)}: container ${String(c.name)} has no readinessProbe`);
-      if (!c.livenessProbe) reportViolation(`${label(args.type, args.props)}: container ${String(c.name)} has no livenessProbe`);
+      if (!c.readinessProbe) reportViolation(`${label(args)}: container ${String(c.name)} has no readinessProbe`);
+      if (!c.livenessProbe) reportViolation(`${label(args)}: container ${String(c.name)} has no livenessProbe`);
     }
   },
 };

@@ -2,7 +2,8 @@
  * Every policy, through the same evaluation path as the plan (plan/policy-eval.ts), over real planned
  * stacks: the unmodified plan passes, and one deliberate break fails with the exact message.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
@@ -211,6 +212,17 @@ describe("the pack", () => {
 
   test("every stack in stacks/ has no violation at all", async () => {
     for (const doc of [shared, dedicated, runPlanCli(["--stack", "shared-dev"]).document]) expect(doc.violations, doc.stack).toEqual([]);
+  });
+
+  test("plan exits 1 on a mandatory violation, printing it under its tenant (a stricter registry allow-list)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-policy-config-"));
+    const file = path.join(dir, "policy-config.json");
+    writeFileSync(file, JSON.stringify({ "images-pinned-by-digest": { allowedRegistries: ["^ghcr\\.io/"] }, "required-tags": { enforcementLevel: "disabled" } }));
+    const result = runPlanCli(["--stack", "shared-dev", "--policy-config", file]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("policies: 5 mandatory, 0 advisory violations\n  demo:\n    [mandatory] images-pinned-by-digest: Job odoo-fleet-system/demo-provision-db: container provision image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools:2026.11@sha256:");
+    expect(result.stdout).toMatch(/\[mandatory\] images-pinned-by-digest: Deployment odoo-demo\/odoo-web: container odoo image 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/odoo:18\.0-20261101@sha256:[0-9a-f]{64} is not from an allowed registry\n/);
+    expect(result.document.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual(Array(5).fill(["images-pinned-by-digest", "mandatory"]));
   });
 
   test("violations print grouped by tenant, platform first", () => {
