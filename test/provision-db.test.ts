@@ -2,45 +2,26 @@
  * The tenant provisioning script against a real PostgreSQL server (Debian's, started here on
  * loopback). CI installs the server; elsewhere the suite is skipped when no server is installed.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import * as path from "node:path";
 import { projectFile } from "../components/tenant/project-files";
+import { requireServerInCi, serverBin, startServer, type TestServer } from "./postgres";
 
-function serverBin(): string | undefined {
-  const root = "/usr/lib/postgresql";
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))).sort();
-  return versions.length ? path.join(root, versions[versions.length - 1]!, "bin") : undefined;
-}
+requireServerInCi();
 
-const bin = serverBin();
-const asRoot = process.getuid?.() === 0;
-// CI must exercise this suite: there a missing server is a failure, not a skip.
-if (!bin && process.env.CI === "true") throw new Error("CI needs a PostgreSQL server (apt-get install postgresql): .ci/run installs it");
-
-describe.skipIf(!bin)("provision-tenant-db.sh on a real PostgreSQL server", () => {
+describe.skipIf(!serverBin())("provision-tenant-db.sh on a real PostgreSQL server", () => {
   const port = String(25432 + (process.pid % 1000));
+  let pg: TestServer;
   let dir: string;
-  const asServer = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }) : execFileSync(cmd, args, { stdio: "pipe" });
 
   beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-pg-"));
-    if (asRoot) {
-      chmodSync(dir, 0o755);
-      chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), Number(execFileSync("id", ["-g", "postgres"]).toString()));
-    }
-    asServer(path.join(bin!, "initdb"), ["-D", path.join(dir, "data"), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"]);
-    asServer(path.join(bin!, "pg_ctl"), ["-D", path.join(dir, "data"), "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "-w", "start"]);
-    asServer("psql", ["-h", dir, "-p", port, "-U", "postgres", "-d", "postgres", "-c", "ALTER ROLE postgres PASSWORD 'master-secret'"]);
+    pg = startServer(Number(port));
+    dir = pg.dir;
   }, 60_000);
 
-  afterAll(() => {
-    if (dir) asServer(path.join(bin!, "pg_ctl"), ["-D", path.join(dir, "data"), "-m", "fast", "-w", "stop"]);
-  });
+  afterAll(() => pg?.stop());
 
   const server = () => ({ PGHOST: "127.0.0.1", PGPORT: port, PGSSLMODE: "disable" });
   function provision(tenant: string, password: string) {

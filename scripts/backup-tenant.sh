@@ -1,0 +1,49 @@
+#!/bin/sh
+# Logical backup of one tenant: its database (pg_dump custom format) and its filestore (tar.gz), with
+# a checksum manifest, written to its own prefix of the immutable backup bucket. Runs in the tenant's
+# backup CronJob under its own IAM role, which can write nowhere else.
+#
+# Input (environment):
+#   PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE   the tenant's database; PGPASSFILE or PGPASSWORD
+#   FILESTORE_DIR                                   the tenant's data_dir (filestore/<db> inside it)
+#   BACKUP_BUCKET, BACKUP_PREFIX                    s3://$BACKUP_BUCKET/$BACKUP_PREFIX<stamp>/
+#   TENANT                                          for the manifest and the metrics
+#   PUSHGATEWAY_URL (optional)                      where to record the result for the staleness alert
+set -eu
+
+: "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}" "${TENANT:?}" "${FILESTORE_DIR:?}" "${PGDATABASE:?}"
+started=$(date +%s)
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+work=$(mktemp -d)
+
+push_metrics() {
+  [ -n "${PUSHGATEWAY_URL:-}" ] || return 0
+  curl -fsS --max-time 10 --data-binary @- "$PUSHGATEWAY_URL/metrics/job/odoo_backup/tenant/$TENANT" || echo "warning: could not push metrics" >&2
+}
+on_failure() {
+  printf 'odoo_fleet_backup_last_failure_timestamp_seconds %s\n' "$(date +%s)" | push_metrics
+}
+trap 'status=$?; [ "$status" -eq 0 ] || on_failure; rm -rf "$work"; exit "$status"' EXIT
+
+pg_dump --format=custom --no-owner --no-privileges --file="$work/database.dump" "$PGDATABASE"
+if [ -d "$FILESTORE_DIR/filestore/$PGDATABASE" ]; then
+  tar -C "$FILESTORE_DIR/filestore" -czf "$work/filestore.tar.gz" "$PGDATABASE"
+else
+  # A new tenant has no attachments yet: an empty archive keeps every backup the same shape.
+  tar -C "$work" -czf "$work/filestore.tar.gz" --files-from /dev/null
+fi
+(cd "$work" && sha256sum database.dump filestore.tar.gz > SHA256SUMS)
+cat > "$work/manifest.json" <<JSON
+{"tenant": "$TENANT", "database": "$PGDATABASE", "created": "$stamp",
+ "database_bytes": $(wc -c < "$work/database.dump"), "filestore_bytes": $(wc -c < "$work/filestore.tar.gz"),
+ "format": "pg_dump custom + tar.gz"}
+JSON
+
+target="s3://$BACKUP_BUCKET/$BACKUP_PREFIX$stamp/"
+for file in database.dump filestore.tar.gz SHA256SUMS manifest.json; do
+  aws s3 cp --only-show-errors "$work/$file" "$target$file"
+done
+
+finished=$(date +%s)
+printf 'odoo_fleet_backup_last_success_timestamp_seconds %s\nodoo_fleet_backup_duration_seconds %s\n' "$finished" "$((finished - started))" | push_metrics
+echo "backup of $TENANT written to $target in $((finished - started)) s"

@@ -1,0 +1,148 @@
+/**
+ * The tenant backup and restore-drill scripts against a real PostgreSQL server. The AWS CLI is the
+ * one thing replaced: a small double of `aws s3 cp|ls` over a local folder stands in for the bucket,
+ * and a loopback HTTP server stands in for the Pushgateway, recording what the scripts push.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { projectFile } from "../components/tenant/project-files";
+import { requireServerInCi, serverBin, startServer, type TestServer } from "./postgres";
+
+requireServerInCi();
+
+const FAKE_AWS = `#!/bin/sh
+# Test double of the two AWS CLI calls the scripts make, over $FAKE_S3_ROOT.
+[ "$1" = s3 ] || { echo "unexpected aws call: $*" >&2; exit 64; }
+cmd=$2; shift 2
+[ "$1" = "--only-show-errors" ] && shift
+local_path() { case "$1" in s3://*) echo "$FAKE_S3_ROOT/\${1#s3://}" ;; *) echo "$1" ;; esac; }
+case "$cmd" in
+  cp) src=$(local_path "$1"); dst=$(local_path "$2"); mkdir -p "$(dirname "$dst")"; cp "$src" "$dst" ;;
+  ls) dir=$(local_path "$1"); for entry in "$dir"*/; do [ -d "$entry" ] && echo "                           PRE $(basename "$entry")/"; done; true ;;
+  *) echo "unexpected aws s3 $cmd" >&2; exit 64 ;;
+esac
+`;
+
+describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
+  let pg: TestServer;
+  let root: string;
+  let pushed: { path: string; body: string }[];
+  let gateway: Server;
+  let gatewayUrl: string;
+
+  beforeAll(async () => {
+    pg = startServer(26432 + (process.pid % 1000));
+    root = mkdtempSync(path.join(tmpdir(), "odoo-fleet-backup-"));
+    mkdirSync(path.join(root, "bin"));
+    writeFileSync(path.join(root, "bin", "aws"), FAKE_AWS);
+    chmodSync(path.join(root, "bin", "aws"), 0o755);
+    // A tenant database shaped like Odoo's, with a filestore.
+    expect(pg.sql("postgres", "CREATE DATABASE odoo_northwind").status).toBe(0);
+    const schema = [
+      "CREATE TABLE res_partner (id serial PRIMARY KEY, name text)",
+      "CREATE TABLE res_users (id serial PRIMARY KEY, login text, partner_id int REFERENCES res_partner)",
+      "CREATE TABLE ir_module_module (id serial PRIMARY KEY, name text, state text)",
+      "INSERT INTO res_partner (name) SELECT 'partner ' || g FROM generate_series(1, 250) g",
+      "INSERT INTO res_users (login, partner_id) VALUES ('admin', 1), ('sales', 2)",
+      "INSERT INTO ir_module_module (name, state) VALUES ('base', 'installed'), ('sale', 'installed'), ('mrp', 'uninstalled')",
+    ].join("; ");
+    expect(pg.sql("odoo_northwind", schema).status).toBe(0);
+    mkdirSync(path.join(root, "data", "filestore", "odoo_northwind", "ab"), { recursive: true });
+    writeFileSync(path.join(root, "data", "filestore", "odoo_northwind", "ab", "abcdef"), "an invoice PDF");
+    pushed = [];
+    gateway = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        pushed.push({ path: req.url ?? "", body });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+    gatewayUrl = `http://127.0.0.1:${(gateway.address() as { port: number }).port}`;
+  }, 60_000);
+
+  afterAll(() => {
+    pg?.stop();
+    gateway?.close();
+  });
+
+  const env = (extra: Record<string, string>) => ({
+    PATH: `${path.join(root, "bin")}:${process.env.PATH}`,
+    ...pg.env,
+    PGUSER: "postgres",
+    PGPASSWORD: "master-secret",
+    FAKE_S3_ROOT: path.join(root, "s3"),
+    BACKUP_BUCKET: "shared-prod-backup",
+    BACKUP_PREFIX: "tenants/northwind/",
+    TENANT: "northwind",
+    PUSHGATEWAY_URL: gatewayUrl,
+    ...extra,
+  });
+  // Asynchronous, so the in-process Pushgateway stand-in can answer while the script runs.
+  const run = (script: string, extra: Record<string, string>) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn("/bin/sh", [projectFile(`scripts/${script}`)], { env: env(extra) });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+  const backups = () => readdirSync(path.join(root, "s3", "shared-prod-backup", "tenants", "northwind")).sort();
+
+  test("a backup writes the dump, the filestore, checksums and a manifest under the tenant's prefix", async () => {
+    const result = await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") });
+    expect(result.status, result.stderr).toBe(0);
+    const [stamp] = backups();
+    expect(stamp).toMatch(/^\d{8}T\d{6}Z$/);
+    const dir = path.join(root, "s3", "shared-prod-backup", "tenants", "northwind", stamp!);
+    expect(readdirSync(dir).sort()).toEqual(["SHA256SUMS", "database.dump", "filestore.tar.gz", "manifest.json"]);
+    expect(JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8"))).toMatchObject({ tenant: "northwind", database: "odoo_northwind", created: stamp, format: "pg_dump custom + tar.gz" });
+    expect(readFileSync(path.join(dir, "SHA256SUMS"), "utf8")).toMatch(/^[0-9a-f]{64} {2}database\.dump\n[0-9a-f]{64} {2}filestore\.tar\.gz\n$/);
+    expect(pushed.at(-1)!.path).toBe("/metrics/job/odoo_backup/tenant/northwind");
+    expect(pushed.at(-1)!.body).toMatch(/^odoo_fleet_backup_last_success_timestamp_seconds \d+\nodoo_fleet_backup_duration_seconds \d+\n$/);
+  });
+
+  test("the drill restores the latest backup into a scratch database, checks it, drops it and records success", async () => {
+    const result = await run("restore-drill.sh", { RTO_SECONDS: "600", REGISTRY_CHECK: "none" });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain("res_users: 2 rows\nres_partner: 250 rows\nir_module_module: 3 rows\n");
+    expect(result.stdout).toMatch(new RegExp(`restore drill of northwind from ${backups().at(-1)}/: \\d+ s \\(RTO 600 s\\)`));
+    expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'drill_%'").stdout.trim()).toBe("0");
+    expect(pushed.at(-1)!.path).toBe("/metrics/job/odoo_restore_drill/tenant/northwind");
+    expect(pushed.at(-1)!.body).toMatch(/^odoo_fleet_restore_drill_last_success_timestamp_seconds \d+\nodoo_fleet_restore_drill_duration_seconds \d+\nodoo_fleet_restore_drill_rto_seconds 600\n$/);
+  });
+
+  test("a corrupted backup fails the drill on its checksums and records the failure", async () => {
+    const latest = backups().at(-1)!;
+    writeFileSync(path.join(root, "s3", "shared-prod-backup", "tenants", "northwind", latest, "database.dump"), "tampered");
+    const result = await run("restore-drill.sh", { RTO_SECONDS: "600", REGISTRY_CHECK: "none" });
+    expect(result.status).toBe(4);
+    expect(result.stderr).toContain(`checksums of ${latest}/ do not match`);
+    expect(pushed.at(-1)!.body).toMatch(/^odoo_fleet_restore_drill_last_failure_timestamp_seconds \d+\n$/);
+  });
+
+  test("a restore slower than the tier's RTO fails the drill", async () => {
+    const backup = await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") });
+    expect(backup.status, backup.stderr).toBe(0);
+    const result = await run("restore-drill.sh", { RTO_SECONDS: "-1", REGISTRY_CHECK: "none" });
+    expect(result.status).toBe(6);
+    expect(result.stderr).toContain("the restore took longer than the tier's RTO");
+  });
+
+  test("a restored database without users fails the drill", async () => {
+    expect(pg.sql("odoo_northwind", "DELETE FROM res_users").status).toBe(0);
+    // Stamps are per second: the new backup must sort after the previous one.
+    spawnSync("sleep", ["1"]);
+    expect((await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") })).status).toBe(0);
+    const result = await run("restore-drill.sh", { RTO_SECONDS: "600", REGISTRY_CHECK: "none" });
+    expect(result.status).toBe(5);
+    expect(result.stderr).toContain("table res_users of the restored database is empty");
+    expect(existsSync(path.join(root, "s3"))).toBe(true);
+  });
+});
