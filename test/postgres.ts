@@ -19,7 +19,7 @@ export function requireServerInCi(): void {
 export interface TestServer {
   readonly env: Record<string, string>;
   readonly dir: string;
-  sql(database: string, query: string, credentials?: { user: string; password: string }): ReturnType<typeof spawnSync>;
+  sql(database: string, query: string, credentials?: { user: string; password: string }): { status: number | null; stdout: string; stderr: string };
   stop(): void;
 }
 
