@@ -1,0 +1,190 @@
+/**
+ * Prometheus alert rules generated from the tier catalogue: per tenant (latency and errors by host,
+ * workers, restarts, job queue, backups, restore drills, synthetic checks, certificates) and for the
+ * platform (database connections and locks, cache memory, nodes). Pure: the Monitoring component turns
+ * them into PrometheusRule resources; tests run them through promtool.
+ */
+import { TIERS, type TierName } from "../../infra/tiers";
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: { summary: string; description: string; runbook_url: string };
+}
+
+export interface RuleGroup {
+  name: string;
+  interval?: string;
+  rules: AlertRule[];
+}
+
+export type Severity = "page" | "critical" | "warning";
+
+/** Tier thresholds: tighter for the tiers that promise more. */
+export const TIER_THRESHOLDS: Readonly<Record<TierName, { p95LatencySeconds: number; errorRatio: number; probeFor: string }>> = {
+  essential: { p95LatencySeconds: 3, errorRatio: 0.05, probeFor: "10m" },
+  business: { p95LatencySeconds: 2, errorRatio: 0.02, probeFor: "3m" },
+  critical: { p95LatencySeconds: 1, errorRatio: 0.01, probeFor: "2m" },
+};
+
+/** Where a tenant's alert pages whom: critical tenants page, business ones alert 24x7, essential in hours. */
+export function tenantSeverity(tier: TierName, impact: "outage" | "degradation" | "risk"): Severity {
+  if (impact === "risk") return "warning";
+  if (tier === "critical") return "page";
+  if (tier === "business") return impact === "outage" ? "page" : "critical";
+  return impact === "outage" ? "critical" : "warning";
+}
+
+export function runbookUrl(base: string, alert: string): string {
+  return `${base.replace(/\/$/, "")}/${alert}.md`;
+}
+
+export interface TenantAlertInput {
+  name: string;
+  tier: TierName;
+  /** Tenants running OCA queue_job get a backlog alert. */
+  queueJob: boolean;
+}
+
+const hours = (h: number) => `${h * 3600}`;
+
+export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGroup {
+  const ns = `odoo-${tenant.name}`;
+  const tier = TIERS[tenant.tier];
+  const t = TIER_THRESHOLDS[tenant.tier];
+  const labels = (impact: "outage" | "degradation" | "risk") => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
+  const rule = (alert: string, expr: string, forDuration: string, impact: "outage" | "degradation" | "risk", summary: string, description: string): AlertRule => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: labels(impact),
+    annotations: { summary, description, runbook_url: runbookUrl(runbooks, alert) },
+  });
+  // Traefik names a CRD route's service <namespace>-<service>-<port>@kubernetescrd.
+  const service = `service=~"${ns}-odoo-.*@kubernetescrd"`;
+  // Backups and drills may run late by half their interval before they count as missed.
+  const backupMax = Math.round(tier.logicalBackup.everyHours * 1.5);
+  const drillMaxDays = tier.restoreDrillEveryDays * 1.5;
+  const rules: AlertRule[] = [
+    rule(
+      "OdooHighLatency",
+      `histogram_quantile(0.95, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{${service}}[5m]))) > ${t.p95LatencySeconds}`,
+      "10m", "degradation",
+      `Odoo of ${tenant.name} answers slowly`,
+      `95th percentile of request time over ${t.p95LatencySeconds}s for 10 minutes (${tenant.tier} tier).`,
+    ),
+    rule(
+      "OdooHighErrorRatio",
+      `sum(rate(traefik_service_requests_total{${service},code=~"5.."}[5m])) / sum(rate(traefik_service_requests_total{${service}}[5m])) > ${t.errorRatio}`,
+      "5m", "outage",
+      `Odoo of ${tenant.name} fails requests`,
+      `More than ${t.errorRatio * 100}% of requests end in 5xx.`,
+    ),
+    rule(
+      "OdooWorkersSaturated",
+      `sum(rate(container_cpu_usage_seconds_total{namespace="${ns}",container="odoo"}[5m])) / sum(kube_pod_container_resource_limits{namespace="${ns}",container="odoo",resource="cpu"}) > 0.9`,
+      "15m", "degradation",
+      `Odoo workers of ${tenant.name} are saturated`,
+      "The web pods use over 90% of their CPU limit: requests queue behind busy workers.",
+    ),
+    rule(
+      "OdooPodRestarting",
+      `increase(kube_pod_container_status_restarts_total{namespace="${ns}"}[30m]) > 2`,
+      "0m", "degradation",
+      `Pods of ${tenant.name} restart`,
+      "A container restarted more than twice in 30 minutes (out of memory, failed probes).",
+    ),
+    rule(
+      "OdooPodEvicted",
+      `sum(kube_pod_status_reason{namespace="${ns}",reason="Evicted"}) > 0`,
+      "0m", "degradation",
+      `Pods of ${tenant.name} were evicted`,
+      "The kubelet evicted a pod of this tenant (node pressure or priority preemption).",
+    ),
+    rule(
+      "OdooSyntheticCheckFailing",
+      `min by (instance) (probe_success{namespace="${ns}"}) == 0`,
+      t.probeFor, "outage",
+      `Synthetic check of ${tenant.name} fails`,
+      "A blackbox probe of /web/health, /web/login or the websocket fails from outside.",
+    ),
+    rule(
+      "OdooCertificateExpiring",
+      `min(certmanager_certificate_expiration_timestamp_seconds{namespace="${ns}"}) - time() < 14 * 86400`,
+      "1h", "risk",
+      `Certificate of ${tenant.name} expires soon`,
+      "The TLS certificate expires within 14 days: cert-manager has not renewed it.",
+    ),
+    rule(
+      "TenantBackupFailed",
+      `max(odoo_fleet_backup_last_failure_timestamp_seconds{tenant="${tenant.name}"}) > max(odoo_fleet_backup_last_success_timestamp_seconds{tenant="${tenant.name}"})`,
+      "0m", "degradation",
+      `Backup of ${tenant.name} failed`,
+      "The latest logical backup failed; the one before is the newest copy.",
+    ),
+    rule(
+      "TenantBackupStale",
+      `time() - max(odoo_fleet_backup_last_success_timestamp_seconds{tenant="${tenant.name}"}) > ${hours(backupMax)} or absent(odoo_fleet_backup_last_success_timestamp_seconds{tenant="${tenant.name}"})`,
+      "15m", "degradation",
+      `Backups of ${tenant.name} are late`,
+      `No successful logical backup for ${backupMax} h; the ${tenant.tier} tier backs up every ${tier.logicalBackup.everyHours} h.`,
+    ),
+    rule(
+      "TenantRestoreDrillFailed",
+      `max(odoo_fleet_restore_drill_last_failure_timestamp_seconds{tenant="${tenant.name}"}) > max(odoo_fleet_restore_drill_last_success_timestamp_seconds{tenant="${tenant.name}"})`,
+      "0m", "degradation",
+      `Restore drill of ${tenant.name} failed`,
+      "The latest backup could not be restored and verified: treat backups as unproven until fixed.",
+    ),
+    rule(
+      "TenantRestoreDrillStale",
+      `time() - max(odoo_fleet_restore_drill_last_success_timestamp_seconds{tenant="${tenant.name}"}) > ${Math.round(drillMaxDays * 86400)} or absent(odoo_fleet_restore_drill_last_success_timestamp_seconds{tenant="${tenant.name}"})`,
+      "1h", "risk",
+      `Restore drills of ${tenant.name} are late`,
+      `No successful restore drill for ${drillMaxDays} days; the ${tenant.tier} tier drills every ${tier.restoreDrillEveryDays} day(s).`,
+    ),
+    rule(
+      "TenantRestoreOverRto",
+      `max(odoo_fleet_restore_drill_duration_seconds{tenant="${tenant.name}"}) > max(odoo_fleet_restore_drill_rto_seconds{tenant="${tenant.name}"})`,
+      "0m", "risk",
+      `Restoring ${tenant.name} takes longer than its RTO`,
+      "The last drill's restore took longer than the tier's recovery time objective.",
+    ),
+  ];
+  if (tenant.queueJob) {
+    rules.push(
+      rule(
+        "OdooJobQueueBacklog",
+        `sum(odoo_queue_job_count{namespace="${ns}",state="pending"}) > 500`,
+        "30m", "degradation",
+        `Job queue of ${tenant.name} backs up`,
+        "More than 500 queue_job jobs pending for 30 minutes (the metric refreshes about every 15 minutes).",
+      ),
+    );
+  }
+  return { name: `odoo-tenant-${tenant.name}`, rules };
+}
+
+export function platformRules(runbooks: string): RuleGroup {
+  const rule = (alert: string, expr: string, forDuration: string, severity: Severity, summary: string, description: string): AlertRule => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { severity, scope: "platform" },
+    annotations: { summary, description, runbook_url: runbookUrl(runbooks, alert) },
+  });
+  return {
+    name: "odoo-platform",
+    rules: [
+      rule("PostgresConnectionsNearBudget", "sum(pg_stat_activity_count) / max(pg_settings_max_connections) > 0.85", "10m", "critical", "PostgreSQL connections near max_connections", "Over 85% of max_connections are in use: the next burst refuses connections to every tenant."),
+      rule("PostgresIdleInTransaction", 'max(pg_stat_activity_max_tx_duration{state="idle in transaction"}) > 300', "5m", "warning", "A transaction has been idle for 5 minutes", "An idle transaction holds its locks and blocks others (stock moves, sale orders) until it ends."),
+      rule("PostgresLockContention", 'sum(pg_locks_count{mode=~"exclusivelock|accessexclusivelock|rowexclusivelock"}) > 200', "10m", "warning", "Many exclusive locks on PostgreSQL", "Lock contention: requests wait on each other; look for a long transaction or a heavy cron."),
+      rule("PostgresReplicationLag", "max(pg_replication_lag_seconds) > 60", "5m", "critical", "The PostgreSQL replica lags", "The DR replica is over a minute behind: the region-loss RPO is at risk."),
+      rule("RedisMemoryPressure", "max(redis_memory_used_bytes / redis_memory_max_bytes) > 0.85", "10m", "warning", "Session cache memory nearly full", "Valkey uses over 85% of its memory; eviction of sessions logs users out."),
+      rule("RedisEvictions", "increase(redis_evicted_keys_total[10m]) > 0", "0m", "critical", "Sessions are being evicted", "Valkey evicts keys: users lose their sessions."),
+      rule("KubeNodePressure", 'max by (node, condition) (kube_node_status_condition{condition=~"MemoryPressure|DiskPressure|PIDPressure",status="true"}) == 1', "5m", "critical", "A node is under pressure", "The kubelet reports memory, disk or PID pressure and will evict pods."),
+    ],
+  };
+}
