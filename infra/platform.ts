@@ -10,6 +10,7 @@ import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
 import { tenantPosixId } from "../components/data/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
+import { Monitoring } from "../components/observability";
 import { OdooTenant } from "../components/tenant";
 import { TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
@@ -183,6 +184,18 @@ export function buildPlatform(spec: PlatformSpec) {
     tags,
   }, inCluster);
 
+  const monitoring = new Monitoring(spec.stack, {
+    environment: spec.environment,
+    zones: spec.zones.length,
+    systemNodeSelector: { [POOL_LABEL]: systemPool },
+    tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains, queueJob: t.queueJob })),
+    runbookBaseUrl: spec.observability.runbookBaseUrl,
+    businessHoursTimeZone: spec.observability.businessHoursTimeZone,
+    cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
+    region: spec.region,
+    tags,
+  }, inCluster);
+
   for (const tenant of spec.tenants) {
     const dedicatedPool = spec.cluster.nodePools.find((p) => p.dedicatedTo === tenant.name);
     const cacheUser = redis.users[tenant.name]!;
@@ -233,6 +246,7 @@ export function buildPlatform(spec: PlatformSpec) {
     redisEndpoint: redis.primaryEndpoint,
     filestoreId: filestore.fileSystemId,
     backupBucket: backups.bucketName,
+    alertTopics: monitoring.topics,
     backupVaultArn: vault.vaultArn,
     ...(standby ? { standbyClusterName: standby.cluster.clusterName, postgresReplicaAddress: postgres.replicaAddress } : {}),
     tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains })),

@@ -78,6 +78,8 @@ const tenantSchema = z.strictObject({
     image: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
   }),
   expectedUsers: z.number().int().min(1).max(5000),
+  /** The tenant runs OCA queue_job: its backlog is watched. @default false */
+  queueJob: z.boolean().default(false),
   /** Outbound traffic beyond the tenant's own data stores. @default no HTTPS, no SMTP */
   egress: z
     .strictObject({
@@ -132,6 +134,13 @@ const ingressSchema = z.strictObject({
   acmeServer: z.url().default("https://acme-v02.api.letsencrypt.org/directory"),
 });
 
+const observabilitySchema = z.strictObject({
+  /** Base URL of the runbook pages alerts link to. @default this repository's docs/runbooks on GitHub */
+  runbookBaseUrl: z.url().default("https://github.com/odoo-fleet/odoo-fleet/blob/main/docs/runbooks"),
+  /** IANA time zone of business hours (alert routing of the essential tier). @default "Europe/Brussels" */
+  businessHoursTimeZone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z_]+)*$/, { error: "must be an IANA time zone such as Europe/Brussels" }).default("Europe/Brussels"),
+});
+
 const platformImagesSchema = z.strictObject({
   /** Image with psql, the AWS CLI and jq, for the database provisioning jobs. */
   tools: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
@@ -160,6 +169,8 @@ const CONFIG_KEYS = {
   [`${PROJECT}:costCentre`]: z.string().regex(/^[A-Za-z0-9-]{2,32}$/, { error: "must be a cost-centre code such as CC-1042" }),
   [`${PROJECT}:ingress`]: ingressSchema,
   [`${PROJECT}:platformImages`]: platformImagesSchema,
+  /** Alert links and routing; every field has a default. */
+  [`${PROJECT}:observability`]: observabilitySchema.prefault({}),
 } as const;
 
 /**
@@ -234,6 +245,7 @@ export interface PlatformSpec {
   readonly platformImages: { readonly tools: string };
   readonly owner: string;
   readonly costCentre: string;
+  readonly observability: { readonly runbookBaseUrl: string; readonly businessHoursTimeZone: string };
 }
 
 export interface DataSpec {
@@ -501,6 +513,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
     platformImages: parsed[`${PROJECT}:platformImages`]!,
     owner: parsed[`${PROJECT}:owner`]!,
     costCentre: parsed[`${PROJECT}:costCentre`]!,
+    observability: parsed[`${PROJECT}:observability`]!,
   };
 }
 

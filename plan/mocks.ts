@@ -148,6 +148,10 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
         const bucket = String(inputs.bucket ?? `${args.name}-${shortHash(id).slice(0, 12)}`);
         return { bucket, arn: `arn:aws:s3:::${bucket}`, region };
       }
+      case "aws:sns/topic:Topic": {
+        const name = String(inputs.name ?? `${args.name}-${shortHash(id).slice(0, 7)}`);
+        return { name, arn: arn("sns", name) };
+      }
       case "aws:backup/vault:Vault":
         return { arn: arn("backup", `backup-vault:${inputs.name}`) };
       case "aws:backup/plan:Plan":

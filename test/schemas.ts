@@ -13,8 +13,8 @@ const REFERENCE = path.resolve(__dirname, "..", "..", "shared", "reference");
 /** Go regexps may start with (?i); JavaScript takes that as a flag. (`code` only matters to standalone code.) */
 const regExp = Object.assign(
   (pattern: string, flags?: string) => {
-    const insensitive = pattern.startsWith("(?i)");
-    return new RegExp(insensitive ? pattern.slice(4) : pattern, `${flags ?? ""}${insensitive ? "i" : ""}`);
+    const match = /^(\^?)\(\?i\)/.exec(pattern);
+    return new RegExp(match ? match[1] + pattern.slice(match[0].length) : pattern, `${flags ?? ""}${match ? "i" : ""}`);
   },
   { code: "goRegExp" },
 );

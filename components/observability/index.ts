@@ -1,0 +1,225 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Environment } from "../../infra/sizing";
+import { TIERS, type TierName } from "../../infra/tiers";
+import { serviceAccountTrustPolicy } from "../iam";
+import { withName } from "../tagging";
+import { platformRules, tenantRules, type RuleGroup, type Severity } from "./alerts";
+
+export const MONITORING_NAMESPACE = "monitoring";
+export const KUBE_PROMETHEUS_STACK = { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" } as const;
+export const BLACKBOX_EXPORTER = { chart: "prometheus-blackbox-exporter", version: "11.4.0", repo: "https://prometheus-community.github.io/helm-charts" } as const;
+export const PUSHGATEWAY = { chart: "prometheus-pushgateway", version: "3.6.1", repo: "https://prometheus-community.github.io/helm-charts" } as const;
+/** Where backup and restore-drill jobs push their results. */
+export const PUSHGATEWAY_URL = `http://prometheus-pushgateway.${MONITORING_NAMESPACE}.svc:9091`;
+const BLACKBOX_URL = `prometheus-blackbox-exporter.${MONITORING_NAMESPACE}.svc:9115`;
+const ALERTMANAGER_SERVICE_ACCOUNT = "kube-prometheus-stack-alertmanager";
+
+export interface MonitoringArgs {
+  environment: Environment;
+  zones: number;
+  systemNodeSelector: Record<string, string>;
+  tenants: readonly { name: string; tier: TierName; domains: readonly string[]; queueJob: boolean }[];
+  runbookBaseUrl: string;
+  /** Time zone of the business-hours route. */
+  businessHoursTimeZone: string;
+  cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
+  region: string;
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** Prometheus keeps more history in production, where incidents are investigated after the fact. */
+export function retentionFor(environment: Environment): { time: string; storage: string } {
+  return environment === "production" ? { time: "30d", storage: "100Gi" } : { time: "7d", storage: "20Gi" };
+}
+
+/** Routes by severity: pages go to the pager, critical to the 24x7 channel, warnings in business hours only. */
+export function alertmanagerConfig(topics: Record<Severity, string>, region: string, timeZone: string) {
+  const receiver = (name: string, topic: string) => ({ name, sns_configs: [{ topic_arn: topic, sigv4: { region }, send_resolved: true }] });
+  return {
+    route: {
+      receiver: "business-hours",
+      group_by: ["alertname", "tenant"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      routes: [
+        { matchers: ['severity="page"'], receiver: "pager", repeat_interval: "1h" },
+        { matchers: ['severity="critical"'], receiver: "on-call-24x7" },
+        { matchers: ['severity="warning"'], receiver: "business-hours", active_time_intervals: ["business-hours"] },
+      ],
+    },
+    receivers: [receiver("pager", topics.page), receiver("on-call-24x7", topics.critical), receiver("business-hours", topics.warning)],
+    time_intervals: [{ name: "business-hours", time_intervals: [{ weekdays: ["monday:friday"], times: [{ start_time: "08:00", end_time: "18:00" }], location: timeZone }] }],
+  };
+}
+
+export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environment" | "zones" | "systemNodeSelector">, config: unknown, alertmanagerRoleArn: string) {
+  const retention = retentionFor(args.environment);
+  const spread = (app: string) => [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { "app.kubernetes.io/name": app } } }];
+  return {
+    crds: { enabled: true },
+    prometheus: {
+      prometheusSpec: {
+        replicas: 2,
+        retention: retention.time,
+        nodeSelector: args.systemNodeSelector,
+        topologySpreadConstraints: spread("prometheus"),
+        // Select every rule, monitor and probe in the cluster, not only the chart's own.
+        ruleSelectorNilUsesHelmValues: false,
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        storageSpec: { volumeClaimTemplate: { spec: { storageClassName: "gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: retention.storage } } } } },
+      },
+    },
+    alertmanager: {
+      // Alertmanager publishes to SNS with its own IAM role (IRSA).
+      serviceAccount: { name: ALERTMANAGER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": alertmanagerRoleArn } },
+      alertmanagerSpec: { replicas: 3, nodeSelector: args.systemNodeSelector, topologySpreadConstraints: spread("alertmanager") },
+      config,
+    },
+    grafana: { enabled: true, admin: { existingSecret: "grafana-admin", userKey: "user", passwordKey: "password" }, nodeSelector: args.systemNodeSelector },
+  };
+}
+
+/** Synthetic checks of one tenant: health, login (exercises the database) and the websocket route. */
+export function tenantProbe(tenant: { name: string; tier: TierName; domains: readonly string[] }) {
+  const every = TIERS[tenant.tier].syntheticCheck.everyMinutes;
+  const labels = { tenant: tenant.name, tier: tenant.tier, namespace: `odoo-${tenant.name}` };
+  const probe = (name: string, module: string, paths: string[]) => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "Probe",
+    metadata: { name: `${tenant.name}-${name}`, namespace: MONITORING_NAMESPACE, labels: { tenant: tenant.name, tier: tenant.tier } },
+    spec: {
+      jobName: "blackbox",
+      interval: `${every * 60}s`,
+      module,
+      prober: { url: BLACKBOX_URL },
+      targets: { staticConfig: { static: tenant.domains.flatMap((d) => paths.map((p) => `https://${d}${p}`)), labels } },
+    },
+  });
+  return [probe("http", "http_2xx", ["/web/health", "/web/login"]), probe("websocket", "odoo_websocket", ["/websocket"])];
+}
+
+export function blackboxValues(systemNodeSelector: Record<string, string>) {
+  return {
+    nodeSelector: systemNodeSelector,
+    config: {
+      modules: {
+        http_2xx: { prober: "http", timeout: "10s", http: { valid_status_codes: [200], fail_if_not_ssl: true, preferred_ip_protocol: "ip4" } },
+        // Without an upgrade, Odoo's websocket endpoint answers 400: proof the route reaches port 8072.
+        odoo_websocket: { prober: "http", timeout: "10s", http: { valid_status_codes: [400, 426], fail_if_not_ssl: true, preferred_ip_protocol: "ip4" } },
+      },
+    },
+  };
+}
+
+/**
+ * Observability of a cluster: kube-prometheus-stack (Prometheus x2, Alertmanager x3 across zones,
+ * Grafana), the blackbox exporter with a probe set per tenant, a Pushgateway for backup and drill
+ * results, the alert rules of every tenant and of the platform, and Alertmanager routing per severity
+ * to one SNS topic each.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly topics: Record<Severity, pulumi.Output<string>>;
+  public readonly ruleGroups: RuleGroup[];
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:observability:Monitoring", name, {}, opts);
+    const child = { parent: this };
+
+    const topicArns = {} as Record<Severity, pulumi.Output<string>>;
+    for (const severity of ["page", "critical", "warning"] as const) {
+      topicArns[severity] = new aws.sns.Topic(`${name}-alerts-${severity}`, {
+        kmsMasterKeyId: "alias/aws/sns",
+        tags: withName(args.tags, `${name}-alerts-${severity}`),
+      }, child).arn;
+    }
+    this.topics = topicArns;
+
+    const alertmanagerRole = new aws.iam.Role(`${name}-alertmanager`, {
+      assumeRolePolicy: pulumi
+        .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
+        .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT))),
+      tags: withName(args.tags, `${name}-alertmanager`),
+    }, child);
+    new aws.iam.RolePolicy(`${name}-alertmanager`, {
+      role: alertmanagerRole.id,
+      policy: pulumi.all(Object.values(topicArns)).apply((arns) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sns:Publish", Resource: arns }] })),
+    }, child);
+
+    // node-exporter needs host namespaces: this namespace alone runs privileged pods.
+    const namespace = new k8s.core.v1.Namespace(`${name}-monitoring`, {
+      metadata: { name: MONITORING_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted", "odoo-fleet/role": "platform" } },
+    }, child);
+    const inNs = { parent: this, dependsOn: [namespace] };
+
+    new k8s.storage.v1.StorageClass(`${name}-gp3`, {
+      metadata: { name: "gp3" },
+      provisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3", encrypted: "true" },
+      reclaimPolicy: "Retain",
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+    }, child);
+
+    const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, child);
+    new k8s.core.v1.Secret(`${name}-grafana-admin`, {
+      metadata: { name: "grafana-admin", namespace: MONITORING_NAMESPACE },
+      stringData: { user: "admin", password: grafanaPassword.result },
+    }, inNs);
+
+    const values = pulumi
+      .all([pulumi.all(topicArns), alertmanagerRole.arn])
+      .apply(([topics, role]) => kubePrometheusStackValues(args, alertmanagerConfig(topics as Record<Severity, string>, args.region, args.businessHoursTimeZone), role));
+    const stack = new k8s.helm.v3.Release(`${name}-kube-prometheus-stack`, {
+      name: "kube-prometheus-stack",
+      chart: KUBE_PROMETHEUS_STACK.chart,
+      version: KUBE_PROMETHEUS_STACK.version,
+      repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
+      namespace: MONITORING_NAMESPACE,
+      values,
+      atomic: true,
+      timeout: 900,
+      maxHistory: 5,
+    }, inNs);
+
+    for (const [release, chart, chartValues] of [
+      ["blackbox", BLACKBOX_EXPORTER, blackboxValues(args.systemNodeSelector)],
+      ["pushgateway", PUSHGATEWAY, { nodeSelector: args.systemNodeSelector, serviceMonitor: { enabled: true, honorLabels: true } }],
+    ] as const) {
+      new k8s.helm.v3.Release(`${name}-${release}`, {
+        name: chart.chart,
+        chart: chart.chart,
+        version: chart.version,
+        repositoryOpts: { repo: chart.repo },
+        namespace: MONITORING_NAMESPACE,
+        values: chartValues,
+        atomic: true,
+        timeout: 600,
+        maxHistory: 5,
+      }, { parent: this, dependsOn: [namespace, stack] });
+    }
+
+    this.ruleGroups = [...args.tenants.map((t) => tenantRules(t, args.runbookBaseUrl)), platformRules(args.runbookBaseUrl)];
+    const afterCrds = { parent: this, dependsOn: [namespace, stack] };
+    for (const group of this.ruleGroups) {
+      new k8s.apiextensions.CustomResource(`${name}-rules-${group.name}`, {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: group.name, namespace: MONITORING_NAMESPACE },
+        spec: { groups: [group] },
+      }, afterCrds);
+    }
+    for (const tenant of args.tenants) {
+      for (const probe of tenantProbe(tenant)) {
+        const { apiVersion, kind, metadata, spec } = probe;
+        new k8s.apiextensions.CustomResource(`${name}-probe-${metadata.name}`, { apiVersion, kind, metadata, spec }, afterCrds);
+      }
+    }
+    this.registerOutputs({ topics: this.topics });
+  }
+}

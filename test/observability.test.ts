@@ -1,0 +1,83 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { alertmanagerConfig, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
+import type { CapturedResource } from "../plan/capture";
+import { named, ofType, startHarness } from "./harness";
+import { crdValidator, referenceAvailable } from "./schemas";
+
+const TOPICS = { page: "arn:aws:sns:eu-west-1:1:page", critical: "arn:aws:sns:eu-west-1:1:critical", warning: "arn:aws:sns:eu-west-1:1:warning" };
+
+describe("Monitoring component", () => {
+  let resources: CapturedResource[];
+  beforeAll(async () => {
+    const harness = await startHarness();
+    new Monitoring("prod", {
+      environment: "production",
+      zones: 3,
+      systemNodeSelector: { "odoo-fleet/pool": "system" },
+      tenants: [
+        { name: "northwind", tier: "business", domains: ["erp.northwind.example"], queueJob: true },
+        { name: "acme", tier: "critical", domains: ["erp.acme.example"], queueJob: false },
+      ],
+      runbookBaseUrl: "https://runbooks.example/odoo",
+      businessHoursTimeZone: "Europe/Brussels",
+      cluster: { oidcProviderArn: "arn:aws:iam::1:oidc-provider/x", oidcIssuerUrl: "https://oidc.example/id/X" },
+      region: "eu-west-1",
+      tags: { project: "odoo-fleet" },
+    });
+    resources = await harness.settle();
+  });
+
+  test("kube-prometheus-stack, blackbox exporter and Pushgateway from pinned charts; Prometheus x2, Alertmanager x3 across zones", () => {
+    const releases = ofType(resources, "kubernetes:helm.sh/v3:Release").map((r) => [r.inputs.chart, r.inputs.version]).sort();
+    expect(releases).toEqual([["kube-prometheus-stack", "88.5.3"], ["prometheus-blackbox-exporter", "11.4.0"], ["prometheus-pushgateway", "3.6.1"]]);
+    const values = named(resources, "prod-kube-prometheus-stack").inputs.values as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(values.prometheus.prometheusSpec).toMatchObject({ replicas: 2, retention: "30d", ruleSelectorNilUsesHelmValues: false, probeSelectorNilUsesHelmValues: false });
+    expect(values.alertmanager.alertmanagerSpec).toMatchObject({ replicas: 3, topologySpreadConstraints: [{ topologyKey: "topology.kubernetes.io/zone" }] });
+    expect(values.alertmanager.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toMatch(/^arn:aws:iam::123456789012:role\/prod-alertmanager-/);
+    expect(values.grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "user", passwordKey: "password" });
+  });
+
+  test("one SNS topic per severity, and Alertmanager may publish only to them", () => {
+    expect(ofType(resources, "aws:sns/topic:Topic").map((t) => t.name).sort()).toEqual(["prod-alerts-critical", "prod-alerts-page", "prod-alerts-warning"]);
+    const policy = JSON.parse(named(resources, "prod-alertmanager", "aws:iam/rolePolicy:RolePolicy").inputs.policy as string);
+    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement[0]).toMatchObject({ Effect: "Allow", Action: "sns:Publish" });
+    expect((policy.Statement[0].Resource as string[]).map((arn) => arn.replace(/^arn:aws:sns:eu-west-1:123456789012:/, "").replace(/-[0-9a-f]{7}$/, "")).sort()).toEqual(["prod-alerts-critical", "prod-alerts-page", "prod-alerts-warning"]);
+  });
+
+  test("a PrometheusRule per tenant and one for the platform; probes per tenant", () => {
+    expect(ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").map((r) => (r.inputs.metadata as { name: string }).name).sort()).toEqual(["odoo-platform", "odoo-tenant-acme", "odoo-tenant-northwind"]);
+    expect(ofType(resources, "kubernetes:monitoring.coreos.com/v1:Probe").map((r) => (r.inputs.metadata as { name: string }).name).sort()).toEqual(["acme-http", "acme-websocket", "northwind-http", "northwind-websocket"]);
+  });
+
+  test.skipIf(!referenceAvailable())("rules and probes pass their CRD schemas", () => {
+    const rule = crdValidator("monitoring.coreos.com_prometheusrules.yaml");
+    const probe = crdValidator("monitoring.coreos.com_probes.yaml");
+    for (const r of ofType(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")) expect(rule(r.inputs as never)).toEqual([]);
+    for (const p of ofType(resources, "kubernetes:monitoring.coreos.com/v1:Probe")) expect(probe(p.inputs as never)).toEqual([]);
+  });
+});
+
+describe("pure pieces", () => {
+  test("synthetic checks at the tier's interval on health, login and the websocket", () => {
+    const [http, ws] = tenantProbe({ name: "fabrikam", tier: "essential", domains: ["a.example", "b.example"] });
+    expect(http!.spec).toMatchObject({ interval: "300s", module: "http_2xx", targets: { staticConfig: { static: ["https://a.example/web/health", "https://a.example/web/login", "https://b.example/web/health", "https://b.example/web/login"], labels: { tenant: "fabrikam", tier: "essential", namespace: "odoo-fabrikam" } } } });
+    expect(ws!.spec).toMatchObject({ module: "odoo_websocket", targets: { staticConfig: { static: ["https://a.example/websocket", "https://b.example/websocket"] } } });
+    expect(tenantProbe({ name: "x", tier: "business", domains: ["x.example"] })[0]!.spec.interval).toBe("60s");
+  });
+
+  test("routing: pages to the pager, critical 24x7, warnings in business hours only", () => {
+    const config = alertmanagerConfig(TOPICS, "eu-west-1", "Europe/Brussels");
+    expect(config.route.routes).toEqual([
+      { matchers: ['severity="page"'], receiver: "pager", repeat_interval: "1h" },
+      { matchers: ['severity="critical"'], receiver: "on-call-24x7" },
+      { matchers: ['severity="warning"'], receiver: "business-hours", active_time_intervals: ["business-hours"] },
+    ]);
+    expect(config.receivers.map((r) => [r.name, r.sns_configs[0]!.topic_arn])).toEqual([["pager", TOPICS.page], ["on-call-24x7", TOPICS.critical], ["business-hours", TOPICS.warning]]);
+  });
+
+  test("retention per environment", () => {
+    expect([retentionFor("production"), retentionFor("development")]).toEqual([{ time: "30d", storage: "100Gi" }, { time: "7d", storage: "20Gi" }]);
+    expect(kubePrometheusStackValues({ environment: "development", zones: 2, systemNodeSelector: {} }, {}, "arn").prometheus.prometheusSpec.retention).toBe("7d");
+  });
+});
