@@ -4,12 +4,13 @@
 # backup CronJob under its own IAM role, which can write nowhere else.
 #
 # Input (environment):
-#   PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE   the tenant's database; PGPASSFILE or PGPASSWORD
+#   PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE   the tenant's database; PGPASSWORD_FILE or PGPASSWORD
 #   FILESTORE_DIR                                   the tenant's data_dir (filestore/<db> inside it)
 #   BACKUP_BUCKET, BACKUP_PREFIX                    s3://$BACKUP_BUCKET/$BACKUP_PREFIX<stamp>/
 #   TENANT                                          for the manifest and the metrics
 #   PUSHGATEWAY_URL (optional)                      where to record the result for the staleness alert
 set -eu
+. "$(dirname "$0")/credentials.sh"
 
 : "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}" "${TENANT:?}" "${FILESTORE_DIR:?}" "${PGDATABASE:?}"
 started=$(date +%s)

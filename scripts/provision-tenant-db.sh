@@ -16,13 +16,7 @@ case "$TENANT_ROLE$TENANT_DB" in
   *[!a-z0-9_]*) echo "role and database names must match [a-z0-9_]+" >&2; exit 2 ;;
 esac
 
-if [ -n "${MASTER_SECRET_ARN:-}" ]; then
-  secret=$(aws secretsmanager get-secret-value --secret-id "$MASTER_SECRET_ARN" --query SecretString --output text)
-  PGUSER=$(printf '%s' "$secret" | jq -r .username)
-  PGPASSWORD=$(printf '%s' "$secret" | jq -r .password)
-  export PGUSER PGPASSWORD
-  unset secret
-fi
+. "$(dirname "$0")/credentials.sh"
 
 # The password goes through a psql variable read from the file, never through argv.
 psql -X -q -v ON_ERROR_STOP=1 -d postgres \

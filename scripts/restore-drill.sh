@@ -4,13 +4,14 @@
 # records when it succeeded and how long the restore took, against the tier's RTO.
 #
 # Input (environment):
-#   PGHOST, PGPORT, PGUSER, PGSSLMODE + PGPASSFILE/PGPASSWORD   a role that may create databases
+#   PGHOST, PGPORT, PGSSLMODE; MASTER_SECRET_ARN, or PGUSER + PGPASSWORD(_FILE): a role that may create databases
 #   BACKUP_BUCKET, BACKUP_PREFIX, TENANT                         where the tenant's backups are
 #   RTO_SECONDS                                                  the tier's recovery time objective
 #   REGISTRY_CHECK                                               "odoo" (default): load the registry with
 #                                                                odoo --stop-after-init; "none" to skip
 #   PUSHGATEWAY_URL (optional)                                   where to record the result
 set -eu
+. "$(dirname "$0")/credentials.sh"
 
 : "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}" "${TENANT:?}" "${RTO_SECONDS:?}"
 started=$(date +%s)

@@ -38,6 +38,7 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
     pg = startServer(26432 + (process.pid % 1000));
     root = mkdtempSync(path.join(tmpdir(), "odoo-fleet-backup-"));
     mkdirSync(path.join(root, "bin"));
+    writeFileSync(path.join(root, "password"), "master-secret", { mode: 0o600 });
     writeFileSync(path.join(root, "bin", "aws"), FAKE_AWS);
     chmodSync(path.join(root, "bin", "aws"), 0o755);
     // A tenant database shaped like Odoo's, with a filestore.
@@ -75,7 +76,8 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
     PATH: `${path.join(root, "bin")}:${process.env.PATH}`,
     ...pg.env,
     PGUSER: "postgres",
-    PGPASSWORD: "master-secret",
+    // The password reaches the scripts as a file, as the mounted Secret does in the cluster.
+    PGPASSWORD_FILE: path.join(root, "password"),
     FAKE_S3_ROOT: path.join(root, "s3"),
     BACKUP_BUCKET: "shared-prod-backup",
     BACKUP_PREFIX: "tenants/northwind/",
