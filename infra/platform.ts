@@ -10,9 +10,9 @@ import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
 import { tenantPosixId } from "../components/data/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
-import { Monitoring } from "../components/observability";
+import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
 import { OdooTenant } from "../components/tenant";
-import { TenantPlatform } from "../components/tenant/platform";
+import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
 import type { PlatformSpec } from "./spec";
 import { platformTags, tenantTags } from "./tags";
@@ -181,6 +181,7 @@ export function buildPlatform(spec: PlatformSpec) {
     masterSecretArn: postgres.masterUserSecretArn,
     masterSecretKeyArn: postgres.kmsKeyArn,
     dataCidrs,
+    backups: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
     tags,
   }, inCluster);
 
@@ -211,7 +212,15 @@ export function buildPlatform(spec: PlatformSpec) {
       database: { host: postgres.address, port: postgres.port },
       redis: { host: redis.primaryEndpoint, port: redis.port, userName: cacheUser.userName, password: cacheUser.password, keyPrefix: cacheUser.keyPrefix },
       filestore: { fileSystemId: filestore.fileSystemId, accessPointId: accessPoint.id, posixId: tenantPosixId(tenant.name) },
-      backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
+      backup: {
+        bucketArn: backups.bucketArn,
+        bucketName: backups.bucketName,
+        kmsKeyArn: backups.kmsKeyArn,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        pushgatewayUrl: PUSHGATEWAY_URL,
+        drill: { serviceAccount: DRILL_SERVICE_ACCOUNT },
+      },
       provisioner: {
         nodeSelector: { [POOL_LABEL]: systemPool },
         namespace: tenantPlatform.namespace,

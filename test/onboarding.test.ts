@@ -94,6 +94,18 @@ describe("shared-prod tenants, as the Odoo issue's done-when states it", () => {
     }
   });
 
+  test("each tenant has a backup CronJob in its namespace and a restore drill in the platform namespace, with its tier's RTO", () => {
+    for (const [tenant, rtoMinutes] of [["northwind", 480], ["fabrikam", 1440]] as const) {
+      expect(base.resources.some((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name === `${tenant}-cronjob-odoo-backup`)).toBe(true);
+      const drill = base.resources.find((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name === `${tenant}-restore-drill`)!;
+      const spec = drill.inputs.spec as { jobTemplate: { spec: { template: { spec: { serviceAccountName: string; containers: { env: { name: string; value: string }[] }[] } } } } };
+      const pod = spec.jobTemplate.spec.template.spec;
+      expect((drill.inputs.metadata as { namespace: string }).namespace).toBe("odoo-fleet-system");
+      expect(pod.serviceAccountName).toBe("restore-drill");
+      expect(pod.containers[0]!.env).toContainEqual({ name: "RTO_SECONDS", value: String(rtoMinutes * 60) });
+    }
+  });
+
   test("tenant secrets never appear in plain text", () => {
     const secrets = base.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
     // 4 per tenant (database, admin, cache, the provisioner's copy) and Grafana's admin.

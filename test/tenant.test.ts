@@ -9,9 +9,10 @@ import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Job } from "kubernetes-models/batch/v1/Job";
+import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { describe, expect, test } from "vitest";
 import { provisionerPod } from "../components/tenant";
-import { CONFIG_INIT_SCRIPT, tenantManifests, type Manifest, type TenantManifestInput } from "../components/tenant/manifests";
+import { backupSchedule, CONFIG_INIT_SCRIPT, drillSchedule, jobMinute, tenantManifests, type Manifest, type TenantManifestInput } from "../components/tenant/manifests";
 import { cronOdooConf, webOdooConf } from "../components/tenant/odoo-conf";
 import { restrictedViolations } from "../infra/pod-security";
 import { sizeOdoo, tenantQuota } from "../infra/sizing";
@@ -266,5 +267,51 @@ describe("routes", () => {
     });
     expect(business.certificate.spec).toMatchObject({ secretName: "tls", dnsNames: ["erp.northwind.example", "northwind.odoo-fleet.example"], issuerRef: { name: "letsencrypt", kind: "ClusterIssuer" } });
     expect(business.middlewares[1]!.spec).toEqual({ rateLimit: { average: 50, burst: 100, period: "1s" } });
+  });
+});
+
+describe("backup CronJob", () => {
+  const withBackup = (tier: TierName, users: number) =>
+    tenantManifests(
+      input(tier, users, {
+        backup: {
+          image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools@sha256:${"b".repeat(64)}`,
+          bucketName: "shared-prod-backup-abc",
+          database: { host: "db.example", port: 5432, name: "odoo_northwind", role: "odoo_northwind" },
+          region: "eu-west-1",
+          pushgatewayUrl: "http://prometheus-pushgateway.monitoring.svc:9091",
+          scripts: { "backup-tenant.sh": "#!/bin/sh", "credentials.sh": "" },
+        },
+      }),
+    );
+
+  test("on the tier's schedule, restricted, as the tenant's backup account, filestore read-only", () => {
+    const m = withBackup("business", 60);
+    const cron = m.backupJob!.cronJob;
+    expect(() => new CronJob(cron as never).validate()).not.toThrow();
+    expect((cron.spec as { schedule: string }).schedule).toBe(`${jobMinute("northwind")} */6 * * *`);
+    const pod = (cron.spec as { jobTemplate: { spec: { template: { spec: Record<string, any> } } } }).jobTemplate.spec.template.spec; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(restrictedViolations(pod)).toEqual([]);
+    expect(pod.serviceAccountName).toBe("odoo-backup");
+    expect(pod.containers[0].env).toContainEqual({ name: "BACKUP_PREFIX", value: "tenants/northwind/" });
+    expect(pod.containers[0].env).toContainEqual({ name: "PGPASSWORD_FILE", value: "/secrets/db/password" });
+    expect(pod.volumes).toContainEqual({ name: "filestore", persistentVolumeClaim: { claimName: "filestore", readOnly: true } });
+    expect(m.networkPolicies.map((p) => p.metadata.name)).toContain("allow-backup-egress");
+  });
+
+  test.each([
+    ["essential", 24, "2 * * *"],
+    ["business", 6, "*/6 * * *"],
+    ["critical", 1, "* * * *"],
+  ] as const)("%s: every %i h", (_tier, hours, rest) => {
+    expect(backupSchedule("northwind", hours)).toBe(`${jobMinute("northwind")} ${rest}`);
+  });
+
+  test.each([
+    [30, "4 1 * *"],
+    [7, "4 * * 0"],
+    [1, "4 * * *"],
+  ] as const)("drills every %i days", (days, rest) => {
+    expect(drillSchedule("northwind", days)).toBe(`${jobMinute("northwind")} ${rest}`);
   });
 });

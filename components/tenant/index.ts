@@ -8,7 +8,10 @@ import { serviceAccountTrustPolicy } from "../iam";
 import { tenantBackupPrefix } from "../data/backup-bucket";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
-import { tenantDatabase, tenantManifests, tenantNamespace, type Manifest } from "./manifests";
+import { drillSchedule, tenantDatabase, tenantManifests, tenantNamespace, type Manifest } from "./manifests";
+import { TIERS } from "../../infra/tiers";
+import { readFileSync } from "node:fs";
+import { projectFile } from "./project-files";
 import { cronOdooConf, webOdooConf } from "./odoo-conf";
 import { PROVISIONER_LABELS } from "./platform";
 
@@ -33,9 +36,14 @@ export interface OdooTenantArgs {
   /** The backup bucket and the cluster identity its backup role trusts. @default none (review stacks keep no backups) */
   backup?: {
     bucketArn: pulumi.Input<string>;
+    bucketName: pulumi.Input<string>;
     kmsKeyArn: pulumi.Input<string>;
     oidcProviderArn: pulumi.Input<string>;
     oidcIssuerUrl: pulumi.Input<string>;
+    /** Where backup and drill jobs record their results. */
+    pushgatewayUrl: string;
+    /** The restore drill, run from the platform namespace with a role that may create databases. */
+    drill: { serviceAccount: string };
   };
   provisioner: {
     /** Node selector of the platform's own pool. */
@@ -114,6 +122,18 @@ export class OdooTenant extends pulumi.ComponentResource {
       ...(args.redis ? { redis: { host: args.redis.host, port: args.redis.port, keyPrefix: args.redis.keyPrefix } } : {}),
       filestoreVolume,
       ...(backupRoleArn ? { backupRoleArn } : {}),
+      ...(backup
+        ? {
+            backup: {
+              image: args.provisioner.image,
+              bucketName: backup.bucketName,
+              database: { host: args.database.host, port: args.database.port, name: database, role },
+              region: args.provisioner.region,
+              pushgatewayUrl: backup.pushgatewayUrl,
+              scripts: jobScripts("backup-tenant.sh"),
+            },
+          }
+        : {}),
     });
     const m = this.manifests;
 
@@ -200,6 +220,60 @@ export class OdooTenant extends pulumi.ComponentResource {
     const workloads = [m.web, m.cron, m.service, ...(m.podDisruptionBudget ? [m.podDisruptionBudget] : []), ...(m.horizontalPodAutoscaler ? [m.horizontalPodAutoscaler] : [])].map((o) =>
       createObject(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o, { parent: this, dependsOn: workloadDeps }),
     );
+    if (m.backupJob) {
+      const scripts = createObject(`${name}-configmap-odoo-scripts`, m.backupJob.scripts, inNs);
+      createObject(`${name}-cronjob-odoo-backup`, m.backupJob.cronJob, { parent: this, dependsOn: [...workloadDeps, scripts] });
+    }
+    if (backup) {
+      // The drill restores into a scratch database: only the master may create one, so it runs in the
+      // platform namespace, never in the tenant's.
+      new k8s.batch.v1.CronJob(`${name}-restore-drill`, {
+        metadata: { name: `drill-${t.name}`, namespace: args.provisioner.namespace, labels: { app: "restore-drill", tenant: t.name, tier: t.tier } },
+        spec: {
+          schedule: drillSchedule(t.name, TIERS[t.tier].restoreDrillEveryDays),
+          timeZone: "Etc/UTC",
+          concurrencyPolicy: "Forbid",
+          startingDeadlineSeconds: 3600,
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 1,
+              activeDeadlineSeconds: 6 * 3600,
+              template: {
+                metadata: { labels: { app: "restore-drill", tenant: t.name, tier: t.tier } },
+                spec: {
+                  ...provisionerPod({
+                    image: args.provisioner.image,
+                    serviceAccount: backup.drill.serviceAccount,
+                    scriptsConfigMap: args.provisioner.scriptsConfigMap,
+                    passwordSecret: `${t.name}-db`,
+                    nodeSelector: args.provisioner.nodeSelector,
+                    script: "restore-drill.sh",
+                    env: {
+                      PGHOST: args.database.host,
+                      PGPORT: String(args.database.port),
+                      PGSSLMODE: "require",
+                      AWS_REGION: args.provisioner.region,
+                      MASTER_SECRET_ARN: args.provisioner.masterSecretArn,
+                      BACKUP_BUCKET: backup.bucketName,
+                      BACKUP_PREFIX: `tenants/${t.name}/`,
+                      TENANT: t.name,
+                      // A restore from backups is the region-loss path: it must fit that RTO.
+                      RTO_SECONDS: String(TIERS[t.tier].rtoMinutes.regionLost * 60),
+                      // The tools image has no Odoo: the registry check needs the tenant's image (see README).
+                      REGISTRY_CHECK: "none",
+                      PUSHGATEWAY_URL: backup.pushgatewayUrl,
+                    },
+                  }),
+                  restartPolicy: "Never",
+                },
+              },
+            },
+          },
+        },
+      }, { parent: this, dependsOn: [job] });
+    }
     const edge: Manifest[] = [m.certificate, ...m.middlewares, ...m.ingressRoutes];
     edge.map((o) => createObject(`${name}-${o.kind.toLowerCase()}-${o.metadata.name}`, o, { parent: this, dependsOn: [namespace, ...workloads] }));
 
@@ -208,7 +282,16 @@ export class OdooTenant extends pulumi.ComponentResource {
 }
 
 /** The provisioning Job's pod: restricted, its script from the ConfigMap, the password as a file. */
-export function provisionerPod(args: { image: string; serviceAccount: string; scriptsConfigMap: string; passwordSecret: string; nodeSelector: Record<string, string>; env: Record<string, pulumi.Input<string>> }) {
+export function provisionerPod(args: {
+  image: string;
+  serviceAccount: string;
+  scriptsConfigMap: string;
+  passwordSecret: string;
+  nodeSelector: Record<string, string>;
+  env: Record<string, pulumi.Input<string>>;
+  /** @default "provision-tenant-db.sh" */
+  script?: string;
+}) {
   return {
     serviceAccountName: args.serviceAccount,
     nodeSelector: args.nodeSelector,
@@ -216,10 +299,10 @@ export function provisionerPod(args: { image: string; serviceAccount: string; sc
     securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
     containers: [
       {
-        name: "provision",
+        name: args.script ? args.script.replace(/\.sh$/, "") : "provision",
         image: args.image,
         imagePullPolicy: "Always",
-        command: ["/bin/sh", "/scripts/provision-tenant-db.sh"],
+        command: ["/bin/sh", `/scripts/${args.script ?? "provision-tenant-db.sh"}`],
         env: [...Object.entries(args.env).map(([name, value]) => ({ name, value })), { name: "TENANT_PASSWORD_FILE", value: "/secrets/tenant/password" }],
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
@@ -237,4 +320,9 @@ export function provisionerPod(args: { image: string; serviceAccount: string; sc
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
     ],
   };
+}
+
+/** The named job script and the credentials helper it sources, as ConfigMap data. */
+export function jobScripts(script: string): Record<string, string> {
+  return Object.fromEntries([script, "credentials.sh"].map((f) => [f, readFileSync(projectFile(`scripts/${f}`), "utf8")]));
 }

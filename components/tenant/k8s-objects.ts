@@ -18,6 +18,7 @@ const KINDS: Record<string, Constructor> = {
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Constructor,
   "apps/v1/Deployment": k8s.apps.v1.Deployment as unknown as Constructor,
   "batch/v1/Job": k8s.batch.v1.Job as unknown as Constructor,
+  "batch/v1/CronJob": k8s.batch.v1.CronJob as unknown as Constructor,
   "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget as unknown as Constructor,
   "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler as unknown as Constructor,
   "scheduling.k8s.io/v1/PriorityClass": k8s.scheduling.v1.PriorityClass as unknown as Constructor,

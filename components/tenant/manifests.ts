@@ -59,6 +59,42 @@ export interface TenantManifestInput {
   readonly filestoreVolume: string;
   /** IAM role of the tenant's backup service account. @default none: no backup service account */
   readonly backupRoleArn?: Input<string>;
+  /** The logical backup CronJob (with `backupRoleArn`). @default none */
+  readonly backup?: BackupJobInput;
+}
+
+export interface BackupJobInput {
+  /** The platform's tools image: sh, pg_dump, tar, sha256sum, curl, the AWS CLI. */
+  readonly image: string;
+  readonly bucketName: Input<string>;
+  readonly database: { host: Input<string>; port: number; name: string; role: string };
+  readonly region: Input<string>;
+  readonly pushgatewayUrl: string;
+  /** Contents of backup-tenant.sh and credentials.sh (scripts/), for the job's ConfigMap. */
+  readonly scripts: Readonly<Record<string, string>>;
+}
+
+/** A minute of the hour from the tenant's name, so tenants' jobs do not all start at once. */
+export function jobMinute(tenant: string): number {
+  let hash = 0;
+  for (const c of tenant) hash = (hash * 31 + c.charCodeAt(0)) % 9973;
+  return hash % 60;
+}
+
+/** Cron schedule of a tier's logical backups. */
+export function backupSchedule(tenant: string, everyHours: number): string {
+  const minute = jobMinute(tenant);
+  if (everyHours >= 24) return `${minute} 2 * * *`;
+  if (everyHours <= 1) return `${minute} * * * *`;
+  return `${minute} */${everyHours} * * *`;
+}
+
+/** Cron schedule of a tier's restore drills (after the night's backup). */
+export function drillSchedule(tenant: string, everyDays: number): string {
+  const minute = jobMinute(tenant);
+  if (everyDays <= 1) return `${minute} 4 * * *`;
+  if (everyDays <= 7) return `${minute} 4 * * 0`;
+  return `${minute} 4 1 * *`;
 }
 
 const quantity = {
@@ -201,6 +237,8 @@ export interface TenantManifests {
   certificate: Manifest;
   middlewares: Manifest[];
   ingressRoutes: Manifest[];
+  /** The backup CronJob and the ConfigMap holding its script. */
+  backupJob?: { scripts: Manifest; cronJob: Manifest };
 }
 
 export function tenantManifests(input: TenantManifestInput): TenantManifests {
@@ -419,6 +457,90 @@ export function tenantManifests(input: TenantManifestInput): TenantManifests {
     }),
   };
 
+  if (input.backup && input.backupRoleArn) {
+    const b = input.backup;
+    const labels = { app: "odoo-backup", [ODOO_COMPONENT_LABEL]: "odoo", tenant: input.tenant, tier: input.tier };
+    manifests.backupJob = {
+      scripts: { apiVersion: "v1", kind: "ConfigMap", metadata: meta("odoo-scripts"), data: { ...b.scripts } },
+      cronJob: {
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: meta("odoo-backup", { app: "odoo-backup" }),
+        spec: {
+          schedule: backupSchedule(input.tenant, tier.logicalBackup.everyHours),
+          timeZone: "Etc/UTC",
+          concurrencyPolicy: "Forbid",
+          startingDeadlineSeconds: 1800,
+          successfulJobsHistoryLimit: 3,
+          failedJobsHistoryLimit: 3,
+          jobTemplate: {
+            spec: {
+              backoffLimit: 2,
+              activeDeadlineSeconds: 4 * 3600,
+              template: {
+                metadata: { labels },
+                spec: {
+                  serviceAccountName: "odoo-backup",
+                  restartPolicy: "OnFailure",
+                  priorityClassName: PRIORITY_CLASSES[input.tier].name,
+                  nodeSelector: input.scheduling.nodeSelector,
+                  tolerations: input.scheduling.tolerations,
+                  securityContext: { runAsNonRoot: true, runAsUser: input.posixId, runAsGroup: input.posixId, fsGroup: input.posixId, seccompProfile: { type: "RuntimeDefault" } },
+                  containers: [
+                    {
+                      name: "backup",
+                      image: b.image,
+                      imagePullPolicy: "Always",
+                      command: ["/bin/sh", "/scripts/backup-tenant.sh"],
+                      env: [
+                        { name: "PGHOST", value: b.database.host },
+                        { name: "PGPORT", value: String(b.database.port) },
+                        { name: "PGUSER", value: b.database.role },
+                        { name: "PGDATABASE", value: b.database.name },
+                        { name: "PGSSLMODE", value: "require" },
+                        { name: "PGPASSWORD_FILE", value: "/secrets/db/password" },
+                        { name: "FILESTORE_DIR", value: ODOO_DATA_DIR },
+                        { name: "BACKUP_BUCKET", value: b.bucketName },
+                        { name: "BACKUP_PREFIX", value: `tenants/${input.tenant}/` },
+                        { name: "TENANT", value: input.tenant },
+                        { name: "AWS_REGION", value: b.region },
+                        { name: "PUSHGATEWAY_URL", value: b.pushgatewayUrl },
+                      ],
+                      resources: resources(JOB_POD_RESOURCES),
+                      securityContext: RESTRICTED_CONTAINER,
+                      volumeMounts: [
+                        { name: "scripts", mountPath: "/scripts", readOnly: true },
+                        { name: "db-password", mountPath: "/secrets/db", readOnly: true },
+                        { name: "filestore", mountPath: ODOO_DATA_DIR, readOnly: true },
+                        { name: "tmp", mountPath: "/tmp" },
+                      ],
+                    },
+                  ],
+                  volumes: [
+                    { name: "scripts", configMap: { name: "odoo-scripts" } },
+                    { name: "db-password", secret: { secretName: "odoo-db", items: [{ key: "password", path: "password" }], defaultMode: 0o440 } },
+                    { name: "filestore", persistentVolumeClaim: { claimName: "filestore", readOnly: true } },
+                    { name: "tmp", emptyDir: { sizeLimit: "20Gi" } },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+    manifests.networkPolicies.push(
+      networkPolicy("allow-backup-egress", {
+        podSelector: { matchLabels: { app: "odoo-backup" } },
+        policyTypes: ["Egress"],
+        egress: [
+          // S3 (through the VPC's gateway endpoint) and STS for the role's web identity.
+          { to: [internet], ports: [{ protocol: "TCP", port: 443 }] },
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: 9091 }] },
+        ],
+      }),
+    );
+  }
   if (tier.podDisruptionBudget.kind !== "none") {
     const budget = tier.podDisruptionBudget;
     manifests.podDisruptionBudget = {

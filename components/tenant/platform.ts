@@ -20,7 +20,24 @@ export interface TenantPlatformArgs {
   masterSecretArn: pulumi.Input<string>;
   masterSecretKeyArn: pulumi.Input<string>;
   dataCidrs: readonly string[];
+  /** The backup bucket and its key, which the restore drills read. @default no drills */
+  backups?: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export const DRILL_SERVICE_ACCOUNT = "restore-drill";
+
+/** The drills read every tenant's backups and the master secret (to create scratch databases). */
+export function drillPolicy(secretArn: string, secretKeyArn: string, bucketArn: string, bucketKeyArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...provisionerPolicy(secretArn, secretKeyArn).Statement,
+      { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/tenants/*` },
+      { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["tenants/*"] } } },
+      { Effect: "Allow", Action: "kms:Decrypt", Resource: bucketKeyArn },
+    ],
+  };
 }
 
 /** Least privilege for the provisioner: read the one master secret, decrypt it with its key. */
@@ -82,12 +99,32 @@ export class TenantPlatform extends pulumi.ComponentResource {
       automountServiceAccountToken: false,
     }, inNamespace);
 
+    const drillAccount: pulumi.Resource[] = [];
+    if (args.backups) {
+      const drillRole = new aws.iam.Role(`${name}-restore-drill`, {
+        assumeRolePolicy: pulumi
+          .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
+          .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, SYSTEM_NAMESPACE, DRILL_SERVICE_ACCOUNT))),
+        tags: withName(args.tags, `${name}-restore-drill`),
+      }, child);
+      new aws.iam.RolePolicy(`${name}-restore-drill`, {
+        role: drillRole.id,
+        policy: pulumi
+          .all([args.masterSecretArn, args.masterSecretKeyArn, args.backups.bucketArn, args.backups.kmsKeyArn])
+          .apply(([secret, secretKey, bucket, bucketKey]) => JSON.stringify(drillPolicy(secret, secretKey, bucket, bucketKey))),
+      }, child);
+      drillAccount.push(new k8s.core.v1.ServiceAccount(`${name}-${DRILL_SERVICE_ACCOUNT}`, {
+        metadata: { name: DRILL_SERVICE_ACCOUNT, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": drillRole.arn } },
+        automountServiceAccountToken: false,
+      }, inNamespace));
+    }
+
     const objects: Manifest[] = [
       {
         apiVersion: "v1",
         kind: "ConfigMap",
         metadata: { name: this.scriptsConfigMap, namespace: SYSTEM_NAMESPACE },
-        data: { "provision-tenant-db.sh": readFileSync(projectFile("scripts/provision-tenant-db.sh"), "utf8") },
+        data: Object.fromEntries(["provision-tenant-db.sh", "restore-drill.sh", "credentials.sh"].map((f) => [f, readFileSync(projectFile(`scripts/${f}`), "utf8")])),
       },
       { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "default-deny", namespace: SYSTEM_NAMESPACE }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
       {
@@ -95,7 +132,8 @@ export class TenantPlatform extends pulumi.ComponentResource {
         kind: "NetworkPolicy",
         metadata: { name: "allow-provisioner-egress", namespace: SYSTEM_NAMESPACE },
         spec: {
-          podSelector: { matchLabels: PROVISIONER_LABELS },
+          // Provisioning jobs and restore drills: DNS, PostgreSQL, AWS APIs on HTTPS, the Pushgateway.
+          podSelector: { matchExpressions: [{ key: "app", operator: "In", values: [PROVISIONER_LABELS.app, "restore-drill"] }] },
           policyTypes: ["Egress"],
           egress: [
             {
@@ -103,14 +141,15 @@ export class TenantPlatform extends pulumi.ComponentResource {
               ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
             },
             { to: args.dataCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
-            // STS and Secrets Manager: regional AWS endpoints on HTTPS.
+            // STS, Secrets Manager and S3: regional AWS endpoints on HTTPS.
             { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
+            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: 9091 }] },
           ],
         },
       },
     ];
     const created = objects.map((object) => createObject(`${name}-${object.metadata.name}`, object, inNamespace));
-    this.ready = [namespace, serviceAccount, ...priorityClasses, ...created];
+    this.ready = [namespace, serviceAccount, ...drillAccount, ...priorityClasses, ...created];
     this.registerOutputs({ namespace: this.namespace });
   }
 }
