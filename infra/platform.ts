@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
-import { BackupBucket } from "../components/data/backup-bucket";
+import { BACKUP_REPLICATION_RULE, BackupBucket } from "../components/data/backup-bucket";
 import { BACKUP_TIER_TAG, BackupVault } from "../components/data/backup-vault";
 import { Filestore } from "../components/data/filestore";
 import { PostgresCluster } from "../components/data/postgres";
@@ -11,6 +11,7 @@ import { tenantPosixId } from "../components/data/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
 import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
+import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
 import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
@@ -194,8 +195,16 @@ export function buildPlatform(spec: PlatformSpec) {
     businessHoursTimeZone: spec.observability.businessHoursTimeZone,
     cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
     region: spec.region,
+    protect: spec.data.protect,
     tags,
   }, inCluster);
+  new AwsAlarms(spec.stack, {
+    topics: monitoring.topics,
+    postgres: { identifier: spec.cluster.name, maxConnections: spec.data.postgres.maxConnections, storageGiB: spec.data.postgres.storageGiB },
+    cache: { replicationGroupId: spec.cluster.name, multiAz: spec.data.redis.multiAz },
+    ...(backups.replicaBucketName ? { replication: { sourceBucket: backups.bucketName, destinationBucket: backups.replicaBucketName, ruleId: BACKUP_REPLICATION_RULE } } : {}),
+    tags,
+  }, inPrimary);
 
   for (const tenant of spec.tenants) {
     const dedicatedPool = spec.cluster.nodePools.find((p) => p.dedicatedTo === tenant.name);

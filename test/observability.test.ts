@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { alertmanagerConfig, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
+import { alertKeyPolicy, alertmanagerConfig, alertTopicPolicy, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
+import { alarmSpecs, EVENT_RULES } from "../components/observability/aws-alarms";
 import type { CapturedResource } from "../plan/capture";
 import { named, ofType, startHarness } from "./harness";
 import { crdValidator, referenceAvailable } from "./schemas";
@@ -79,5 +80,35 @@ describe("pure pieces", () => {
   test("retention per environment", () => {
     expect([retentionFor("production"), retentionFor("development")]).toEqual([{ time: "30d", storage: "100Gi" }, { time: "7d", storage: "20Gi" }]);
     expect(kubePrometheusStackValues({ environment: "development", zones: 2, systemNodeSelector: {} }, {}, "arn").prometheus.prometheusSpec.retention).toBe("7d");
+  });
+});
+
+describe("AWS-side alarms", () => {
+  test("thresholds from the sizing: connections at 85% of max_connections, storage at 10% free; replication beyond 15 minutes", () => {
+    const specs = alarmSpecs({
+      postgres: { identifier: "odoo-shared-prod", maxConnections: 360, storageGiB: 50 },
+      cache: { replicationGroupId: "odoo-shared-prod", multiAz: true },
+      replication: { sourceBucket: "src", destinationBucket: "dst", ruleId: "backups-to-dr-region" },
+    });
+    expect(specs.map((s) => [s.name, s.metricName, s.comparison, s.threshold, s.severity])).toEqual([
+      ["rds-cpu", "CPUUtilization", "GreaterThanThreshold", 80, "critical"],
+      ["rds-free-storage", "FreeStorageSpace", "LessThanThreshold", 5368709120, "critical"],
+      ["rds-connections", "DatabaseConnections", "GreaterThanThreshold", 306, "critical"],
+      ["cache-memory", "DatabaseMemoryUsagePercentage", "GreaterThanThreshold", 85, "warning"],
+      ["cache-evictions", "Evictions", "GreaterThanThreshold", 0, "critical"],
+      ["cache-replication-lag", "ReplicationLag", "GreaterThanThreshold", 30, "warning"],
+      ["s3-replication-failed", "OperationsFailedReplication", "GreaterThanThreshold", 0, "critical"],
+      ["s3-replication-latency", "ReplicationLatency", "GreaterThanThreshold", 900, "critical"],
+    ]);
+    expect(alarmSpecs({ postgres: { identifier: "x", maxConnections: 70, storageGiB: 50 }, cache: { replicationGroupId: "x", multiAz: false } }).map((s) => s.name)).not.toContain("cache-replication-lag");
+  });
+
+  test("backup job failures and RDS failovers reach the critical topic through EventBridge", () => {
+    expect(EVENT_RULES["backup-job-failed"]).toEqual({ source: ["aws.backup"], "detail-type": ["Backup Job State Change", "Copy Job State Change"], detail: { state: ["FAILED", "ABORTED", "EXPIRED"] } });
+  });
+
+  test("alert topics use a key CloudWatch and EventBridge may use, and a policy letting them publish", () => {
+    expect(alertKeyPolicy("123", "aws").Statement[1]).toMatchObject({ Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] }, Action: ["kms:GenerateDataKey*", "kms:Decrypt"] });
+    expect(alertTopicPolicy("arn:t", "123").Statement.map((s) => s.Sid)).toEqual(["EventBridge", "CloudWatchAlarms", "DenyWithoutTls"]);
   });
 });

@@ -7,6 +7,9 @@ import { encryptionKey } from "./keys";
 
 export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
 
+/** Id of the rule replicating backups to the DR region (S3 replication metrics are per rule). */
+export const BACKUP_REPLICATION_RULE = "backups-to-dr-region";
+
 /** What a bucket holds (`backups` or `access-logs`): policies check each kind for what it needs. */
 export const BUCKET_PURPOSE_TAG = "odoo-fleet/purpose";
 
@@ -121,6 +124,7 @@ export class BackupBucket extends pulumi.ComponentResource {
   public readonly bucketArn: pulumi.Output<string>;
   public readonly kmsKeyArn: pulumi.Output<string>;
   public readonly replicaBucketArn?: pulumi.Output<string>;
+  public readonly replicaBucketName?: pulumi.Output<string>;
 
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:data:BackupBucket", name, {}, opts);
@@ -195,7 +199,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         role: role.arn,
         rules: [
           {
-            id: "backups-to-dr-region",
+            id: BACKUP_REPLICATION_RULE,
             status: "Enabled",
             priority: 1,
             filter: { prefix: "" },
@@ -217,6 +221,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         ],
       }, { parent: this, dependsOn: [primary.versioning, replica.versioning, rolePolicy] });
       this.replicaBucketArn = replica.bucket.arn;
+      this.replicaBucketName = replica.bucket.bucket;
     }
 
     this.bucketName = primary.bucket.bucket;

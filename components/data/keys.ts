@@ -10,13 +10,20 @@ export const KEY_DELETION_WINDOW_DAYS = 30;
  */
 export function encryptionKey(
   name: string,
-  args: { description: string; alias: string; tags: pulumi.Input<Record<string, pulumi.Input<string>>> },
+  args: {
+    description: string;
+    alias: string;
+    tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** A key policy, where AWS services must use the key themselves. @default AWS's default policy (IAM decides) */
+    policy?: pulumi.Input<string>;
+  },
   opts: pulumi.CustomResourceOptions,
 ): aws.kms.Key {
   const key = new aws.kms.Key(name, {
     description: args.description,
     enableKeyRotation: true,
     deletionWindowInDays: KEY_DELETION_WINDOW_DAYS,
+    ...(args.policy ? { policy: args.policy } : {}),
     tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, Name: name })),
   }, opts);
   // Aliases are names only: never protected, so renaming one stays possible.

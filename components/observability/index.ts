@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import type { Environment } from "../../infra/sizing";
 import { TIERS, type TierName } from "../../infra/tiers";
 import { serviceAccountTrustPolicy } from "../iam";
+import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
 import { platformRules, tenantRules, type RuleGroup, type Severity } from "./alerts";
 
@@ -27,7 +28,42 @@ export interface MonitoringArgs {
   businessHoursTimeZone: string;
   cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
   region: string;
+  /**
+   * `protect` the alert topics' KMS key.
+   * @default true
+   */
+  protect?: boolean;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** The alert topics' key: the account administers it; CloudWatch and EventBridge may encrypt with it. */
+export function alertKeyPolicy(accountId: string, partition: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "Account", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "AlarmPublishers",
+        Effect: "Allow",
+        Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
+}
+
+/** Who may publish to an alert topic: this account's CloudWatch alarms and EventBridge rules. */
+export function alertTopicPolicy(topicArn: string, accountId: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "EventBridge", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { StringEquals: { "aws:SourceAccount": accountId } } },
+      { Sid: "CloudWatchAlarms", Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: topicArn, Condition: { StringEquals: { "aws:SourceAccount": accountId } } },
+      { Sid: "DenyWithoutTls", Effect: "Deny", Principal: { AWS: "*" }, Action: "sns:Publish", Resource: topicArn, Condition: { Bool: { "aws:SecureTransport": "false" } } },
+    ],
+  };
 }
 
 /** Prometheus keeps more history in production, where incidents are investigated after the fact. */
@@ -131,12 +167,26 @@ export class Monitoring extends pulumi.ComponentResource {
     super("odoo-fleet:observability:Monitoring", name, {}, opts);
     const child = { parent: this };
 
+    // CloudWatch alarms and EventBridge cannot publish to topics under the AWS-managed SNS key: a key of our own lets them.
+    const account = aws.getCallerIdentityOutput({}, child).accountId;
+    const partition = aws.getPartitionOutput({}, child).partition;
+    const key = encryptionKey(`${name}-alerts`, {
+      description: `Alert topics of ${name}`,
+      alias: `${name}-alerts`,
+      tags: args.tags,
+      policy: pulumi.all([account, partition]).apply(([id, p]) => JSON.stringify(alertKeyPolicy(id, p))),
+    }, { parent: this, protect: args.protect ?? true });
     const topicArns = {} as Record<Severity, pulumi.Output<string>>;
     for (const severity of ["page", "critical", "warning"] as const) {
-      topicArns[severity] = new aws.sns.Topic(`${name}-alerts-${severity}`, {
-        kmsMasterKeyId: "alias/aws/sns",
+      const topic = new aws.sns.Topic(`${name}-alerts-${severity}`, {
+        kmsMasterKeyId: key.arn,
         tags: withName(args.tags, `${name}-alerts-${severity}`),
-      }, child).arn;
+      }, child);
+      new aws.sns.TopicPolicy(`${name}-alerts-${severity}`, {
+        arn: topic.arn,
+        policy: pulumi.all([topic.arn, account]).apply(([arn, id]) => JSON.stringify(alertTopicPolicy(arn, id))),
+      }, child);
+      topicArns[severity] = topic.arn;
     }
     this.topics = topicArns;
 

@@ -1,0 +1,96 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { Severity } from "./alerts";
+import { withName } from "../tagging";
+
+export interface AwsAlarmsArgs {
+  /** SNS topic per severity (the Monitoring component's). */
+  topics: Record<Severity, pulumi.Input<string>>;
+  postgres: { identifier: string; maxConnections: number; storageGiB: number };
+  cache: { replicationGroupId: string; multiAz: boolean };
+  /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
+  replication?: { sourceBucket: pulumi.Input<string>; destinationBucket: pulumi.Input<string>; ruleId: string };
+  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export interface AlarmSpec {
+  name: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, pulumi.Input<string>>;
+  statistic: "Average" | "Maximum" | "Minimum" | "Sum";
+  comparison: "GreaterThanThreshold" | "LessThanThreshold";
+  threshold: number;
+  periodSeconds: number;
+  evaluationPeriods: number;
+  severity: Severity;
+  description: string;
+}
+
+/** The CloudWatch alarms of a stack's data stores. Thresholds come from the sizing (connections, storage). */
+export function alarmSpecs(args: Pick<AwsAlarmsArgs, "postgres" | "cache" | "replication">): AlarmSpec[] {
+  const db = { DBInstanceIdentifier: args.postgres.identifier };
+  const cache = { ReplicationGroupId: args.cache.replicationGroupId };
+  const specs: AlarmSpec[] = [
+    { name: "rds-cpu", namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: db, statistic: "Average", comparison: "GreaterThanThreshold", threshold: 80, periodSeconds: 300, evaluationPeriods: 3, severity: "critical", description: "PostgreSQL CPU over 80% for 15 minutes: every tenant on the server slows down." },
+    { name: "rds-free-storage", namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: db, statistic: "Minimum", comparison: "LessThanThreshold", threshold: Math.round(args.postgres.storageGiB * 0.1 * 1024 ** 3), periodSeconds: 300, evaluationPeriods: 1, severity: "critical", description: "Less than 10% of the allocated storage is free (autoscaling may be at its limit)." },
+    { name: "rds-connections", namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: db, statistic: "Maximum", comparison: "GreaterThanThreshold", threshold: Math.floor(args.postgres.maxConnections * 0.85), periodSeconds: 60, evaluationPeriods: 5, severity: "critical", description: "Connections over 85% of max_connections, the budget the tenants were sized against." },
+    { name: "cache-memory", namespace: "AWS/ElastiCache", metricName: "DatabaseMemoryUsagePercentage", dimensions: cache, statistic: "Maximum", comparison: "GreaterThanThreshold", threshold: 85, periodSeconds: 300, evaluationPeriods: 2, severity: "warning", description: "The session cache uses over 85% of its memory." },
+    { name: "cache-evictions", namespace: "AWS/ElastiCache", metricName: "Evictions", dimensions: cache, statistic: "Sum", comparison: "GreaterThanThreshold", threshold: 0, periodSeconds: 300, evaluationPeriods: 1, severity: "critical", description: "The session cache evicts keys: users lose their sessions." },
+  ];
+  if (args.cache.multiAz) {
+    specs.push({ name: "cache-replication-lag", namespace: "AWS/ElastiCache", metricName: "ReplicationLag", dimensions: cache, statistic: "Maximum", comparison: "GreaterThanThreshold", threshold: 30, periodSeconds: 60, evaluationPeriods: 5, severity: "warning", description: "The cache replica lags: a failover now would lose recent sessions." });
+  }
+  if (args.replication) {
+    const s3 = { SourceBucket: args.replication.sourceBucket, DestinationBucket: args.replication.destinationBucket, RuleId: args.replication.ruleId };
+    specs.push(
+      { name: "s3-replication-failed", namespace: "AWS/S3", metricName: "OperationsFailedReplication", dimensions: s3, statistic: "Sum", comparison: "GreaterThanThreshold", threshold: 0, periodSeconds: 300, evaluationPeriods: 1, severity: "critical", description: "Backups failed to replicate to the DR region." },
+      { name: "s3-replication-latency", namespace: "AWS/S3", metricName: "ReplicationLatency", dimensions: s3, statistic: "Maximum", comparison: "GreaterThanThreshold", threshold: 900, periodSeconds: 300, evaluationPeriods: 3, severity: "critical", description: "Backups take longer than RTC's 15 minutes to reach the DR region." },
+    );
+  }
+  return specs;
+}
+
+/** Failed or aborted AWS Backup jobs, and RDS failovers, as EventBridge events. */
+export const EVENT_RULES = {
+  "backup-job-failed": { source: ["aws.backup"], "detail-type": ["Backup Job State Change", "Copy Job State Change"], detail: { state: ["FAILED", "ABORTED", "EXPIRED"] } },
+  "rds-failover": { source: ["aws.rds"], "detail-type": ["RDS DB Instance Event"], detail: { EventCategories: ["failover"] } },
+} as const;
+
+/**
+ * AWS-side alarms of a stack's data stores, to the SNS topics of the severities: RDS (CPU, storage,
+ * connections against the budget), ElastiCache (memory, evictions, replication lag), S3 replication
+ * (failures, latency beyond 15 minutes), and AWS Backup job failures and RDS failovers (EventBridge).
+ */
+export class AwsAlarms extends pulumi.ComponentResource {
+  constructor(name: string, args: AwsAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:observability:AwsAlarms", name, {}, opts);
+    const child = { parent: this };
+    for (const spec of alarmSpecs(args)) {
+      new aws.cloudwatch.MetricAlarm(`${name}-${spec.name}`, {
+        alarmDescription: spec.description,
+        namespace: spec.namespace,
+        metricName: spec.metricName,
+        dimensions: spec.dimensions,
+        statistic: spec.statistic,
+        comparisonOperator: spec.comparison,
+        threshold: spec.threshold,
+        period: spec.periodSeconds,
+        evaluationPeriods: spec.evaluationPeriods,
+        treatMissingData: spec.metricName === "ReplicationLatency" || spec.metricName === "OperationsFailedReplication" ? "notBreaching" : "missing",
+        alarmActions: [args.topics[spec.severity]],
+        okActions: [args.topics[spec.severity]],
+        tags: withName(args.tags, `${name}-${spec.name}`),
+      }, child);
+    }
+    for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
+      const rule = new aws.cloudwatch.EventRule(`${name}-${ruleName}`, {
+        description: `odoo-fleet: ${ruleName.replace(/-/g, " ")}`,
+        eventPattern: JSON.stringify(pattern),
+        tags: withName(args.tags, `${name}-${ruleName}`),
+      }, child);
+      new aws.cloudwatch.EventTarget(`${name}-${ruleName}`, { rule: rule.name, arn: args.topics.critical }, child);
+    }
+    this.registerOutputs({});
+  }
+}
