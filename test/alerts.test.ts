@@ -66,6 +66,14 @@ describe.skipIf(!promtool)("promtool", () => {
     expect(result.stdout).toContain(`SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found`);
   });
 
+  test("a broken rule fails the check (so a bad rule cannot land)", () => {
+    const broken = path.join(dir, "broken.yml");
+    writeFileSync(broken, stringify({ groups: [{ name: "broken", rules: [{ alert: "Broken", expr: "sum(rate(x[5m]) >", for: "1m", labels: { severity: "warning" } }] }] }));
+    const result = spawnSync("promtool", ["check", "rules", broken], { encoding: "utf8" });
+    expect(result.status).not.toBe(0);
+    expect(result.stdout + result.stderr).toContain("FAILED");
+  });
+
   test("promtool test rules: stale and failed backups, a failing probe and 5xx fire with their labels; healthy series stay quiet", () => {
     const tests = {
       rule_files: [rulesFile],
