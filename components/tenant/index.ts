@@ -186,6 +186,22 @@ export class OdooTenant extends pulumi.ComponentResource {
     }, { parent: this });
     const claim = createObject(`${name}-pvc-filestore`, m.persistentVolumeClaim, { parent: this, dependsOn: [namespace, volume] });
 
+    // The server, as the jobs that connect with the master credentials see it.
+    const masterConnection = {
+      PGHOST: args.database.host,
+      PGPORT: String(args.database.port),
+      PGSSLMODE: "require",
+      AWS_REGION: args.provisioner.region,
+      MASTER_SECRET_ARN: args.provisioner.masterSecretArn,
+    };
+    const platformJob = (script?: string) => ({
+      image: args.provisioner.image,
+      scriptsConfigMap: args.provisioner.scriptsConfigMap,
+      passwordSecret: `${t.name}-db`,
+      nodeSelector: args.provisioner.nodeSelector,
+      ...(script ? { script } : {}),
+    });
+
     // The database and role, created in the cluster by a Job that alone sees the master secret.
     const provisionerSecret = secret(`${t.name}-db`, { password: dbPassword.result }, args.provisioner.namespace, []);
     const job = new k8s.batch.v1.Job(`${name}-provision-db`, {
@@ -196,17 +212,10 @@ export class OdooTenant extends pulumi.ComponentResource {
         template: {
           metadata: { labels: { ...PROVISIONER_LABELS, tenant: t.name } },
           spec: provisionerPod({
-            image: args.provisioner.image,
+            ...platformJob(),
             serviceAccount: args.provisioner.serviceAccount,
-            scriptsConfigMap: args.provisioner.scriptsConfigMap,
-            passwordSecret: `${t.name}-db`,
-            nodeSelector: args.provisioner.nodeSelector,
             env: {
-              PGHOST: args.database.host,
-              PGPORT: String(args.database.port),
-              PGSSLMODE: "require",
-              AWS_REGION: args.provisioner.region,
-              MASTER_SECRET_ARN: args.provisioner.masterSecretArn,
+              ...masterConnection,
               TENANT_ROLE: role,
               TENANT_DB: database,
               TENANT_CONNECTION_LIMIT: String(sizing.peakConnections),
@@ -244,18 +253,10 @@ export class OdooTenant extends pulumi.ComponentResource {
                 metadata: { labels: { app: "restore-drill", tenant: t.name, tier: t.tier } },
                 spec: {
                   ...provisionerPod({
-                    image: args.provisioner.image,
+                    ...platformJob("restore-drill.sh"),
                     serviceAccount: backup.drill.serviceAccount,
-                    scriptsConfigMap: args.provisioner.scriptsConfigMap,
-                    passwordSecret: `${t.name}-db`,
-                    nodeSelector: args.provisioner.nodeSelector,
-                    script: "restore-drill.sh",
                     env: {
-                      PGHOST: args.database.host,
-                      PGPORT: String(args.database.port),
-                      PGSSLMODE: "require",
-                      AWS_REGION: args.provisioner.region,
-                      MASTER_SECRET_ARN: args.provisioner.masterSecretArn,
+                      ...masterConnection,
                       BACKUP_BUCKET: backup.bucketName,
                       BACKUP_PREFIX: `tenants/${t.name}/`,
                       TENANT: t.name,
