@@ -85,6 +85,21 @@ export function buildPlatform(spec: PlatformSpec) {
     standby = { network: drNetwork, cluster: drCluster };
   }
 
+  // Observability first: the data stores send their events to its topics.
+  const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
+  const systemPool = spec.cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? spec.cluster.tenantPool;
+  const monitoring = new Monitoring(spec.stack, {
+    environment: spec.environment,
+    zones: spec.zones.length,
+    systemNodeSelector: { [POOL_LABEL]: systemPool },
+    tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains, queueJob: t.queueJob })),
+    runbookBaseUrl: spec.observability.runbookBaseUrl,
+    businessHoursTimeZone: spec.observability.businessHoursTimeZone,
+    cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
+    region: spec.region,
+    protect: spec.data.protect,
+    tags,
+  }, inCluster);
   // Shared data stores serve every tenant of the stack; a dedicated stack's serve its one tenant.
   const dedicatedTenant = spec.kind === "dedicated" ? spec.tenants[0] : undefined;
   const dataTags = { ...(dedicatedTenant ? tenantTags(tags, dedicatedTenant) : tags), [BACKUP_TIER_TAG]: plan.strictestTier };
@@ -137,6 +152,8 @@ export function buildPlatform(spec: PlatformSpec) {
     snapshotWindow: spec.data.backupWindow,
     maintenanceWindow: spec.data.maintenanceWindow,
     logRetentionDays: spec.cluster.logRetentionDays,
+    // Failovers and other cache events go to the 24x7 topic.
+    notificationTopicArn: monitoring.topics.critical,
     protect: spec.data.protect,
     tags: dataTags,
   }, inPrimary);
@@ -168,8 +185,6 @@ export function buildPlatform(spec: PlatformSpec) {
   }, inPrimary);
 
   // The edge and the tenants, in the cluster, through its Kubernetes provider.
-  const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
-  const systemPool = spec.cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? spec.cluster.tenantPool;
   const ingress = new Ingress(spec.stack, {
     replicas: spec.environment === "production" ? spec.zones.length : 2,
     acmeEmail: spec.ingress.acmeEmail,
@@ -186,18 +201,6 @@ export function buildPlatform(spec: PlatformSpec) {
     tags,
   }, inCluster);
 
-  const monitoring = new Monitoring(spec.stack, {
-    environment: spec.environment,
-    zones: spec.zones.length,
-    systemNodeSelector: { [POOL_LABEL]: systemPool },
-    tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains, queueJob: t.queueJob })),
-    runbookBaseUrl: spec.observability.runbookBaseUrl,
-    businessHoursTimeZone: spec.observability.businessHoursTimeZone,
-    cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
-    region: spec.region,
-    protect: spec.data.protect,
-    tags,
-  }, inCluster);
   new AwsAlarms(spec.stack, {
     topics: monitoring.topics,
     postgres: { identifier: spec.cluster.name, maxConnections: spec.data.postgres.maxConnections, storageGiB: spec.data.postgres.storageGiB },

@@ -88,7 +88,7 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
   // Asynchronous, so the in-process Pushgateway stand-in can answer while the script runs.
   const run = (script: string, extra: Record<string, string>) =>
     new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn("/bin/sh", [projectFile(`scripts/${script}`)], { env: env(extra) });
+      const child = spawn("/bin/sh", [projectFile(`scripts/${script}`)], { env: env(extra), stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d) => (stdout += d));
@@ -118,6 +118,17 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
     expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'drill_%'").stdout.trim()).toBe("0");
     expect(pushed.at(-1)!.path).toBe("/metrics/job/odoo_restore_drill/tenant/northwind");
     expect(pushed.at(-1)!.body).toMatch(/^odoo_fleet_restore_drill_last_success_timestamp_seconds \d+\nodoo_fleet_restore_drill_duration_seconds \d+\nodoo_fleet_restore_drill_rto_seconds 600\n$/);
+  });
+
+  test("the two phases (fetch in the tools image, restore in the Odoo image) hand over through DRILL_DIR", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-drill-"));
+    const fetched = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "fetch", DRILL_DIR: dir });
+    expect(fetched.status, fetched.stderr).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["SHA256SUMS", "backup", "database.dump", "filestore.tar.gz", "manifest.json", "pgpass", "started"]);
+    // The restore phase gets neither the AWS CLI's bucket nor the password: only the shared folder.
+    const restored = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "restore", DRILL_DIR: dir, REGISTRY_CHECK: "none", PGPASSWORD_FILE: "", BACKUP_BUCKET: "" });
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain("res_partner: 250 rows");
   });
 
   test("a corrupted backup fails the drill on its checksums and records the failure", async () => {

@@ -220,11 +220,11 @@ describe("the pack", () => {
     writeFileSync(file, JSON.stringify({ "images-pinned-by-digest": { allowedRegistries: ["^ghcr\\.io/"] }, "required-tags": { enforcementLevel: "disabled" } }));
     const result = runPlanCli(["--stack", "shared-dev", "--policy-config", file]);
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain("policies: 7 mandatory, 0 advisory violations\n  demo:\n    [mandatory] images-pinned-by-digest: Job odoo-fleet-system/demo-provision-db: container provision image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools:2026.11@sha256:");
-    expect(result.stdout).toContain("[mandatory] images-pinned-by-digest: CronJob odoo-fleet-system/drill-demo: container restore-drill image ");
+    expect(result.stdout).toContain("policies: 8 mandatory, 0 advisory violations\n  demo:\n    [mandatory] images-pinned-by-digest: Job odoo-fleet-system/demo-provision-db: container provision image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools:2026.11@sha256:");
+    expect(result.stdout).toContain("[mandatory] images-pinned-by-digest: CronJob odoo-fleet-system/drill-demo: container fetch image ");
     expect(result.stdout).toContain("[mandatory] images-pinned-by-digest: CronJob odoo-demo/odoo-backup: container backup image ");
     expect(result.stdout).toMatch(/\[mandatory\] images-pinned-by-digest: Deployment odoo-demo\/odoo-web: container odoo image 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/odoo:18\.0-20261101@sha256:[0-9a-f]{64} is not from an allowed registry\n/);
-    expect(result.document.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual(Array(7).fill(["images-pinned-by-digest", "mandatory"]));
+    expect(result.document.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual(Array(8).fill(["images-pinned-by-digest", "mandatory"]));
   });
 
   test("violations print grouped by tenant, platform first", () => {

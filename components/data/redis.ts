@@ -35,6 +35,8 @@ export interface RedisArgs {
    * @default 365
    */
   logRetentionDays?: number;
+  /** SNS topic for the group's events (failovers among them). @default none */
+  notificationTopicArn?: pulumi.Input<string>;
   /**
    * `protect` the replication group and its key.
    * @default true
@@ -175,6 +177,7 @@ export class Redis extends pulumi.ComponentResource {
       snapshotWindow: args.snapshotWindow,
       maintenanceWindow: args.maintenanceWindow,
       finalSnapshotIdentifier: `${id}-final`,
+      ...(args.notificationTopicArn ? { notificationTopicArn: args.notificationTopicArn } : {}),
       autoMinorVersionUpgrade: true,
       applyImmediately: false,
       logDeliveryConfigurations: [

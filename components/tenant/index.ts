@@ -251,8 +251,8 @@ export class OdooTenant extends pulumi.ComponentResource {
               activeDeadlineSeconds: 6 * 3600,
               template: {
                 metadata: { labels: { app: "restore-drill", tenant: t.name, tier: t.tier } },
-                spec: {
-                  ...provisionerPod({
+                spec: drillPod({
+                  fetch: provisionerPod({
                     ...platformJob("restore-drill.sh"),
                     serviceAccount: backup.drill.serviceAccount,
                     env: {
@@ -260,15 +260,26 @@ export class OdooTenant extends pulumi.ComponentResource {
                       BACKUP_BUCKET: backup.bucketName,
                       BACKUP_PREFIX: `tenants/${t.name}/`,
                       TENANT: t.name,
-                      // A restore from backups is the region-loss path: it must fit that RTO.
                       RTO_SECONDS: String(TIERS[t.tier].rtoMinutes.regionLost * 60),
-                      // The tools image has no Odoo: the registry check needs the tenant's image (see README).
-                      REGISTRY_CHECK: "none",
+                      DRILL_PHASE: "fetch",
+                      DRILL_DIR: "/drill",
                       PUSHGATEWAY_URL: backup.pushgatewayUrl,
                     },
                   }),
-                  restartPolicy: "Never",
-                },
+                  odooImage: t.odoo.image,
+                  env: {
+                    PGHOST: args.database.host,
+                    PGPORT: String(args.database.port),
+                    PGSSLMODE: "require",
+                    TENANT: t.name,
+                    // A restore from backups is the region-loss path: it must fit that RTO.
+                    RTO_SECONDS: String(TIERS[t.tier].rtoMinutes.regionLost * 60),
+                    DRILL_PHASE: "restore",
+                    DRILL_DIR: "/drill",
+                    REGISTRY_CHECK: "odoo",
+                    PUSHGATEWAY_URL: backup.pushgatewayUrl,
+                  },
+                }),
               },
             },
           },
@@ -326,4 +337,32 @@ export function provisionerPod(args: {
 /** The named job script and the credentials helper it sources, as ConfigMap data. */
 export function jobScripts(script: string): Record<string, string> {
   return Object.fromEntries([script, "credentials.sh"].map((f) => [f, readFileSync(projectFile(`scripts/${f}`), "utf8")]));
+}
+
+/**
+ * The restore drill's pod: the tools image fetches and checks the newest backup (it has the AWS CLI and
+ * the role), then the tenant's own Odoo image restores it and loads Odoo's registry on it.
+ */
+export function drillPod(args: { fetch: ReturnType<typeof provisionerPod>; odooImage: string; env: Record<string, pulumi.Input<string>> }) {
+  const [fetch] = args.fetch.containers;
+  const shared = { name: "drill", mountPath: "/drill" };
+  return {
+    ...args.fetch,
+    restartPolicy: "Never",
+    initContainers: [{ ...fetch!, name: "fetch", volumeMounts: [...fetch!.volumeMounts, shared] }],
+    containers: [
+      {
+        name: "restore",
+        image: args.odooImage,
+        imagePullPolicy: "Always",
+        command: ["/bin/sh", "/scripts/restore-drill.sh"],
+        env: Object.entries(args.env).map(([name, value]) => ({ name, value })),
+        // Restoring a large database and loading the registry take more than a provisioning job.
+        resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+        securityContext: fetch!.securityContext,
+        volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, shared],
+      },
+    ],
+    volumes: [...args.fetch.volumes, { name: "drill", emptyDir: { sizeLimit: "50Gi" } }],
+  };
 }
