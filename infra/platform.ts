@@ -203,11 +203,12 @@ export function buildPlatform(spec: PlatformSpec) {
 
   new AwsAlarms(spec.stack, {
     topics: monitoring.topics,
+    metricNamespace: `OdooFleet/${spec.stack}`,
     postgres: { identifier: spec.cluster.name, maxConnections: spec.data.postgres.maxConnections, storageGiB: spec.data.postgres.storageGiB },
     cache: { replicationGroupId: spec.cluster.name, multiAz: spec.data.redis.multiAz },
     ...(backups.replicaBucketName ? { replication: { sourceBucket: backups.bucketName, destinationBucket: backups.replicaBucketName, ruleId: BACKUP_REPLICATION_RULE } } : {}),
     tags,
-  }, inPrimary);
+  }, { ...inPrimary, dependsOn: [postgres, redis, backups] });
 
   for (const tenant of spec.tenants) {
     const dedicatedPool = spec.cluster.nodePools.find((p) => p.dedicatedTo === tenant.name);

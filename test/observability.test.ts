@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { alertKeyPolicy, alertmanagerConfig, alertTopicPolicy, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
-import { alarmSpecs, EVENT_RULES } from "../components/observability/aws-alarms";
+import { alarmSpecs, EVENT_RULES, LOG_METRICS } from "../components/observability/aws-alarms";
 import type { CapturedResource } from "../plan/capture";
 import { named, ofType, startHarness } from "./harness";
 import { crdValidator, referenceAvailable } from "./schemas";
@@ -101,6 +101,13 @@ describe("AWS-side alarms", () => {
       ["s3-replication-latency", "ReplicationLatency", "GreaterThanThreshold", 900, "critical"],
     ]);
     expect(alarmSpecs({ postgres: { identifier: "x", maxConnections: 70, storageGiB: 50 }, cache: { replicationGroupId: "x", multiAz: false } }).map((s) => s.name)).not.toContain("cache-replication-lag");
+  });
+
+  test("lock waits and ended idle transactions are counted from PostgreSQL's own log", () => {
+    expect(LOG_METRICS.map((m) => [m.metricName, m.pattern, m.threshold])).toEqual([
+      ["LockWaits", '"still waiting for"', 20],
+      ["IdleInTransactionTimeouts", '"idle-in-transaction timeout"', 0],
+    ]);
   });
 
   test("backup job failures and RDS failovers reach the critical topic through EventBridge", () => {

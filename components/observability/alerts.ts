@@ -1,8 +1,9 @@
 /**
  * Prometheus alert rules generated from the tier catalogue: per tenant (latency and errors by host,
  * workers, restarts, job queue, backups, restore drills, synthetic checks, certificates) and for the
- * platform (database connections and locks, cache memory, nodes). Pure: the Monitoring component turns
- * them into PrometheusRule resources; tests run them through promtool.
+ * platform (nodes). Pure: the Monitoring component turns
+ * them into PrometheusRule resources; tests run them through promtool. PostgreSQL and Valkey are watched
+ * from CloudWatch instead (aws-alarms.ts): no exporter needs database credentials in the cluster.
  */
 import { TIERS, type TierName } from "../../infra/tiers";
 
@@ -178,12 +179,6 @@ export function platformRules(runbooks: string): RuleGroup {
   return {
     name: "odoo-platform",
     rules: [
-      rule("PostgresConnectionsNearBudget", "sum(pg_stat_activity_count) / max(pg_settings_max_connections) > 0.85", "10m", "critical", "PostgreSQL connections near max_connections", "Over 85% of max_connections are in use: the next burst refuses connections to every tenant."),
-      rule("PostgresIdleInTransaction", 'max(pg_stat_activity_max_tx_duration{state="idle in transaction"}) > 300', "5m", "warning", "A transaction has been idle for 5 minutes", "An idle transaction holds its locks and blocks others (stock moves, sale orders) until it ends."),
-      rule("PostgresLockContention", 'sum(pg_locks_count{mode=~"exclusivelock|accessexclusivelock|rowexclusivelock"}) > 200', "10m", "warning", "Many exclusive locks on PostgreSQL", "Lock contention: requests wait on each other; look for a long transaction or a heavy cron."),
-      rule("PostgresReplicationLag", "max(pg_replication_lag_seconds) > 60", "5m", "critical", "The PostgreSQL replica lags", "The DR replica is over a minute behind: the region-loss RPO is at risk."),
-      rule("RedisMemoryPressure", "max(redis_memory_used_bytes / redis_memory_max_bytes) > 0.85", "10m", "warning", "Session cache memory nearly full", "Valkey uses over 85% of its memory; eviction of sessions logs users out."),
-      rule("RedisEvictions", "increase(redis_evicted_keys_total[10m]) > 0", "0m", "critical", "Sessions are being evicted", "Valkey evicts keys: users lose their sessions."),
       rule("KubeNodePressure", 'max by (node, condition) (kube_node_status_condition{condition=~"MemoryPressure|DiskPressure|PIDPressure",status="true"}) == 1', "5m", "critical", "A node is under pressure", "The kubelet reports memory, disk or PID pressure and will evict pods."),
     ],
   };

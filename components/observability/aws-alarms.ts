@@ -6,6 +6,8 @@ import { withName } from "../tagging";
 export interface AwsAlarmsArgs {
   /** SNS topic per severity (the Monitoring component's). */
   topics: Record<Severity, pulumi.Input<string>>;
+  /** Namespace of the metrics read from PostgreSQL's log (lock waits, idle transactions ended). */
+  metricNamespace: string;
   postgres: { identifier: string; maxConnections: number; storageGiB: number };
   cache: { replicationGroupId: string; multiAz: boolean };
   /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
@@ -51,6 +53,15 @@ export function alarmSpecs(args: Pick<AwsAlarmsArgs, "postgres" | "cache" | "rep
   return specs;
 }
 
+/**
+ * Metrics read from PostgreSQL's own log in CloudWatch Logs: `log_lock_waits` writes "still waiting
+ * for" past deadlock_timeout, and idle_in_transaction_session_timeout ends sessions with a FATAL line.
+ */
+export const LOG_METRICS = [
+  { name: "lock-waits", metricName: "LockWaits", pattern: '"still waiting for"', threshold: 20, severity: "warning" as Severity, description: "More than 20 lock waits over a second in 5 minutes: requests queue behind a long transaction." },
+  { name: "idle-transactions-ended", metricName: "IdleInTransactionTimeouts", pattern: '"idle-in-transaction timeout"', threshold: 0, severity: "warning" as Severity, description: "PostgreSQL ended a session idle in a transaction for 10 minutes: it held its locks all that time." },
+] as const;
+
 /** Failed or aborted AWS Backup jobs, and RDS failovers, as EventBridge events. */
 export const EVENT_RULES = {
   "backup-job-failed": { source: ["aws.backup"], "detail-type": ["Backup Job State Change", "Copy Job State Change"], detail: { state: ["FAILED", "ABORTED", "EXPIRED"] } },
@@ -59,7 +70,7 @@ export const EVENT_RULES = {
 
 /**
  * AWS-side alarms of a stack's data stores, to the SNS topics of the severities: RDS (CPU, storage,
- * connections against the budget), ElastiCache (memory, evictions, replication lag), S3 replication
+ * connections against the budget; lock waits and ended idle transactions from its log), ElastiCache (memory, evictions, replication lag), S3 replication
  * (failures, latency beyond 15 minutes), and AWS Backup job failures and RDS failovers (EventBridge).
  */
 export class AwsAlarms extends pulumi.ComponentResource {
@@ -81,6 +92,28 @@ export class AwsAlarms extends pulumi.ComponentResource {
         alarmActions: [args.topics[spec.severity]],
         okActions: [args.topics[spec.severity]],
         tags: withName(args.tags, `${name}-${spec.name}`),
+      }, child);
+    }
+    const postgresLog = `/aws/rds/instance/${args.postgres.identifier}/postgresql`;
+    for (const metric of LOG_METRICS) {
+      new aws.cloudwatch.LogMetricFilter(`${name}-${metric.name}`, {
+        logGroupName: postgresLog,
+        pattern: metric.pattern,
+        metricTransformation: { name: metric.metricName, namespace: args.metricNamespace, value: "1", defaultValue: "0" },
+      }, child);
+      new aws.cloudwatch.MetricAlarm(`${name}-${metric.name}`, {
+        alarmDescription: metric.description,
+        namespace: args.metricNamespace,
+        metricName: metric.metricName,
+        statistic: "Sum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: metric.threshold,
+        period: 300,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+        alarmActions: [args.topics[metric.severity]],
+        okActions: [args.topics[metric.severity]],
+        tags: withName(args.tags, `${name}-${metric.name}`),
       }, child);
     }
     for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
