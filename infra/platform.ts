@@ -186,6 +186,7 @@ export function buildPlatform(spec: PlatformSpec) {
 
   // The edge and the tenants, in the cluster, through its Kubernetes provider.
   const ingress = new Ingress(spec.stack, {
+    after: [monitoring.crds],
     replicas: spec.environment === "production" ? spec.zones.length : 2,
     acmeEmail: spec.ingress.acmeEmail,
     acmeServer: spec.ingress.acmeServer,

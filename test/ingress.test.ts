@@ -43,7 +43,7 @@ describe("Ingress component", () => {
       ports: { web: { http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } } } },
       service: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" }, spec: { externalTrafficPolicy: "Local" } },
       accessLog: { enabled: true, format: "json" },
-      metrics: { prometheus: { entryPoint: "metrics", addRoutersLabels: true } },
+      metrics: { prometheus: { entryPoint: "metrics", addRoutersLabels: true, serviceMonitor: { enabled: true } } },
     });
     for (const ns of ofType(resources, "kubernetes:core/v1:Namespace")) {
       expect((ns.inputs.metadata as { labels: Record<string, string> }).labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");

@@ -17,6 +17,8 @@ export const RESTRICTED_NAMESPACE_LABELS = {
 } as const;
 
 export interface IngressArgs {
+  /** Resources the charts wait for: the ServiceMonitor CRD comes with the monitoring stack. @default none */
+  after?: pulumi.Resource[];
   /** Traefik replicas, spread one per zone. */
   replicas: number;
   acmeEmail: string;
@@ -56,7 +58,8 @@ export function traefikValues(args: Pick<IngressArgs, "replicas" | "systemNodeSe
     },
     log: { format: "json", level: "INFO" },
     accessLog: { enabled: true, format: "json", fields: { headers: { defaultMode: "drop" } } },
-    metrics: { prometheus: { entryPoint: "metrics", addEntryPointsLabels: true, addRoutersLabels: true, addServicesLabels: true } },
+    // Scraped through a ServiceMonitor: the per-tenant latency and 5xx alerts read these series.
+    metrics: { prometheus: { entryPoint: "metrics", addEntryPointsLabels: true, addRoutersLabels: true, addServicesLabels: true, serviceMonitor: { enabled: true, interval: "30s" } } },
     providers: {
       kubernetesCRD: { enabled: true, allowCrossNamespace: false, allowExternalNameServices: false },
       // cert-manager's HTTP-01 solver answers through a plain Ingress.
@@ -73,7 +76,8 @@ export function certManagerValues(args: Pick<IngressArgs, "systemNodeSelector">)
     replicaCount: 2,
     podDisruptionBudget: { enabled: true, minAvailable: 1 },
     nodeSelector: args.systemNodeSelector,
-    prometheus: { enabled: true },
+    // Certificate expiry series for the OdooCertificateExpiring alert.
+    prometheus: { enabled: true, servicemonitor: { enabled: true } },
     webhook: { replicaCount: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 }, nodeSelector: args.systemNodeSelector },
     cainjector: { nodeSelector: args.systemNodeSelector },
   };
@@ -110,7 +114,7 @@ export class Ingress extends pulumi.ComponentResource {
       atomic: true,
       timeout: 600,
       maxHistory: 5,
-    }, { parent: this, dependsOn: [certManagerNs] });
+    }, { parent: this, dependsOn: [certManagerNs, ...(args.after ?? [])] });
 
     const issuer = new k8s.apiextensions.CustomResource(`${name}-cluster-issuer`, {
       apiVersion: "cert-manager.io/v1",
@@ -136,7 +140,7 @@ export class Ingress extends pulumi.ComponentResource {
       atomic: true,
       timeout: 600,
       maxHistory: 5,
-    }, { parent: this, dependsOn: [traefikNs] });
+    }, { parent: this, dependsOn: [traefikNs, ...(args.after ?? [])] });
 
     this.ready = [this.traefik, issuer];
     this.registerOutputs({ namespace: this.namespace, clusterIssuer: this.clusterIssuer });

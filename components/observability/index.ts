@@ -162,6 +162,8 @@ export function blackboxValues(systemNodeSelector: Record<string, string>) {
 export class Monitoring extends pulumi.ComponentResource {
   public readonly topics: Record<Severity, pulumi.Output<string>>;
   public readonly ruleGroups: RuleGroup[];
+  /** The kube-prometheus-stack release: charts that create ServiceMonitors must wait for its CRDs. */
+  public readonly crds: pulumi.Resource;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:observability:Monitoring", name, {}, opts);
@@ -237,6 +239,7 @@ export class Monitoring extends pulumi.ComponentResource {
       maxHistory: 5,
     }, inNs);
 
+    this.crds = stack;
     for (const [release, chart, chartValues] of [
       ["blackbox", BLACKBOX_EXPORTER, blackboxValues(args.systemNodeSelector)],
       ["pushgateway", PUSHGATEWAY, { nodeSelector: args.systemNodeSelector, serviceMonitor: { enabled: true, honorLabels: true } }],
