@@ -205,6 +205,9 @@ export function buildPlatform(spec: PlatformSpec) {
   new AwsAlarms(spec.stack, {
     topics: monitoring.topics,
     metricNamespace: `OdooFleet/${spec.stack}`,
+    ...(standby && dr
+      ? { dr: { provider: dr, replicaIdentifier: `${spec.cluster.name}-dr`, keyPolicy: monitoring.alertKeyPolicy, maxLagSeconds: 300 } }
+      : {}),
     postgres: { identifier: spec.cluster.name, maxConnections: spec.data.postgres.maxConnections, storageGiB: spec.data.postgres.storageGiB },
     cache: { replicationGroupId: spec.cluster.name, multiAz: spec.data.redis.multiAz },
     ...(backups.replicaBucketName ? { replication: { sourceBucket: backups.bucketName, destinationBucket: backups.replicaBucketName, ruleId: BACKUP_REPLICATION_RULE } } : {}),

@@ -148,6 +148,10 @@ test("dedicated-acme-prod adds a cross-region read replica and COMPLIANCE Object
   const { document } = planOf("dedicated-acme-prod");
   const replicas = ofType(document.resources, "aws:rds/instance:Instance").filter((r) => r.inputs.replicateSourceDb !== undefined);
   expect(replicas.map((r) => r.inputs.identifier)).toEqual(["odoo-dedicated-acme-prod-dr"]);
+  // The replica's lag is the critical tier's region-loss RPO: alarmed in its own region.
+  const lag = document.resources.find((r) => r.name === "dedicated-acme-prod-replica-lag-dr")!;
+  expect(lag.inputs).toMatchObject({ metricName: "ReplicaLag", dimensions: { DBInstanceIdentifier: "odoo-dedicated-acme-prod-dr" }, threshold: 300 });
+  expect(lag.provider).toMatch(/::pulumi:providers:aws::dr::/);
   const locks = ofType(document.resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
   expect(locks.map((l) => l.inputs.rule)).toEqual([
     { defaultRetention: { mode: "COMPLIANCE", days: 365 } },

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Severity } from "./alerts";
+import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
 
 export interface AwsAlarmsArgs {
@@ -10,6 +11,11 @@ export interface AwsAlarmsArgs {
   metricNamespace: string;
   postgres: { identifier: string; maxConnections: number; storageGiB: number };
   cache: { replicationGroupId: string; multiAz: boolean };
+  /**
+   * The warm standby's read replica in the DR region: its lag is the region-loss RPO. Alarms act on
+   * topics of their own region, so the DR region gets its own topic. @default none
+   */
+  dr?: { provider: aws.Provider; replicaIdentifier: string; keyPolicy: pulumi.Input<string>; maxLagSeconds: number };
   /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
   replication?: { sourceBucket: pulumi.Input<string>; destinationBucket: pulumi.Input<string>; ruleId: string };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -115,6 +121,26 @@ export class AwsAlarms extends pulumi.ComponentResource {
         okActions: [args.topics[metric.severity]],
         tags: withName(args.tags, `${name}-${metric.name}`),
       }, child);
+    }
+    if (args.dr) {
+      const drOpts = { parent: this, provider: args.dr.provider };
+      const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags: args.tags, policy: args.dr.keyPolicy }, { ...drOpts, protect: true });
+      const topic = new aws.sns.Topic(`${name}-alerts-dr`, { kmsMasterKeyId: key.arn, tags: withName(args.tags, `${name}-alerts-dr`) }, drOpts);
+      new aws.cloudwatch.MetricAlarm(`${name}-replica-lag-dr`, {
+        alarmDescription: `The DR read replica lags more than ${args.dr.maxLagSeconds} s: the region-loss RPO is at risk.`,
+        namespace: "AWS/RDS",
+        metricName: "ReplicaLag",
+        dimensions: { DBInstanceIdentifier: args.dr.replicaIdentifier },
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: args.dr.maxLagSeconds,
+        period: 60,
+        evaluationPeriods: 5,
+        treatMissingData: "breaching",
+        alarmActions: [topic.arn],
+        okActions: [topic.arn],
+        tags: withName(args.tags, `${name}-replica-lag-dr`),
+      }, drOpts);
     }
     for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${ruleName}`, {

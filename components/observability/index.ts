@@ -164,6 +164,8 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly ruleGroups: RuleGroup[];
   /** The kube-prometheus-stack release: charts that create ServiceMonitors must wait for its CRDs. */
   public readonly crds: pulumi.Resource;
+  /** Policy of the alert topics' keys (for other topics, such as the DR region's). */
+  public readonly alertKeyPolicy: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:observability:Monitoring", name, {}, opts);
@@ -172,11 +174,12 @@ export class Monitoring extends pulumi.ComponentResource {
     // CloudWatch alarms and EventBridge cannot publish to topics under the AWS-managed SNS key: a key of our own lets them.
     const account = aws.getCallerIdentityOutput({}, child).accountId;
     const partition = aws.getPartitionOutput({}, child).partition;
+    this.alertKeyPolicy = pulumi.all([account, partition]).apply(([id, p]) => JSON.stringify(alertKeyPolicy(id, p)));
     const key = encryptionKey(`${name}-alerts`, {
       description: `Alert topics of ${name}`,
       alias: `${name}-alerts`,
       tags: args.tags,
-      policy: pulumi.all([account, partition]).apply(([id, p]) => JSON.stringify(alertKeyPolicy(id, p))),
+      policy: this.alertKeyPolicy,
     }, { parent: this, protect: args.protect ?? true });
     const topicArns = {} as Record<Severity, pulumi.Output<string>>;
     for (const severity of ["page", "critical", "warning"] as const) {
