@@ -16,6 +16,7 @@ import { OdooTenant } from "../components/tenant";
 import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
 import type { PlatformSpec } from "./spec";
+import { TIERS } from "./tiers";
 import { platformTags, tenantTags } from "./tags";
 
 /**
@@ -202,11 +203,22 @@ export function buildPlatform(spec: PlatformSpec) {
     tags,
   }, inCluster);
 
+  // Tiers that check from more than one region get Route 53 health checks besides the in-cluster probes.
+  const multiRegionTenants = spec.tenants.filter((t) => TIERS[t.tier].syntheticCheck.regions > 1);
   new AwsAlarms(spec.stack, {
     topics: monitoring.topics,
     metricNamespace: `OdooFleet/${spec.stack}`,
     ...(standby && dr
       ? { dr: { provider: dr, replicaIdentifier: `${spec.cluster.name}-dr`, keyPolicy: monitoring.alertKeyPolicy, maxLagSeconds: 300 } }
+      : {}),
+    ...(multiRegionTenants.length > 0
+      ? {
+          multiRegionChecks: {
+            provider: new aws.Provider("us-east-1", { region: "us-east-1", defaultTags: { tags } }),
+            keyPolicy: monitoring.alertKeyPolicy,
+            tenants: multiRegionTenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains })),
+          },
+        }
       : {}),
     postgres: { identifier: spec.cluster.name, maxConnections: spec.data.postgres.maxConnections, storageGiB: spec.data.postgres.storageGiB },
     cache: { replicationGroupId: spec.cluster.name, multiAz: spec.data.redis.multiAz },

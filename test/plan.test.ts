@@ -52,10 +52,14 @@ describe.each(platformStacks)("plan of platform stack %s", (stack) => {
     expect(aws.length).toBeGreaterThan(100);
     const providers = ofType(document.resources, "pulumi:providers:aws");
     const production = stack !== "shared-dev";
-    expect(providers.map((p) => [p.name, p.inputs.region])).toEqual(production ? [["primary", "eu-west-1"], ["dr", "eu-central-1"]] : [["primary", "eu-west-1"]]);
+    // Critical tenants' multi-region health checks and their alarms live in us-east-1 (Route 53's metrics do).
+    const critical = stack === "dedicated-acme-prod";
+    expect(providers.map((p) => [p.name, p.inputs.region])).toEqual(
+      production ? [["primary", "eu-west-1"], ["dr", "eu-central-1"], ...(critical ? [["us-east-1", "us-east-1"]] : [])] : [["primary", "eu-west-1"]],
+    );
     for (const r of aws) {
-      const inDr = /-dr(-|$)/.test(r.name);
-      expect(r.provider, r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::odoo-fleet::pulumi:providers:aws::${inDr ? "dr" : "primary"}::`));
+      const expected = /-dr(-|$)/.test(r.name) ? "dr" : /-us-east-1$|\.example$/.test(r.name) ? "us-east-1" : "primary";
+      expect(r.provider, r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::odoo-fleet::pulumi:providers:aws::${expected}::`));
     }
   });
 
@@ -152,6 +156,9 @@ test("dedicated-acme-prod adds a cross-region read replica and COMPLIANCE Object
   const lag = document.resources.find((r) => r.name === "dedicated-acme-prod-replica-lag-dr")!;
   expect(lag.inputs).toMatchObject({ metricName: "ReplicaLag", dimensions: { DBInstanceIdentifier: "odoo-dedicated-acme-prod-dr" }, threshold: 300 });
   expect(lag.provider).toMatch(/::pulumi:providers:aws::dr::/);
+  // Synthetic checks "from two regions": Route 53 checkers in three.
+  const check = document.resources.find((r) => r.type === "aws:route53/healthCheck:HealthCheck")!;
+  expect(check.inputs).toMatchObject({ type: "HTTPS", fqdn: "erp.acme.example", resourcePath: "/web/health", regions: ["eu-west-1", "us-east-1", "ap-southeast-1"] });
   const locks = ofType(document.resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
   expect(locks.map((l) => l.inputs.rule)).toEqual([
     { defaultRetention: { mode: "COMPLIANCE", days: 365 } },

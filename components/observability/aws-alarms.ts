@@ -16,6 +16,12 @@ export interface AwsAlarmsArgs {
    * topics of their own region, so the DR region gets its own topic. @default none
    */
   dr?: { provider: aws.Provider; replicaIdentifier: string; keyPolicy: pulumi.Input<string>; maxLagSeconds: number };
+  /**
+   * Route 53 health checks of tenants whose tier checks from more than one region: AWS probes them
+   * from several regions. Their metrics live in us-east-1, so the alarms and their topic live there.
+   * @default none
+   */
+  multiRegionChecks?: { provider: aws.Provider; keyPolicy: pulumi.Input<string>; tenants: readonly { name: string; tier: string; domains: readonly string[] }[] };
   /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
   replication?: { sourceBucket: pulumi.Input<string>; destinationBucket: pulumi.Input<string>; ruleId: string };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -67,6 +73,9 @@ export const LOG_METRICS = [
   { name: "lock-waits", metricName: "LockWaits", pattern: '"still waiting for"', threshold: 20, severity: "warning" as Severity, description: "More than 20 lock waits over a second in 5 minutes: requests queue behind a long transaction." },
   { name: "idle-transactions-ended", metricName: "IdleInTransactionTimeouts", pattern: '"idle-in-transaction timeout"', threshold: 0, severity: "warning" as Severity, description: "PostgreSQL ended a session idle in a transaction for 10 minutes: it held its locks all that time." },
 ] as const;
+
+/** Route 53 checker regions (AWS asks for at least three): Europe, North America, Asia. */
+export const HEALTH_CHECK_REGIONS = ["eu-west-1", "us-east-1", "ap-southeast-1"];
 
 /** Failed or aborted AWS Backup jobs, and RDS failovers, as EventBridge events. */
 export const EVENT_RULES = {
@@ -141,6 +150,42 @@ export class AwsAlarms extends pulumi.ComponentResource {
         okActions: [topic.arn],
         tags: withName(args.tags, `${name}-replica-lag-dr`),
       }, drOpts);
+    }
+    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) {
+      const checks = args.multiRegionChecks;
+      const usEast = { parent: this, provider: checks.provider };
+      const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags: args.tags, policy: checks.keyPolicy }, { ...usEast, protect: true });
+      const topic = new aws.sns.Topic(`${name}-alerts-us-east-1`, { kmsMasterKeyId: key.arn, tags: withName(args.tags, `${name}-alerts-us-east-1`) }, usEast);
+      for (const tenant of checks.tenants) {
+        for (const domain of tenant.domains) {
+          const check = new aws.route53.HealthCheck(`${name}-${tenant.name}-${domain}`, {
+            type: "HTTPS",
+            fqdn: domain,
+            port: 443,
+            resourcePath: "/web/health",
+            enableSni: true,
+            requestInterval: 30,
+            failureThreshold: 2,
+            measureLatency: true,
+            regions: HEALTH_CHECK_REGIONS,
+            tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+          }, usEast);
+          new aws.cloudwatch.MetricAlarm(`${name}-${tenant.name}-${domain}`, {
+            alarmDescription: `${domain} (${tenant.name}) fails its health check from AWS's checkers in several regions.`,
+            namespace: "AWS/Route53",
+            metricName: "HealthCheckStatus",
+            dimensions: { HealthCheckId: check.id },
+            statistic: "Minimum",
+            comparisonOperator: "LessThanThreshold",
+            threshold: 1,
+            period: 60,
+            evaluationPeriods: 2,
+            alarmActions: [topic.arn],
+            okActions: [topic.arn],
+            tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+          }, usEast);
+        }
+      }
     }
     for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${ruleName}`, {
