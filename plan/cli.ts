@@ -47,6 +47,7 @@ async function main(): Promise<number> {
   const policyConfig = values["policy-config"] ? (JSON.parse(readFileSync(values["policy-config"], "utf8")) as Record<string, Record<string, unknown>>) : undefined;
   const analysis = run.specError ? undefined : await analyse(run, policyConfig);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
+  if (analysis) document.isolation = analysis.isolation;
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, text);
@@ -63,6 +64,10 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(`${summarize(document, run.durationMs)}\n`);
     if (document.recovery) process.stdout.write(`\n${recoveryTable(document.recovery.rows)}\n`);
+    if (analysis) {
+      const paths = analysis.isolation.filter((f) => f.kind === "cross-tenant-path").length;
+      process.stdout.write(`\nisolation: ${paths} path${paths === 1 ? "" : "s"} between tenants, ${analysis.isolation.length - paths} way${analysis.isolation.length - paths === 1 ? "" : "s"} in other than Traefik\n`);
+    }
     process.stdout.write(`\n${violationsByTenant(analysis?.violations ?? [])}\n`);
   }
   return exitCode(document);

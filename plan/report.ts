@@ -22,6 +22,8 @@ export interface PlanDocument {
   errors?: { path: string; message: string }[];
   /** Achieved RPO/RTO per tenant and fault, next to the tier's contract. */
   recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
+  /** Paths between tenants' pods and ways into a tenant other than Traefik (expected: none). */
+  isolation?: { kind: string; tenant: string; message: string }[];
   /** With `--against`: what changes relative to the previous plan. */
   changes?: ResourceChange[];
   offlinePlaceholders: string[];

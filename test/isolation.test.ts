@@ -1,0 +1,91 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import type { CapturedResource } from "../plan/capture";
+import { isolationFindings, matches } from "../plan/isolation";
+import { policyResources } from "../plan/policy-eval";
+import type { PlanDocument } from "../plan/report";
+import { runPlanCli } from "./plan-cli";
+
+let shared: PlanDocument;
+beforeAll(() => {
+  shared = runPlanCli(["--stack", "shared-prod"]).document;
+});
+
+const netpol = (namespace: string, name: string, spec: Record<string, unknown>): CapturedResource => ({
+  urn: `urn:pulumi:shared-prod::odoo-fleet::kubernetes:networking.k8s.io/v1:NetworkPolicy::${namespace}-${name}`,
+  type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  name: `${namespace}-${name}`,
+  custom: true,
+  parent: null,
+  provider: null,
+  protect: false,
+  retainOnDelete: false,
+  dependsOn: [],
+  ignoreChanges: [],
+  inputs: { metadata: { name, namespace }, spec },
+});
+const findings = (mutate: (r: CapturedResource[]) => void = () => undefined) => {
+  const resources = structuredClone(shared.resources);
+  mutate(resources);
+  return isolationFindings(policyResources(resources.map((resource) => ({ resource })))).map((f) => `${f.kind}: ${f.message}`).sort();
+};
+
+describe("isolation analysis", () => {
+  test("shared-prod: no path between tenants, no way in but Traefik", () => {
+    expect(findings()).toEqual([]);
+    expect(shared.isolation).toEqual([]);
+  });
+
+  test("a deliberately opened path between two tenants is found, in both of its halves", () => {
+    const opened = findings((r) => {
+      r.push(netpol("odoo-northwind", "allow-contoso", { podSelector: { matchLabels: { app: "odoo-web" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "odoo-contoso" } } }] }] }));
+      r.push(netpol("odoo-contoso", "to-northwind", { podSelector: { matchLabels: { app: "odoo-cron" } }, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { tenant: "northwind" } } }] }] }));
+    });
+    expect(opened).toEqual([
+      "cross-tenant-path: Deployment odoo-contoso/odoo-cron (tenant contoso) can reach Deployment odoo-northwind/odoo-web (tenant northwind)",
+      "outside-ingress: Deployment odoo-northwind/odoo-web admits traffic from namespace odoo-contoso",
+    ]);
+  });
+
+  test("ingress opened without the matching egress is a way in, not yet a path", () => {
+    expect(
+      findings((r) => r.push(netpol("odoo-northwind", "allow-contoso", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { tenant: "contoso" } } }] }] }))),
+    ).toEqual([
+      "outside-ingress: CronJob odoo-northwind/odoo-backup admits traffic from namespace odoo-contoso",
+      "outside-ingress: Deployment odoo-northwind/odoo-cron admits traffic from namespace odoo-contoso",
+      "outside-ingress: Deployment odoo-northwind/odoo-web admits traffic from namespace odoo-contoso",
+    ]);
+  });
+
+  test("dropping a tenant's default-deny opens its other pods to anything; the others' egress still blocks a path", () => {
+    const open = findings((r) => r.splice(r.findIndex((x) => x.name === "fabrikam-networkpolicy-default-deny"), 1));
+    expect(open).toEqual([
+      "outside-ingress: CronJob odoo-fabrikam/odoo-backup admits traffic from anywhere",
+      "outside-ingress: Deployment odoo-fabrikam/odoo-cron admits traffic from anywhere",
+    ]);
+  });
+
+  test("once a neighbour may send anywhere (HTTPS to the internet is not enough), the open pods are reachable", () => {
+    const open = findings((r) => {
+      r.splice(r.findIndex((x) => x.name === "fabrikam-networkpolicy-default-deny"), 1);
+      r.push(netpol("odoo-tailspin", "egress-anywhere", { podSelector: { matchLabels: { app: "odoo-web" } }, policyTypes: ["Egress"], egress: [{}] }));
+    });
+    expect(open).toEqual([
+      "cross-tenant-path: Deployment odoo-tailspin/odoo-web (tenant tailspin) can reach CronJob odoo-fabrikam/odoo-backup (tenant fabrikam)",
+      "cross-tenant-path: Deployment odoo-tailspin/odoo-web (tenant tailspin) can reach Deployment odoo-fabrikam/odoo-cron (tenant fabrikam)",
+      "outside-ingress: CronJob odoo-fabrikam/odoo-backup admits traffic from anywhere",
+      "outside-ingress: Deployment odoo-fabrikam/odoo-cron admits traffic from anywhere",
+    ]);
+  });
+
+  test.each([
+    [{ matchLabels: { a: "1" } }, { a: "1", b: "2" }, true],
+    [{ matchLabels: { a: "1" } }, { a: "2" }, false],
+    [{ matchExpressions: [{ key: "app", operator: "In", values: ["x", "y"] }] }, { app: "y" }, true],
+    [{ matchExpressions: [{ key: "app", operator: "NotIn", values: ["x"] }] }, { app: "x" }, false],
+    [{ matchExpressions: [{ key: "app", operator: "Exists" }] }, {}, false],
+    [{ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, {}, true],
+    [{}, { any: "thing" }, true],
+  ])("matches(%j, %j) = %s", (selector, labels, expected) => {
+    expect(matches(selector as never, labels)).toBe(expected);
+  });
+});
