@@ -4,7 +4,7 @@ import { parseStackSpec } from "../infra/spec";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
-import { isolationFindings, type IsolationFinding } from "./isolation";
+import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
 import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
 import type { PlanRun } from "./run";
 
@@ -26,7 +26,7 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
   const mechanisms = mechanismsFromResources(run.resources);
   const rows = achievedRecovery(mechanisms, workloadsFromResources(evaluation.resources), spec.environment);
   // A path between tenants, or a way in other than Traefik, is as serious as a mandatory policy.
-  const isolation = isolationFindings(evaluation.resources);
+  const isolation = [...isolationFindings(evaluation.resources), ...sharedCredentialFindings(evaluation.resources)];
   const isolationViolations: EvaluatedViolation[] = isolation.map((f) => ({ policy: ISOLATION_ANALYSIS, enforcementLevel: "mandatory", urn: null, message: f.message, tenant: f.tenant }));
   return { violations: [...evaluation.violations, ...isolationViolations], isolation, recovery: { mechanisms, rows } };
 }

@@ -65,8 +65,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${summarize(document, run.durationMs)}\n`);
     if (document.recovery) process.stdout.write(`\n${recoveryTable(document.recovery.rows)}\n`);
     if (analysis) {
-      const paths = analysis.isolation.filter((f) => f.kind === "cross-tenant-path").length;
-      process.stdout.write(`\nisolation: ${paths} path${paths === 1 ? "" : "s"} between tenants, ${analysis.isolation.length - paths} way${analysis.isolation.length - paths === 1 ? "" : "s"} in other than Traefik\n`);
+      const count = (kind: string) => analysis.isolation.filter((f) => f.kind === kind).length;
+      process.stdout.write(
+        `\nisolation: ${count("cross-tenant-path")} paths between tenants, ${count("outside-ingress")} ways in other than Traefik, ${count("shared-credential")} shared credentials\n`,
+      );
     }
     process.stdout.write(`\n${violationsByTenant(analysis?.violations ?? [])}\n`);
   }

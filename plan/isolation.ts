@@ -21,7 +21,7 @@ export interface PodGroup {
 }
 
 export interface IsolationFinding {
-  kind: "cross-tenant-path" | "outside-ingress";
+  kind: "cross-tenant-path" | "outside-ingress" | "shared-credential";
   tenant: string;
   message: string;
 }
@@ -158,6 +158,47 @@ export function isolationFindings(resources: readonly PolicyResource[], entryNam
         findings.push({ kind: "cross-tenant-path", tenant: target.tenant!, message: `${source.workload} (tenant ${source.tenant}) can reach ${target.workload} (tenant ${target.tenant})` });
       }
     }
+  }
+  return findings;
+}
+
+/**
+ * Credentials one tenant could use on another's data: an IAM role trusted by two tenants' service
+ * accounts or granting another tenant's backup prefix, a cache user whose key patterns reach past its
+ * own prefix, an access point rooted in another tenant's directory.
+ */
+export function sharedCredentialFindings(resources: readonly PolicyResource[]): IsolationFinding[] {
+  const findings: IsolationFinding[] = [];
+  const tagOf = (r: PolicyResource) => (r.props.tags?.tenant as string | undefined) ?? undefined;
+  const tenantOfNamespace = (ns: string) => (ns.startsWith("odoo-") && ns !== "odoo-fleet-system" ? ns.slice("odoo-".length) : undefined);
+  const parse = (text: unknown): Obj => {
+    try {
+      return JSON.parse(String(text)) as Obj;
+    } catch {
+      return {};
+    }
+  };
+  for (const role of resources.filter((r) => r.type === "aws:iam/role:Role")) {
+    const subjects = JSON.stringify(parse(role.props.assumeRolePolicy)).match(/system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+/g) ?? [];
+    const tenants = [...new Set(subjects.map((s) => tenantOfNamespace(s.split(":")[2]!)).filter((t): t is string => t !== undefined))];
+    const owner = tagOf(role);
+    if (tenants.length > 1) findings.push({ kind: "shared-credential", tenant: tenants[0]!, message: `IAM role ${role.name} is trusted by service accounts of tenants ${tenants.join(" and ")}` });
+    if (owner && tenants.some((t) => t !== owner)) findings.push({ kind: "shared-credential", tenant: owner, message: `IAM role ${role.name} of tenant ${owner} is trusted by a service account of tenant ${tenants.find((t) => t !== owner)}` });
+    for (const policy of resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.dependencies.some((d) => d.urn === role.urn))) {
+      const prefixes = [...new Set((JSON.stringify(parse(policy.props.policy)).match(/tenants\/([a-z0-9-]+)\//g) ?? []).map((p) => p.split("/")[1]!))];
+      const foreign = owner ? prefixes.filter((p) => p !== owner) : prefixes.length > 1 ? prefixes : [];
+      if (foreign.length > 0) findings.push({ kind: "shared-credential", tenant: owner ?? foreign[0]!, message: `IAM role ${role.name}${owner ? ` of tenant ${owner}` : ""} reaches the backups of ${foreign.join(", ")}` });
+    }
+  }
+  for (const user of resources.filter((r) => r.type === "aws:elasticache/user:User" && tagOf(r))) {
+    const owner = tagOf(user)!;
+    const patterns = String(user.props.accessString ?? "").split(/\s+/).filter((t) => t.startsWith("~") || t.startsWith("&") || t === "allkeys" || t === "allchannels");
+    if (patterns.some((p) => p === "allkeys" || p === "allchannels" || !p.slice(1).startsWith(`${owner}:`))) findings.push({ kind: "shared-credential", tenant: owner, message: `cache user ${user.name} of tenant ${owner} reaches keys beyond ${owner}:*` });
+  }
+  for (const point of resources.filter((r) => r.type === "aws:efs/accessPoint:AccessPoint" && tagOf(r))) {
+    const owner = tagOf(point)!;
+    const root = String(point.props.rootDirectory?.path ?? "/");
+    if (!new RegExp(`/${owner}$`).test(root)) findings.push({ kind: "shared-credential", tenant: owner, message: `access point ${point.name} of tenant ${owner} is rooted at ${root}` });
   }
   return findings;
 }

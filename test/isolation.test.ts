@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
-import { isolationFindings, matches } from "../plan/isolation";
+import { isolationFindings, matches, sharedCredentialFindings } from "../plan/isolation";
 import { policyResources } from "../plan/policy-eval";
 import type { PlanDocument } from "../plan/report";
 import { runPlanCli } from "./plan-cli";
@@ -74,6 +74,28 @@ describe("isolation analysis", () => {
       "cross-tenant-path: Deployment odoo-tailspin/odoo-web (tenant tailspin) can reach Deployment odoo-fabrikam/odoo-cron (tenant fabrikam)",
       "outside-ingress: CronJob odoo-fabrikam/odoo-backup admits traffic from anywhere",
       "outside-ingress: Deployment odoo-fabrikam/odoo-cron admits traffic from anywhere",
+    ]);
+  });
+
+  test("shared credentials: none in the plan; a widened backup policy, cache user or access point is found", () => {
+    const credentials = (mutate: (r: CapturedResource[]) => void = () => undefined) => {
+      const resources = structuredClone(shared.resources);
+      mutate(resources);
+      return sharedCredentialFindings(policyResources(resources.map((resource) => ({ resource })))).map((f) => f.message);
+    };
+    expect(credentials()).toEqual([]);
+    const byName = (r: CapturedResource[], name: string, type: string) => r.find((x) => x.name === name && x.type === type)!;
+    expect(
+      credentials((r) => {
+        const policy = byName(r, "northwind-backup", "aws:iam/rolePolicy:RolePolicy");
+        policy.inputs.policy = String(policy.inputs.policy).replace("tenants/northwind/*", "tenants/contoso/*");
+        byName(r, "shared-prod-redis-fabrikam", "aws:elasticache/user:User").inputs.accessString = "on ~* -@all +@read";
+        (byName(r, "shared-prod-filestore-tailspin", "aws:efs/accessPoint:AccessPoint").inputs.rootDirectory as { path: string }).path = "/tenants/fabrikam";
+      }),
+    ).toEqual([
+      "IAM role northwind-backup of tenant northwind reaches the backups of contoso",
+      "cache user shared-prod-redis-fabrikam of tenant fabrikam reaches keys beyond fabrikam:*",
+      "access point shared-prod-filestore-tailspin of tenant tailspin is rooted at /tenants/fabrikam",
     ]);
   });
 
