@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { tenantAccessPoint } from "../components/data/filestore";
 import { tenantPosixId } from "../components/data/naming";
 import { OdooTenant } from "../components/tenant";
 import { PROVISIONER_SERVICE_ACCOUNT, SYSTEM_NAMESPACE } from "../components/tenant/platform";
@@ -40,8 +41,7 @@ export async function buildReviewStack(spec: ReviewSpec) {
     const posixId = tenantPosixId(tenant.name);
     const accessPoint = new aws.efs.AccessPoint(`${tenant.name}-filestore`, {
       fileSystemId: output<string>("filestoreId"),
-      posixUser: { uid: posixId, gid: posixId },
-      rootDirectory: { path: `/review/${spec.stack}/${tenant.name}`, creationInfo: { ownerUid: posixId, ownerGid: posixId, permissions: "0750" } },
+      ...tenantAccessPoint(posixId, `/review/${spec.stack}/${tenant.name}`),
       tags: { ...tenantTags(tags, tenant), Name: `${spec.stack}-${tenant.name}` },
     }, { provider: primary });
 

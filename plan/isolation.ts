@@ -7,6 +7,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { contains, overlaps, parseCidr, type Cidr } from "../components/network/cidr";
+import { tenantOfNamespace } from "../components/tenant/manifests";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
@@ -170,7 +171,6 @@ export function isolationFindings(resources: readonly PolicyResource[], entryNam
 export function sharedCredentialFindings(resources: readonly PolicyResource[]): IsolationFinding[] {
   const findings: IsolationFinding[] = [];
   const tagOf = (r: PolicyResource) => (r.props.tags?.tenant as string | undefined) ?? undefined;
-  const tenantOfNamespace = (ns: string) => (ns.startsWith("odoo-") && ns !== "odoo-fleet-system" ? ns.slice("odoo-".length) : undefined);
   const parse = (text: unknown): Obj => {
     try {
       return JSON.parse(String(text)) as Obj;

@@ -1,9 +1,9 @@
 /** Helpers the policies share: where a resource belongs (tenant, tier, environment) and pod access. */
 import type { PolicyResource } from "@pulumi/policy";
+import { tenantOfNamespace } from "../components/tenant/manifests";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export const TENANT_NAMESPACE_PREFIX = "odoo-";
 export const WORKLOAD_TYPES = [
   "kubernetes:apps/v1:Deployment",
   "kubernetes:apps/v1:StatefulSet",
@@ -25,12 +25,9 @@ export function isTenantNamespaceObject(props: Props): boolean {
   return metadataOf(props).labels?.["odoo-fleet/role"] === "tenant";
 }
 
-export const SYSTEM_NAMESPACE = "odoo-fleet-system";
-
 /** The tenant whose namespace holds this object (platform namespaces hold none). */
 export function tenantOfK8s(props: Props): string | undefined {
-  const ns = metadataOf(props).namespace;
-  return ns?.startsWith(TENANT_NAMESPACE_PREFIX) && ns !== SYSTEM_NAMESPACE ? ns.slice(TENANT_NAMESPACE_PREFIX.length) : undefined;
+  return tenantOfNamespace(metadataOf(props).namespace);
 }
 
 export function isProduction(props: Props): boolean {

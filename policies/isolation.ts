@@ -2,6 +2,7 @@
 import { validateResourceOfType, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as k8s from "@pulumi/kubernetes";
 import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
+import { tenantOfNamespace } from "../components/tenant/manifests";
 import { TIERS, type TierName } from "../infra/tiers";
 import { containersOf, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
 
@@ -82,7 +83,7 @@ export const tenantRbacInOwnNamespace: StackValidationPolicy = {
       if (r.type !== "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" && r.type !== "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding") continue;
       const bindingNs = metadataOf(r.props).namespace;
       for (const subject of (r.props.subjects ?? []) as { kind: string; namespace?: string; name: string }[]) {
-        if (!subject.namespace?.startsWith("odoo-") || subject.namespace === "odoo-fleet-system") continue;
+        if (tenantOfNamespace(subject.namespace) === undefined) continue;
         if (r.type.endsWith("ClusterRoleBinding") || bindingNs !== subject.namespace) {
           reportViolation(`${r.type.split(":").pop()} ${metadataOf(r.props).name} binds ${subject.kind} ${subject.namespace}/${subject.name} outside its namespace`, r.urn);
         }

@@ -26,6 +26,14 @@ export interface FilestoreArgs {
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
+/** An access point that pins one tenant's root directory and POSIX owner. */
+export function tenantAccessPoint(posixId: number, path: string) {
+  return {
+    posixUser: { uid: posixId, gid: posixId },
+    rootDirectory: { path, creationInfo: { ownerUid: posixId, ownerGid: posixId, permissions: "0750" } },
+  };
+}
+
 export function tenantRootDirectory(tenant: string): string {
   return `/tenants/${tenant}`;
 }
@@ -116,8 +124,7 @@ export class Filestore extends pulumi.ComponentResource {
       const path = tenantRootDirectory(tenant);
       const accessPoint = new aws.efs.AccessPoint(`${name}-filestore-${tenant}`, {
         fileSystemId: fileSystem.id,
-        posixUser: { uid: posixId, gid: posixId },
-        rootDirectory: { path, creationInfo: { ownerUid: posixId, ownerGid: posixId, permissions: "0750" } },
+        ...tenantAccessPoint(posixId, path),
         tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, tier, Name: `${name}-filestore-${tenant}` })),
       }, child);
       accessPoints[tenant] = { id: accessPoint.id, arn: accessPoint.arn, path, posixId };

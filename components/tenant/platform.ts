@@ -7,10 +7,10 @@ import { serviceAccountTrustPolicy } from "../iam";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
-import { PRIORITY_CLASSES, type Manifest } from "./manifests";
+import { PRIORITY_CLASSES, SYSTEM_NAMESPACE, type Manifest } from "./manifests";
 import { projectFile } from "./project-files";
 
-export const SYSTEM_NAMESPACE = "odoo-fleet-system";
+export { SYSTEM_NAMESPACE } from "./manifests";
 export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
 export const PROVISIONER_LABELS = { app: "tenant-provisioner" } as const;
 
