@@ -7,13 +7,17 @@ import { workloadsFromResources } from "../policies/data-protection";
 import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
 import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
 import type { PlanRun } from "./run";
+import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnalysis } from "./zones";
 
 export const ISOLATION_ANALYSIS = "tenant-isolation-paths";
+export const ZONE_ANALYSIS = "zone-failure-tolerance";
 
 export interface Analysis {
   violations: EvaluatedViolation[];
   isolation: IsolationFinding[];
   recovery: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
+  /** Absent for review stacks: their zones are their host's. */
+  zones?: ZoneAnalysis;
 }
 
 export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile" | "resources" | "rawInputs">, policyConfig?: Record<string, Record<string, unknown>>): Promise<Analysis> {
@@ -28,5 +32,14 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
   // A path between tenants, or a way in other than Traefik, is as serious as a mandatory policy.
   const isolation = [...isolationFindings(evaluation.resources), ...sharedCredentialFindings(evaluation.resources)];
   const isolationViolations: EvaluatedViolation[] = isolation.map((f) => ({ policy: ISOLATION_ANALYSIS, enforcementLevel: "mandatory", urn: null, message: f.message, tenant: f.tenant }));
-  return { violations: [...evaluation.violations, ...isolationViolations], isolation, recovery: { mechanisms, rows } };
+  // A tenant its tier says survives a zone loss, and does not, is a mandatory violation in production.
+  const zones = spec.mode === "platform" ? simulateZoneLoss(zoneModelFromResources(run.resources, spec), spec.environment) : undefined;
+  const zoneViolations: EvaluatedViolation[] = (zones ? zoneShortfalls(zones) : []).map((r) => ({
+    policy: ZONE_ANALYSIS,
+    enforcementLevel: "mandatory",
+    urn: null,
+    message: `${r.tenant} (${r.tier}) must stay ${r.required === "serving" ? "serving" : "recoverable"} when ${r.zone} is lost, but is ${r.outcome}: ${r.reasons.join("; ")}`,
+    tenant: r.tenant,
+  }));
+  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}) };
 }

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 export interface CapturedResource {
   urn: string;
+  /** The id the (mock) provider gave it: what other resources' inputs refer to it by. */
+  id?: string;
   type: string;
   name: string;
   custom: boolean;
@@ -67,6 +69,7 @@ interface StructLike {
 }
 interface RegisterResponse {
   getUrn(): string;
+  getId(): string;
   getObject(): StructLike | undefined;
   setObject(value: StructLike): void;
 }
@@ -157,6 +160,7 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
       inFlight--;
       if (!error && response) {
         entry.urn = response.getUrn();
+        if (entry.custom && response.getId()) entry.id = response.getId();
         if (secretOutputs.length > 0) markSecret(response, secretOutputs);
       }
       callback(error, response);

@@ -12,6 +12,7 @@ import { diffPlans } from "./changes";
 import { markdownReport } from "./markdown";
 import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant, type PlanDocument } from "./report";
 import { runPlan } from "./run";
+import { zoneTable } from "./zones";
 
 export const DEFAULT_STACK = "shared-dev";
 
@@ -47,7 +48,10 @@ async function main(): Promise<number> {
   const policyConfig = values["policy-config"] ? (JSON.parse(readFileSync(values["policy-config"], "utf8")) as Record<string, Record<string, unknown>>) : undefined;
   const analysis = run.specError ? undefined : await analyse(run, policyConfig);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
-  if (analysis) document.isolation = analysis.isolation;
+  if (analysis) {
+    document.isolation = analysis.isolation;
+    if (analysis.zones) document.zones = analysis.zones;
+  }
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     writeFileSync(file, text);
@@ -70,6 +74,7 @@ async function main(): Promise<number> {
         `\nisolation: ${count("cross-tenant-path")} paths between tenants, ${count("outside-ingress")} ways in other than Traefik, ${count("shared-credential")} shared credentials\n`,
       );
     }
+    if (analysis?.zones) process.stdout.write(`\n${zoneTable(analysis.zones)}\n`);
     process.stdout.write(`\n${violationsByTenant(analysis?.violations ?? [])}\n`);
   }
   return exitCode(document);

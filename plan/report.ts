@@ -3,6 +3,7 @@ import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../inf
 import type { CapturedResource } from "./capture";
 import type { ResourceChange } from "./changes";
 import type { PlanRun } from "./run";
+import type { ZoneAnalysis } from "./zones";
 
 export interface PlanViolation {
   policy: string;
@@ -24,6 +25,8 @@ export interface PlanDocument {
   recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
   /** Paths between tenants' pods and ways into a tenant other than Traefik (expected: none). */
   isolation?: { kind: string; tenant: string; message: string }[];
+  /** Zone-failure simulation: per zone lost, what each tenant keeps and the capacity left. */
+  zones?: ZoneAnalysis;
   /** With `--against`: what changes relative to the previous plan. */
   changes?: ResourceChange[];
   offlinePlaceholders: string[];
