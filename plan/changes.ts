@@ -13,13 +13,37 @@ export const STATEFUL_TYPES = [
   "kubernetes:core/v1:PersistentVolume",
 ] as const;
 
+/**
+ * Inputs whose change makes the provider replace the resource (create the new one, delete the old):
+ * for a stateful type that is a new, empty store. Taken from the providers' force-new arguments;
+ * offline there is no provider to ask, so the table errs on the side of warning.
+ */
+export const REPLACE_ON_CHANGE: Readonly<Record<(typeof STATEFUL_TYPES)[number], readonly string[]>> = {
+  "aws:rds/instance:Instance": ["identifier", "identifierPrefix", "engine", "dbName", "username", "availabilityZone", "storageEncrypted", "kmsKeyId", "characterSetName", "ncharCharacterSetName", "timezone", "snapshotIdentifier", "restoreToPointInTime", "s3Import", "customIamInstanceProfile"],
+  "aws:efs/fileSystem:FileSystem": ["creationToken", "encrypted", "kmsKeyId", "performanceMode", "availabilityZoneName"],
+  "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix", "objectLockEnabled"],
+  "aws:backup/vault:Vault": ["name", "kmsKeyArn"],
+  "aws:kms/key:Key": ["customerMasterKeySpec", "keySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"],
+  "aws:elasticache/replicationGroup:ReplicationGroup": ["replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "port", "snapshotArns", "snapshotName", "dataTieringEnabled", "preferredCacheClusterAzs", "globalReplicationGroupId"],
+  "kubernetes:core/v1:PersistentVolume": ["metadata.name", "spec.csi", "spec.nfs", "spec.awsElasticBlockStore", "spec.storageClassName", "spec.volumeMode", "spec.accessModes"],
+};
+
 export interface ResourceChange {
   urn: string;
   type: string;
-  change: "add" | "remove" | "update";
-  /** Input paths that differ (updates only), e.g. `spec.replicas`, `tags.owner`. */
+  /** `replace`: an update that changes a force-new input of a stateful type. */
+  change: "add" | "remove" | "update" | "replace";
+  /** Input paths that differ (updates and replacements), e.g. `spec.replicas`, `tags.owner`. */
   paths: string[];
   stateful: boolean;
+  /** For replacements: the changed paths that force it. */
+  replaceBecause?: string[];
+}
+
+/** The changed paths that force a replacement of a resource of `type` (empty: an in-place update). */
+export function replacementPaths(type: string, paths: readonly string[]): string[] {
+  const keys = (REPLACE_ON_CHANGE as Readonly<Record<string, readonly string[]>>)[type] ?? [];
+  return paths.filter((p) => keys.some((k) => p === k || p.startsWith(`${k}.`) || p.startsWith(`${k}[`)));
 }
 
 function changedPaths(before: unknown, after: unknown, prefix: string, out: string[]): void {
@@ -50,8 +74,27 @@ export function diffPlans(before: Pick<PlanDocument, "resources">, after: Pick<P
     const paths: string[] = [];
     changedPaths(previous.inputs, r.inputs, "", paths);
     if (previous.protect !== r.protect) paths.push("(protect)");
-    if (paths.length > 0) changes.push({ urn: r.urn, type: r.type, change: "update", paths, stateful: stateful(r) });
+    if (paths.length === 0) continue;
+    const forcing = replacementPaths(r.type, paths);
+    changes.push(forcing.length > 0
+      ? { urn: r.urn, type: r.type, change: "replace", paths, stateful: stateful(r), replaceBecause: forcing }
+      : { urn: r.urn, type: r.type, change: "update", paths, stateful: stateful(r) });
   }
   for (const r of before.resources) if (!now.has(r.urn)) changes.push({ urn: r.urn, type: r.type, change: "remove", paths: [], stateful: stateful(r) });
   return changes;
+}
+
+/** Changes that lose data: a stateful resource replaced or removed. */
+export function dataLossRisks(changes: readonly ResourceChange[]): ResourceChange[] {
+  return changes.filter((c) => c.stateful && (c.change === "replace" || c.change === "remove"));
+}
+
+/** A few lines for the terminal: counts, then every stateful replacement or removal spelled out. */
+export function changeSummary(changes: readonly ResourceChange[]): string {
+  const count = (kind: ResourceChange["change"]) => changes.filter((c) => c.change === kind).length;
+  const lines = [`changes against the previous plan: ${count("add")} to add, ${count("update")} to update, ${count("replace")} to replace, ${count("remove")} to remove`];
+  for (const c of dataLossRisks(changes)) {
+    lines.push(`  !! DATA LOSS RISK: ${c.change === "replace" ? `replaces ${c.type} (forced by ${c.replaceBecause!.join(", ")})` : `removes ${c.type}`}: ${c.urn}`);
+  }
+  return lines.join("\n");
 }

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { analyse } from "./analyses";
-import { diffPlans } from "./changes";
+import { changeSummary, diffPlans } from "./changes";
 import { markdownReport } from "./markdown";
 import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant, type PlanDocument } from "./report";
 import { runPlan } from "./run";
@@ -74,6 +74,7 @@ async function main(): Promise<number> {
         `\nisolation: ${count("cross-tenant-path")} paths between tenants, ${count("outside-ingress")} ways in other than Traefik, ${count("shared-credential")} shared credentials\n`,
       );
     }
+    if (changes) process.stdout.write(`\n${changeSummary(changes)}\n`);
     if (analysis?.zones) process.stdout.write(`\n${zoneTable(analysis.zones)}\n`);
     process.stdout.write(`\n${violationsByTenant(analysis?.violations ?? [])}\n`);
   }

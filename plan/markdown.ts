@@ -1,6 +1,6 @@
 /** The plan as a Markdown report for a pull-request comment. */
 import { formatMinutes } from "../infra/recovery";
-import type { ResourceChange } from "./changes";
+import { dataLossRisks, type ResourceChange } from "./changes";
 import type { EvaluatedViolation } from "./policy-eval";
 import type { PlanDocument } from "./report";
 
@@ -22,11 +22,15 @@ export function markdownReport(document: PlanDocument, violations: readonly Eval
 
   if (changes) {
     const count = (kind: ResourceChange["change"]) => changes.filter((c) => c.change === kind).length;
-    lines.push(`### Changes against the previous plan: ${count("add")} to add, ${count("update")} to update, ${count("remove")} to remove`, "");
-    const risky = changes.filter((c) => c.stateful && c.change !== "add");
-    if (risky.length > 0) {
-      lines.push("> [!WARNING]", `> ${risky.length} stateful resource${risky.length === 1 ? "" : "s"} change or go away: check for data loss before merging.`, "");
+    lines.push(`### Changes against the previous plan: ${count("add")} to add, ${count("update")} to update, ${count("replace")} to replace, ${count("remove")} to remove`, "");
+    const lossy = dataLossRisks(changes);
+    if (lossy.length > 0) {
+      lines.push("> [!CAUTION]", `> **${lossy.length} stateful resource${lossy.length === 1 ? " is" : "s are"} replaced or removed: the data in ${lossy.length === 1 ? "it" : "them"} is lost unless restored.**`);
+      for (const c of lossy) lines.push(`> - ${c.change} \`${cell(c.urn.split("::").slice(2).join("::"))}\`${c.replaceBecause ? ` (forced by ${c.replaceBecause.map((p) => `\`${p}\``).join(", ")})` : ""}`);
+      lines.push("");
     }
+    const touched = changes.filter((c) => c.stateful && c.change === "update").length;
+    if (touched > 0) lines.push("> [!WARNING]", `> ${touched} stateful resource${touched === 1 ? "" : "s"} updated in place: check the inputs below.`, "");
     if (changes.length > 0) {
       lines.push("| change | resource | inputs |", "|---|---|---|");
       for (const c of changes) lines.push(`| ${c.change}${c.stateful ? " (stateful)" : ""} | \`${cell(c.urn.split("::").slice(2).join("::"))}\` | ${cell(c.paths.slice(0, 8).join(", "))}${c.paths.length > 8 ? ", …" : ""} |`);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
-import { diffPlans } from "../plan/changes";
+import { changeSummary, diffPlans, replacementPaths } from "../plan/changes";
 import { markdownReport } from "../plan/markdown";
 import { ROOT, runPlanCli } from "./plan-cli";
 
@@ -20,6 +20,50 @@ describe("diffPlans", () => {
       { urn: "u::new", type: "aws:ec2/subnet:Subnet", change: "add", paths: [], stateful: false },
       { urn: "u::gone", type: "aws:rds/instance:Instance", change: "remove", paths: [], stateful: true },
     ]);
+  });
+});
+
+describe("replacements of stateful resources", () => {
+  test.each([
+    ["aws:rds/instance:Instance", ["instanceClass", "tags.owner"], []],
+    ["aws:rds/instance:Instance", ["kmsKeyId", "allocatedStorage"], ["kmsKeyId"]],
+    ["aws:rds/instance:Instance", ["identifier"], ["identifier"]],
+    ["aws:s3/bucket:Bucket", ["objectLockEnabled"], ["objectLockEnabled"]],
+    ["aws:s3/bucket:Bucket", ["bucketName"], []],
+    ["aws:efs/fileSystem:FileSystem", ["encrypted", "throughputMode"], ["encrypted"]],
+    ["aws:elasticache/replicationGroup:ReplicationGroup", ["numCacheClusters", "atRestEncryptionEnabled"], ["atRestEncryptionEnabled"]],
+    ["kubernetes:core/v1:PersistentVolume", ["spec.csi.volumeHandle", "spec.capacity.storage"], ["spec.csi.volumeHandle"]],
+    ["aws:ec2/vpc:Vpc", ["cidrBlock"], []],
+  ])("%s changing %j is forced by %j", (type, paths, forcing) => {
+    expect(replacementPaths(type, paths)).toEqual(forcing);
+  });
+
+  test("an update of a force-new input is a replacement, flagged as a data-loss risk", () => {
+    const before = [resource("u::db", "aws:rds/instance:Instance", { kmsKeyId: "k1", instanceClass: "db.m7g.large" }), resource("u::vpc", "aws:ec2/vpc:Vpc", { tags: { a: "1" } })];
+    const after = [resource("u::db", "aws:rds/instance:Instance", { kmsKeyId: "k2", instanceClass: "db.m7g.xlarge" }), resource("u::vpc", "aws:ec2/vpc:Vpc", { tags: { a: "2" } })];
+    const changes = diffPlans({ resources: before }, { resources: after });
+    expect(changes).toEqual([
+      { urn: "u::db", type: "aws:rds/instance:Instance", change: "replace", paths: ["instanceClass", "kmsKeyId"], stateful: true, replaceBecause: ["kmsKeyId"] },
+      { urn: "u::vpc", type: "aws:ec2/vpc:Vpc", change: "update", paths: ["tags.a"], stateful: false },
+    ]);
+    expect(changeSummary(changes)).toBe(
+      "changes against the previous plan: 0 to add, 1 to update, 1 to replace, 0 to remove\n  !! DATA LOSS RISK: replaces aws:rds/instance:Instance (forced by kmsKeyId): u::db",
+    );
+  });
+
+  test("through the CLI: turning Object Lock on for an existing backup bucket replaces it, loudly", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-replace-"));
+    const previous = runPlanCli(["--stack", "shared-prod"]).document;
+    const bucket = previous.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.inputs.objectLockEnabled === true)!;
+    bucket.inputs.objectLockEnabled = false;
+    writeFileSync(path.join(dir, "previous.json"), JSON.stringify(previous));
+    const result = runPlanCli(["--stack", "shared-prod", "--against", path.join(dir, "previous.json"), "--report", path.join(dir, "report.md")]);
+    expect(result.status).toBe(0);
+    expect(result.document.changes).toEqual([{ urn: bucket.urn, type: "aws:s3/bucket:Bucket", change: "replace", paths: ["objectLockEnabled"], stateful: true, replaceBecause: ["objectLockEnabled"] }]);
+    expect(result.stdout).toContain(`changes against the previous plan: 0 to add, 0 to update, 1 to replace, 0 to remove\n  !! DATA LOSS RISK: replaces aws:s3/bucket:Bucket (forced by objectLockEnabled): ${bucket.urn}\n`);
+    const markdown = readFileSync(path.join(dir, "report.md"), "utf8");
+    expect(markdown).toContain("> [!CAUTION]\n> **1 stateful resource is replaced or removed: the data in it is lost unless restored.**\n");
+    expect(markdown).toContain(`> - replace \`${bucket.urn.split("::").slice(2).join("::")}\` (forced by \`objectLockEnabled\`)`);
   });
 });
 
@@ -47,7 +91,7 @@ describe("plan --against and --report", () => {
     ]);
     const markdown = readFileSync(report, "utf8");
     expect(markdown).toContain("## odoo-fleet plan: `shared-prod` (no mandatory violation)");
-    expect(markdown).toContain("### Changes against the previous plan: 0 to add, 7 to update, 0 to remove");
+    expect(markdown).toContain("### Changes against the previous plan: 0 to add, 7 to update, 0 to replace, 0 to remove");
     expect(markdown).toContain("| update | `odoo-fleet:tenants:OdooTenant$kubernetes:apps/v1:Deployment::tailspin-deployment-odoo-web` |");
     expect(markdown).toContain("### Policy violations: none");
     expect(markdown).toContain("| northwind | business | RPO | region-lost | 15 min | 1 h | ok |");
