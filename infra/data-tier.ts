@@ -15,7 +15,6 @@ export interface DataTierPlan {
   readonly replicationTimeControl: boolean;
   /** Object Lock default retention of the backup bucket: the strictest tier's mode and retention. */
   readonly objectLock: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
-  readonly backupKeepDays: Readonly<Record<string, number>>;
   /** One AWS Backup plan per tier present (essential when the stack has no tenant). */
   readonly backupPlans: readonly BackupPlanSpec[];
   /** Vault Lock in compliance mode in production; governance mode elsewhere. */
@@ -38,7 +37,6 @@ export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "enviro
     filestoreReplication: dr && any((t) => TIERS[t].crossRegion.filestoreReplication),
     replicationTimeControl: any((t) => TIERS[t].crossRegion.replicationTimeControl),
     objectLock: { mode: TIERS[strictest].objectLockMode, days: Math.max(...present.map((t) => TIERS[t].logicalBackup.keepDays)) },
-    backupKeepDays: Object.fromEntries(spec.tenants.map((t) => [t.name, TIERS[t.tier].logicalBackup.keepDays])),
     backupPlans: (["essential", "business", "critical"] as const)
       .filter((t) => present.includes(t))
       .map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays })),

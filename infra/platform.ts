@@ -7,7 +7,7 @@ import { Filestore } from "../components/data/filestore";
 import { PostgresCluster } from "../components/data/postgres";
 import { Redis } from "../components/data/redis";
 import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
-import { tenantPosixId } from "../components/data/naming";
+import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
 import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
@@ -106,58 +106,69 @@ export function buildPlatform(spec: PlatformSpec) {
   const dataTags = { ...(dedicatedTenant ? tenantTags(tags, dedicatedTenant) : tags), [BACKUP_TIER_TAG]: plan.strictestTier };
   const clients = [cluster.clusterSecurityGroupId];
 
-  const postgres = new PostgresCluster(spec.stack, {
-    identifier: spec.cluster.name,
-    version: spec.data.postgres.version,
-    instanceClass: spec.data.postgres.instanceClass,
-    storageGiB: spec.data.postgres.storageGiB,
-    maxStorageGiB: spec.data.postgres.maxStorageGiB,
-    multiAz: spec.data.postgres.multiAz,
-    backupRetentionDays: spec.data.postgres.backupRetentionDays,
-    maxConnections: spec.data.postgres.maxConnections,
-    backupWindow: spec.data.backupWindow,
-    maintenanceWindow: spec.data.maintenanceWindow,
-    vpcId: network.vpcId,
-    subnetIds: network.isolatedSubnetIds,
-    clientSecurityGroupIds: clients,
-    logRetentionDays: spec.cluster.logRetentionDays,
-    protect: spec.data.protect,
-    ...(dr && (plan.postgres.replicateAutomatedBackups || standby)
-      ? {
-          dr: {
-            provider: dr,
-            replicateAutomatedBackups: plan.postgres.replicateAutomatedBackups,
-            ...(standby
-              ? {
-                  readReplica: {
-                    vpcId: standby.network.vpcId,
-                    subnetIds: standby.network.isolatedSubnetIds,
-                    clientSecurityGroupIds: [standby.cluster.clusterSecurityGroupId],
-                  },
-                }
-              : {}),
-          },
-        }
-      : {}),
-    tags: dataTags,
-  }, inPrimary);
+  // One PostgreSQL server and one Valkey group per data shard; the first keeps the stack's own names.
+  const shards = spec.data.shards.map((shard) => {
+    const name = shard.name === undefined ? spec.stack : `${spec.stack}-${shard.name}`;
+    const id = dataShardId(spec.cluster.name, shard.name);
+    const tenants = spec.tenants.filter((t) => t.shard === shard.name);
+    const postgres = new PostgresCluster(name, {
+      identifier: id,
+      version: shard.postgres.version,
+      instanceClass: shard.postgres.instanceClass,
+      storageGiB: shard.postgres.storageGiB,
+      maxStorageGiB: shard.postgres.maxStorageGiB,
+      multiAz: shard.postgres.multiAz,
+      backupRetentionDays: shard.postgres.backupRetentionDays,
+      maxConnections: shard.postgres.maxConnections,
+      backupWindow: spec.data.backupWindow,
+      maintenanceWindow: spec.data.maintenanceWindow,
+      vpcId: network.vpcId,
+      subnetIds: network.isolatedSubnetIds,
+      clientSecurityGroupIds: clients,
+      logRetentionDays: spec.cluster.logRetentionDays,
+      protect: spec.data.protect,
+      // The warm standby serves a dedicated stack, which has one shard only.
+      ...(dr && (plan.postgres.replicateAutomatedBackups || standby)
+        ? {
+            dr: {
+              provider: dr,
+              replicateAutomatedBackups: plan.postgres.replicateAutomatedBackups,
+              ...(standby
+                ? {
+                    readReplica: {
+                      vpcId: standby.network.vpcId,
+                      subnetIds: standby.network.isolatedSubnetIds,
+                      clientSecurityGroupIds: [standby.cluster.clusterSecurityGroupId],
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
+      tags: dataTags,
+    }, inPrimary);
 
-  const redis = new Redis(spec.stack, {
-    replicationGroupId: spec.cluster.name,
-    nodeType: spec.data.redis.nodeType,
-    multiAz: spec.data.redis.multiAz,
-    tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier })),
-    vpcId: network.vpcId,
-    subnetIds: network.isolatedSubnetIds,
-    clientSecurityGroupIds: clients,
-    snapshotWindow: spec.data.backupWindow,
-    maintenanceWindow: spec.data.maintenanceWindow,
-    logRetentionDays: spec.cluster.logRetentionDays,
-    // Failovers and other cache events go to the 24x7 topic.
-    notificationTopicArn: monitoring.topics.critical,
-    protect: spec.data.protect,
-    tags: dataTags,
-  }, inPrimary);
+    const redis = new Redis(name, {
+      replicationGroupId: id,
+      nodeType: shard.redis.nodeType,
+      multiAz: shard.redis.multiAz,
+      tenants: tenants.map((t) => ({ name: t.name, tier: t.tier })),
+      vpcId: network.vpcId,
+      subnetIds: network.isolatedSubnetIds,
+      clientSecurityGroupIds: clients,
+      snapshotWindow: spec.data.backupWindow,
+      maintenanceWindow: spec.data.maintenanceWindow,
+      logRetentionDays: spec.cluster.logRetentionDays,
+      // Failovers and other cache events go to the 24x7 topic.
+      notificationTopicArn: monitoring.topics.critical,
+      protect: spec.data.protect,
+      tags: dataTags,
+    }, inPrimary);
+    return { shard, id, postgres, redis };
+  });
+  const [first] = shards;
+  const { postgres, redis } = first!;
+  const shardOf = new Map(shards.flatMap((s) => s.shard.tenants.map((t) => [t, s] as const)));
 
   const filestore = new Filestore(spec.stack, {
     subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.isolatedSubnetId })),
@@ -171,7 +182,7 @@ export function buildPlatform(spec: PlatformSpec) {
 
   const backups = new BackupBucket(spec.stack, {
     lock: plan.objectLock,
-    tenants: spec.tenants.map((t) => ({ name: t.name, keepDays: plan.backupKeepDays[t.name]! })),
+    retention: plan.backupPlans.map(({ tier, keepDays }) => ({ tier, keepDays })),
     ...(dr ? { replication: { provider: dr, replicationTimeControl: plan.replicationTimeControl } } : {}),
     protect: spec.data.protect,
     tags: dataTags,
@@ -196,8 +207,7 @@ export function buildPlatform(spec: PlatformSpec) {
   const dataCidrs = network.layout.map((z) => z.isolated);
   const tenantPlatform = new TenantPlatform(spec.stack, {
     cluster,
-    masterSecretArn: postgres.masterUserSecretArn,
-    masterSecretKeyArn: postgres.kmsKeyArn,
+    masterSecrets: shards.map((s) => ({ secretArn: s.postgres.masterUserSecretArn, keyArn: s.postgres.kmsKeyArn })),
     dataCidrs,
     backups: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
     tags,
@@ -220,15 +230,19 @@ export function buildPlatform(spec: PlatformSpec) {
           },
         }
       : {}),
-    postgres: { identifier: spec.cluster.name, maxConnections: spec.data.postgres.maxConnections, storageGiB: spec.data.postgres.storageGiB },
-    cache: { replicationGroupId: spec.cluster.name, multiAz: spec.data.redis.multiAz },
+    dataStores: shards.map(({ shard, id }) => ({
+      ...(shard.name === undefined ? {} : { shard: shard.name }),
+      postgres: { identifier: id, maxConnections: shard.postgres.maxConnections, storageGiB: shard.postgres.storageGiB },
+      cache: { replicationGroupId: id, multiAz: shard.redis.multiAz },
+    })),
     ...(backups.replicaBucketName ? { replication: { sourceBucket: backups.bucketName, destinationBucket: backups.replicaBucketName, ruleId: BACKUP_REPLICATION_RULE } } : {}),
     tags,
-  }, { ...inPrimary, dependsOn: [postgres, redis, backups] });
+  }, { ...inPrimary, dependsOn: [...shards.flatMap((s) => [s.postgres, s.redis]), backups] });
 
   for (const tenant of spec.tenants) {
     const dedicatedPool = spec.cluster.nodePools.find((p) => p.dedicatedTo === tenant.name);
-    const cacheUser = redis.users[tenant.name]!;
+    const data = shardOf.get(tenant.name)!;
+    const cacheUser = data.redis.users[tenant.name]!;
     const accessPoint = filestore.accessPoints[tenant.name]!;
     new OdooTenant(tenant.name, {
       tenant,
@@ -238,8 +252,8 @@ export function buildPlatform(spec: PlatformSpec) {
         : { nodeSelector: { [POOL_LABEL]: spec.cluster.tenantPool }, tolerations: [] },
       vpcCidr: spec.network.cidr,
       dataCidrs,
-      database: { host: postgres.address, port: postgres.port },
-      redis: { host: redis.primaryEndpoint, port: redis.port, userName: cacheUser.userName, password: cacheUser.password, keyPrefix: cacheUser.keyPrefix },
+      database: { host: data.postgres.address, port: data.postgres.port },
+      redis: { host: data.redis.primaryEndpoint, port: data.redis.port, userName: cacheUser.userName, password: cacheUser.password, keyPrefix: cacheUser.keyPrefix },
       filestore: { fileSystemId: filestore.fileSystemId, accessPointId: accessPoint.id, posixId: tenantPosixId(tenant.name) },
       backup: {
         bucketArn: backups.bucketArn,
@@ -256,7 +270,7 @@ export function buildPlatform(spec: PlatformSpec) {
         serviceAccount: tenantPlatform.serviceAccount,
         scriptsConfigMap: tenantPlatform.scriptsConfigMap,
         image: spec.platformImages.tools,
-        masterSecretArn: postgres.masterUserSecretArn,
+        masterSecretArn: data.postgres.masterUserSecretArn,
         region: spec.region,
       },
       tags,
@@ -286,6 +300,8 @@ export function buildPlatform(spec: PlatformSpec) {
     backupBucket: backups.bucketName,
     alertTopics: monitoring.topics,
     backupVaultArn: vault.vaultArn,
+    // Every data shard's endpoints, by shard (the first under "").
+    dataShards: Object.fromEntries(shards.map(({ shard, postgres: pg, redis: cache }) => [shard.name ?? "", { postgresAddress: pg.address, redisEndpoint: cache.primaryEndpoint, tenants: shard.tenants }])),
     ...(standby ? { standbyClusterName: standby.cluster.clusterName, postgresReplicaAddress: postgres.replicaAddress } : {}),
     tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains })),
   };

@@ -73,8 +73,10 @@ export function scheduleHours(schedule: string): number {
 /** Reads the recovery mechanisms out of a plan's captured resources. */
 export function mechanismsFromResources(resources: readonly CapturedResource[]): RecoveryMechanisms {
   const instances = resources.filter(typeIs("aws:rds/instance:Instance"));
-  const primary = instances.find((r) => r.inputs.replicateSourceDb === undefined);
-  const group = resources.find(typeIs("aws:elasticache/replicationGroup:ReplicationGroup"));
+  // With several data shards every tenant is owed its tier on its own shard: the weakest shard counts.
+  const primaries = instances.filter((r) => r.inputs.replicateSourceDb === undefined);
+  const primary = primaries[0];
+  const groups = resources.filter(typeIs("aws:elasticache/replicationGroup:ReplicationGroup"));
   const fileSystem = resources.find(typeIs("aws:efs/fileSystem:FileSystem"));
   const clusters = resources.filter(typeIs("aws:eks/cluster:Cluster"));
   const providers = new Set(clusters.map((c) => c.provider));
@@ -100,18 +102,18 @@ export function mechanismsFromResources(resources: readonly CapturedResource[]):
     ...(primary
       ? {
           postgres: {
-            multiAz: primary.inputs.multiAz === true,
-            backupRetentionDays: Number(primary.inputs.backupRetentionPeriod ?? 0),
-            automatedBackupReplication: resources.some(typeIs("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")),
+            multiAz: primaries.every((p) => p.inputs.multiAz === true),
+            backupRetentionDays: Math.min(...primaries.map((p) => Number(p.inputs.backupRetentionPeriod ?? 0))),
+            automatedBackupReplication: resources.filter(typeIs("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")).length >= primaries.length,
             crossRegionReplica: instances.some((r) => r.inputs.replicateSourceDb !== undefined && r.provider !== primary.provider),
             ...(tagOf(primary, BACKUP_TIER_TAG) ? { backupTier: tagOf(primary, BACKUP_TIER_TAG)! } : {}),
           },
         }
       : {}),
-    ...(group
+    ...(groups.length > 0
       ? {
           cache: {
-            automaticFailover: group.inputs.automaticFailoverEnabled === true && group.inputs.multiAzEnabled === true && Number(group.inputs.numCacheClusters ?? 1) >= 2,
+            automaticFailover: groups.every((g) => g.inputs.automaticFailoverEnabled === true && g.inputs.multiAzEnabled === true && Number(g.inputs.numCacheClusters ?? 1) >= 2),
           },
         }
       : {}),

@@ -4,7 +4,7 @@
  * registers anything.
  */
 import { z } from "zod";
-import { tenantPosixId } from "../components/data/naming";
+import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
 import { connectionBudget, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
 import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
@@ -26,6 +26,10 @@ const AWS_ZONE = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
 // registry/path[:tag]@sha256:<64 hex>: the digest is what gets pulled, so an image can never move.
 const IMAGE_BY_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+// Shard names end up in RDS identifiers and ElastiCache replication group ids (at most 40 characters).
+const MAX_SHARD_NAME = 12;
+/** ElastiCache allows 100 users per user group; one is the group's disabled `default` user. */
+export const MAX_TENANTS_PER_CACHE = 99;
 
 const dnsLabel = (max: number) =>
   z
@@ -78,6 +82,8 @@ const tenantSchema = z.strictObject({
     image: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
   }),
   expectedUsers: z.number().int().min(1).max(5000),
+  /** The data shard (data.shards[].name) holding its database and sessions. @default the stack's first shard */
+  shard: z.string().optional(),
   /** The tenant runs OCA queue_job: its backlog is watched. @default false */
   queueJob: z.boolean().default(false),
   /** Outbound traffic beyond the tenant's own data stores. @default no HTTPS, no SMTP */
@@ -95,25 +101,42 @@ export type TenantSpec = z.infer<typeof tenantSchema>;
 const WINDOW = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
 const WEEKLY_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/;
 
+const postgresSchema = z
+  .strictObject({
+    /** @default "16" */
+    version: z.enum(["15", "16", "17"]).default("16"),
+    /** @default "db.m7g.large" in production, "db.t4g.medium" elsewhere */
+    instanceClass: z.string().optional(),
+    /** @default 50 */
+    storageGiB: z.number().int().min(20).max(65536).default(50),
+    /** Storage autoscaling limit. @default 500 */
+    maxStorageGiB: z.number().int().min(20).max(65536).default(500),
+  })
+  .prefault({});
+
+const redisSchema = z
+  .strictObject({
+    /** @default "cache.m7g.large" in production, "cache.t4g.small" elsewhere */
+    nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: "must be an ElastiCache node type such as cache.m7g.large" }).optional(),
+  })
+  .prefault({});
+
+/** A further data shard: its own PostgreSQL server and Valkey group, for the tenants that name it. */
+const shardSchema = z.strictObject({
+  name: dnsLabel(MAX_SHARD_NAME),
+  postgres: postgresSchema,
+  redis: redisSchema,
+});
+
 const dataSchema = z.strictObject({
-  postgres: z
-    .strictObject({
-      /** @default "16" */
-      version: z.enum(["15", "16", "17"]).default("16"),
-      /** @default "db.m7g.large" in production, "db.t4g.medium" elsewhere */
-      instanceClass: z.string().optional(),
-      /** @default 50 */
-      storageGiB: z.number().int().min(20).max(65536).default(50),
-      /** Storage autoscaling limit. @default 500 */
-      maxStorageGiB: z.number().int().min(20).max(65536).default(500),
-    })
-    .prefault({}),
-  redis: z
-    .strictObject({
-      /** @default "cache.m7g.large" in production, "cache.t4g.small" elsewhere */
-      nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: "must be an ElastiCache node type such as cache.m7g.large" }).optional(),
-    })
-    .prefault({}),
+  postgres: postgresSchema,
+  redis: redisSchema,
+  /**
+   * Further data shards, for stacks whose tenants outgrow one database server or one cache's ACL
+   * users. The first shard is `postgres`/`redis` above; tenants name another with `shard`.
+   * @default []
+   */
+  shards: z.array(shardSchema).default([]),
   /** Daily UTC window for RDS backups and ElastiCache snapshots. @default "01:00-02:00" */
   backupWindow: z.string().regex(WINDOW, { error: 'must be a UTC window such as "01:00-02:00"' }).default("01:00-02:00"),
   /** Weekly UTC maintenance window; must not overlap the backup window. @default "sun:03:00-sun:04:00" */
@@ -248,21 +271,40 @@ export interface PlatformSpec {
   readonly observability: { readonly runbookBaseUrl: string; readonly businessHoursTimeZone: string };
 }
 
+export interface PostgresSpec {
+  readonly version: string;
+  readonly instanceClass: string;
+  readonly storageGiB: number;
+  readonly maxStorageGiB: number;
+  /** Production always runs its PostgreSQL Multi-AZ, whatever its tenants' tiers. */
+  readonly multiAz: boolean;
+  /** The longest PITR window among the stack's tenants' tiers. */
+  readonly backupRetentionDays: number;
+  readonly maxConnections: number;
+  /** Connections its tenants can open at their peak, reserved ones included. */
+  readonly requiredConnections: number;
+}
+
+export interface RedisSpec {
+  readonly nodeType: string;
+  readonly multiAz: boolean;
+}
+
+/** One PostgreSQL server and one Valkey group, and the tenants they serve. */
+export interface DataShardSpec {
+  /** `undefined` for the stack's first shard, whose resources carry the stack's own names. */
+  readonly name?: string;
+  readonly postgres: PostgresSpec;
+  readonly redis: RedisSpec;
+  readonly tenants: readonly string[];
+}
+
 export interface DataSpec {
-  readonly postgres: {
-    readonly version: string;
-    readonly instanceClass: string;
-    readonly storageGiB: number;
-    readonly maxStorageGiB: number;
-    /** Production always runs its PostgreSQL Multi-AZ, whatever its tenants' tiers. */
-    readonly multiAz: boolean;
-    /** The longest PITR window among the tenants' tiers. */
-    readonly backupRetentionDays: number;
-    readonly maxConnections: number;
-    /** Connections the tenants can open at their peak, reserved ones included. */
-    readonly requiredConnections: number;
-  };
-  readonly redis: { readonly nodeType: string; readonly multiAz: boolean };
+  /** The first shard's server and cache (`shards[0]`). */
+  readonly postgres: PostgresSpec;
+  readonly redis: RedisSpec;
+  /** Every shard, the first one first. */
+  readonly shards: readonly DataShardSpec[];
   readonly backupWindow: string;
   readonly maintenanceWindow: string;
   readonly protect: boolean;
@@ -283,6 +325,11 @@ export type NatGatewayMode = "OnePerAz" | "Single";
 /** Production survives a zone loss only with a NAT gateway per zone; elsewhere one is enough. */
 export function natGatewayModeFor(environment: Environment): NatGatewayMode {
   return environment === "production" ? "OnePerAz" : "Single";
+}
+
+/** The EKS cluster's name (and the first data shard's ids), derived from the stack so two stacks never collide. */
+export function clusterNameFor(stack: string): string {
+  return `odoo-${stack}`;
 }
 
 export function defaultLogRetentionDays(environment: Environment): number {
@@ -422,6 +469,7 @@ function parseReviewSpec(config: Readonly<Record<string, string>>, stack: string
   tenants?.forEach((tenant, i) => {
     const over = quotaOverCaps(tenantQuota(tenant, "review"), tenant.tier);
     if (over.length > 0) problems.push({ path: `${PROJECT}:tenants[${i}].expectedUsers`, message: `${tenant.expectedUsers} users need ${over.join(", ")} of the ${tenant.tier} tier` });
+    if (tenant.shard !== undefined) problems.push({ path: `${PROJECT}:tenants[${i}].shard`, message: "a review stack's tenants use its host's first data shard" });
   });
   if (problems.length > 0) throw new SpecError(stackFile, problems);
   return {
@@ -449,7 +497,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
   if (parsed[`${PROJECT}:environment`] === "review") {
     problems.push({ path: `${PROJECT}:host`, message: "is required: review stacks deploy their tenants onto a host stack's cluster" });
   }
-  problems.push(...crossChecks(parsed, raw));
+  problems.push(...crossChecks(parsed, raw, stack));
   if (problems.length > 0) throw new SpecError(stackFile, problems);
 
   // Every key parsed, so every field below is present.
@@ -462,7 +510,26 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
   const drNetwork = parsed[`${PROJECT}:drNetwork`];
   const production = environment === "production";
   const tier = stackTier(tenants);
-  const budget = connectionBudget(tenants, environment);
+  const backupRetentionDays = Math.max(...tenants.map((t) => TIERS[t.tier].pitrDays), TIERS.essential.pitrDays);
+  const shards: DataShardSpec[] = [{ postgres: data.postgres, redis: data.redis }, ...data.shards].map((shard) => {
+    const served = tenants.filter((t) => t.shard === ("name" in shard ? shard.name : undefined));
+    const budget = connectionBudget(served, environment);
+    return {
+      ...("name" in shard ? { name: shard.name } : {}),
+      postgres: {
+        version: shard.postgres.version,
+        instanceClass: shard.postgres.instanceClass ?? defaultDbInstanceClass(environment),
+        storageGiB: shard.postgres.storageGiB,
+        maxStorageGiB: shard.postgres.maxStorageGiB,
+        multiAz: production,
+        backupRetentionDays,
+        maxConnections: budget.maxConnections,
+        requiredConnections: budget.required,
+      },
+      redis: { nodeType: shard.redis.nodeType ?? defaultCacheNodeType(environment), multiAz: production },
+      tenants: served.map((t) => t.name),
+    };
+  });
   return {
     mode: "platform",
     project: PROJECT,
@@ -479,7 +546,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
       flowLogRetentionDays: network.flowLogRetentionDays ?? defaultLogRetentionDays(environment),
     },
     cluster: {
-      name: `odoo-${stack}`,
+      name: clusterNameFor(stack),
       kubernetesVersion: cluster.kubernetesVersion,
       endpointPublicAccessCidrs: cluster.endpointPublicAccessCidrs,
       logRetentionDays: cluster.logRetentionDays ?? defaultLogRetentionDays(environment),
@@ -488,17 +555,9 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
     },
     tenants,
     data: {
-      postgres: {
-        version: data.postgres.version,
-        instanceClass: data.postgres.instanceClass ?? defaultDbInstanceClass(environment),
-        storageGiB: data.postgres.storageGiB,
-        maxStorageGiB: data.postgres.maxStorageGiB,
-        multiAz: production,
-        backupRetentionDays: Math.max(...tenants.map((t) => TIERS[t.tier].pitrDays), TIERS.essential.pitrDays),
-        maxConnections: budget.maxConnections,
-        requiredConnections: budget.required,
-      },
-      redis: { nodeType: data.redis.nodeType ?? defaultCacheNodeType(environment), multiAz: production },
+      postgres: shards[0]!.postgres,
+      redis: shards[0]!.redis,
+      shards,
       backupWindow: data.backupWindow,
       maintenanceWindow: data.maintenanceWindow,
       protect: data.protect ?? production,
@@ -525,7 +584,7 @@ export function tenantPoolOf(cluster: { tenantPool?: string | undefined; nodePoo
 }
 
 /** Rules that span keys. They read whatever parsed, so one bad key does not hide the others' problems. */
-function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[] {
+function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const region = parsed["aws:region"];
@@ -607,7 +666,7 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>): SpecProblem[
       add(`${PROJECT}:cluster.nodePools[${i}].dedicatedTo`, `${pool.dedicatedTo} is not a tenant of this stack`);
     }
   });
-  problems.push(...dataChecks(parsed));
+  problems.push(...dataChecks(parsed, stack));
   problems.push(...capacityChecks(parsed));
   return problems;
 }
@@ -696,7 +755,7 @@ function capacityChecks(parsed: Parsed): SpecProblem[] {
   return problems;
 }
 
-function dataChecks(parsed: Parsed): SpecProblem[] {
+function dataChecks(parsed: Parsed, stack: string): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const environment = parsed[`${PROJECT}:environment`];
@@ -707,23 +766,54 @@ function dataChecks(parsed: Parsed): SpecProblem[] {
   const network = parsed[`${PROJECT}:network`];
 
   if (data && environment) {
-    const instanceClass = data.postgres.instanceClass ?? defaultDbInstanceClass(environment);
-    const ceiling = maxConnectionsCeiling(instanceClass);
-    if (ceiling === undefined) {
-      add(`${PROJECT}:data.postgres.instanceClass`, `${instanceClass} is not a known RDS instance class; known: ${Object.keys(RDS_INSTANCE_MEMORY_GIB).join(", ")}`);
-    } else if (tenants) {
-      const budget = connectionBudget(tenants, environment);
-      if (budget.maxConnections > ceiling) {
-        const worst = Object.entries(budget.byTenant).sort(([, a], [, b]) => b - a).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(", ");
-        add(
-          `${PROJECT}:data.postgres.instanceClass`,
-          `the tenants' connection budget needs max_connections ${budget.maxConnections} (${budget.required} at peak plus 20% headroom), ` +
-            `but ${instanceClass} sustains ${ceiling}: over by ${budget.maxConnections - ceiling}; largest tenants: ${worst}. Choose a larger class or move tenants`,
-        );
-      }
+    const shardNames = new Map<string, number>();
+    data.shards.forEach((shard, i) => {
+      const other = shardNames.get(shard.name);
+      if (other !== undefined) add(`${PROJECT}:data.shards[${i}].name`, `shard ${shard.name} is already declared at ${PROJECT}:data.shards[${other}]`);
+      else shardNames.set(shard.name, i);
+    });
+    if (data.shards.length > 0 && parsed[`${PROJECT}:kind`] === "dedicated") {
+      add(`${PROJECT}:data.shards`, "a dedicated stack serves one tenant: shards are for shared stacks");
     }
-    if (data.postgres.maxStorageGiB < data.postgres.storageGiB) {
-      add(`${PROJECT}:data.postgres.maxStorageGiB`, `${data.postgres.maxStorageGiB} is below storageGiB ${data.postgres.storageGiB}`);
+    const clusterName = clusterNameFor(stack);
+    (tenants ?? []).forEach((tenant, i) => {
+      if (tenant.shard !== undefined && !shardNames.has(tenant.shard)) {
+        add(`${PROJECT}:tenants[${i}].shard`, `${tenant.shard} is not a declared shard${shardNames.size > 0 ? `; declared: ${[...shardNames.keys()].join(", ")}` : ` (${PROJECT}:data.shards is empty)`}`);
+      }
+    });
+    const shards: { path: string; name?: string; postgres: { instanceClass?: string | undefined; storageGiB: number; maxStorageGiB: number } }[] = [
+      { path: `${PROJECT}:data`, postgres: data.postgres },
+      ...data.shards.map((shard, i) => ({ path: `${PROJECT}:data.shards[${i}]`, name: shard.name, postgres: shard.postgres })),
+    ];
+    for (const shard of shards) {
+      // A repeated shard name is reported as a duplicate already.
+      if (shard.name !== undefined && shards.find((s) => s.name === shard.name) !== shard) continue;
+      const served = (tenants ?? []).filter((t) => t.shard === shard.name);
+      const where = shard.name === undefined ? "the tenants'" : `shard ${shard.name}'s tenants'`;
+      if (shard.name !== undefined && dataShardId(clusterName, shard.name).length > 40) {
+        add(`${shard.path}.name`, `makes the replication group id ${dataShardId(clusterName, shard.name)} longer than ElastiCache's 40 characters`);
+      }
+      if (served.length > MAX_TENANTS_PER_CACHE) {
+        add(shard.name === undefined ? `${PROJECT}:tenants` : `${shard.path}.name`, `${served.length} tenants on ${shard.name === undefined ? "the first shard" : `shard ${shard.name}`}: its Valkey group holds at most ${MAX_TENANTS_PER_CACHE} (ElastiCache allows 100 users per user group, one is the disabled default user); add a shard to ${PROJECT}:data.shards and move tenants with \`shard\``);
+      }
+      const instanceClass = shard.postgres.instanceClass ?? defaultDbInstanceClass(environment);
+      const ceiling = maxConnectionsCeiling(instanceClass);
+      if (ceiling === undefined) {
+        add(`${shard.path}.postgres.instanceClass`, `${instanceClass} is not a known RDS instance class; known: ${Object.keys(RDS_INSTANCE_MEMORY_GIB).join(", ")}`);
+      } else {
+        const budget = connectionBudget(served, environment);
+        if (budget.maxConnections > ceiling) {
+          const worst = Object.entries(budget.byTenant).sort(([, a], [, b]) => b - a).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(", ");
+          add(
+            `${shard.path}.postgres.instanceClass`,
+            `${where} connection budget needs max_connections ${budget.maxConnections} (${budget.required} at peak plus 20% headroom), ` +
+              `but ${instanceClass} sustains ${ceiling}: over by ${budget.maxConnections - ceiling}; largest tenants: ${worst}. Choose a larger class or move tenants`,
+          );
+        }
+      }
+      if (shard.postgres.maxStorageGiB < shard.postgres.storageGiB) {
+        add(`${shard.path}.postgres.maxStorageGiB`, `${shard.postgres.maxStorageGiB} is below storageGiB ${shard.postgres.storageGiB}`);
+      }
     }
     if (windowsOverlap(data.backupWindow, data.maintenanceWindow)) {
       add(`${PROJECT}:data.maintenanceWindow`, `${data.maintenanceWindow} overlaps the backup window ${data.backupWindow}`);

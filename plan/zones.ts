@@ -5,6 +5,7 @@
  * Everything is read from the planned resources; the tier catalogue says what each tenant is owed.
  */
 import { POOL_LABEL } from "../components/cluster/nodes";
+import { dataShardId } from "../components/data/naming";
 import { WEB_LABELS } from "../components/tenant/manifests";
 import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES, tenantQuota, type Compute, type Environment } from "../infra/sizing";
 import { TIERS, type TierName } from "../infra/tiers";
@@ -97,7 +98,12 @@ function spreadOf(constraints: unknown): ZoneSpread {
 /** Reads the zone model out of a plan's captured resources (the primary region's cluster only). */
 export function zoneModelFromResources(
   resources: readonly CapturedResource[],
-  spec: { zones: readonly string[]; environment: Environment; tenants: readonly { name: string; tier: TierName; expectedUsers: number; egress: { https: boolean; smtp: boolean } }[] },
+  spec: {
+    zones: readonly string[];
+    environment: Environment;
+    cluster: { name: string };
+    tenants: readonly { name: string; tier: TierName; expectedUsers: number; shard?: string | undefined; egress: { https: boolean; smtp: boolean } }[];
+  },
 ): ZoneModel {
   const zones = [...spec.zones];
   const inPrimary = new Set(zones);
@@ -186,6 +192,9 @@ export function zoneModelFromResources(
       web: webByTenant.get(t.name),
       egress: t.egress.https || t.egress.smtp,
       requests: tenantQuota(t, spec.environment).requests,
+      // A shard's server and cache share its id.
+      database: dataShardId(spec.cluster.name, t.shard),
+      cache: dataShardId(spec.cluster.name, t.shard),
     })),
   };
 }

@@ -16,6 +16,30 @@ export function metadataOf(props: Props): { name?: string; namespace?: string; l
   return (props.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string> };
 }
 
+const namespaceIndexes = new WeakMap<readonly PolicyResource[], Map<string, PolicyResource[]>>();
+
+/**
+ * The Kubernetes resources of one type in one namespace. Stack policies ask this for every tenant:
+ * the index is built once per resource list, so a check over all tenants stays linear.
+ */
+export function inNamespace(resources: readonly PolicyResource[], type: string, namespace: string): PolicyResource[] {
+  let index = namespaceIndexes.get(resources);
+  if (!index) {
+    index = new Map();
+    for (const r of resources) {
+      if (!r.type.startsWith("kubernetes:")) continue;
+      const ns = metadataOf(r.props).namespace;
+      if (ns === undefined) continue;
+      const key = `${r.type}\u0000${ns}`;
+      const list = index.get(key);
+      if (list) list.push(r);
+      else index.set(key, [r]);
+    }
+    namespaceIndexes.set(resources, index);
+  }
+  return index.get(`${type}\u0000${namespace}`) ?? [];
+}
+
 export function awsTags(props: Props): Record<string, string> {
   return (props.tags ?? {}) as Record<string, string>;
 }

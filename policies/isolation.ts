@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
 import { tenantOfNamespace } from "../components/tenant/manifests";
 import { TIERS, type TierName } from "../infra/tiers";
-import { containersOf, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
+import { containersOf, inNamespace, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
 
 export const tenantNamespaceRestricted: ResourceValidationPolicy = {
   name: "tenant-namespace-restricted",
@@ -122,7 +122,7 @@ export const tenantIsolationComplete: StackValidationPolicy = {
   remediationSteps: "Create the tenant through the OdooTenant component, which creates all of them.",
   validateStack: (args, reportViolation) => {
     const caps = args.getConfig<{ caps: Record<string, { cpu: number; memoryGiB: number; storageGiB: number; pods: number }> }>().caps;
-    const inNs = (type: string, ns: string) => args.resources.filter((r) => r.type === type && metadataOf(r.props).namespace === ns);
+    const inNs = (type: string, ns: string) => inNamespace(args.resources, type, ns);
     for (const ns of args.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace" && isTenantNamespaceObject(r.props))) {
       const name = metadataOf(ns.props).name!;
       const tier = metadataOf(ns.props).labels?.tier as TierName | undefined;

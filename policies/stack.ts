@@ -3,10 +3,9 @@ import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES } from "../infra/sizing";
 import { TIERS, type TierName } from "../infra/tiers";
 import { cores, gibibytes } from "./isolation";
-import { isProduction, metadataOf } from "./common";
+import { inNamespace, isProduction, metadataOf } from "./common";
 
 const ofType = (resources: readonly PolicyResource[], type: string) => resources.filter((r) => r.type === type);
-const inNamespace = (resources: readonly PolicyResource[], type: string, ns: string) => ofType(resources, type).filter((r) => metadataOf(r.props).namespace === ns);
 
 /** Reads `key = value` lines of an odoo.conf. */
 export function confValue(conf: string, key: string): number | undefined {
@@ -39,15 +38,32 @@ export const connectionBudgetFits: StackValidationPolicy = {
   configSchema: { properties: { reserved: { type: "integer", default: 15, minimum: 0, description: "Connections kept for superusers, monitoring and jobs." } } },
   remediationSteps: "Choose a larger instance class (infra/sizing.ts), lower db_maxconn, or move tenants to another stack.",
   validateStack: (args, reportViolation) => {
-    const groups = ofType(args.resources, "aws:rds/parameterGroup:ParameterGroup").filter((g) => !g.name.endsWith("-dr"));
+    // Each data shard's primary server (DR copies excluded) and the parameter group it uses.
+    const servers = ofType(args.resources, "aws:rds/instance:Instance")
+      .filter((i) => i.props.replicateSourceDb === undefined)
+      .map((instance) => ({ instance, group: instance.dependencies.find((d) => d.type === "aws:rds/parameterGroup:ParameterGroup") }))
+      .filter((s): s is { instance: PolicyResource; group: PolicyResource } => s.group !== undefined);
     const namespaces = ofType(args.resources, "kubernetes:core/v1:Namespace").filter((n) => metadataOf(n.props).labels?.["odoo-fleet/role"] === "tenant");
-    if (groups.length === 0 || namespaces.length === 0) return;
-    const maxConnections = Number(((groups[0]!.props.parameters ?? []) as { name: string; value: string }[]).find((p) => p.name === "max_connections")?.value ?? 0);
-    const peaks = namespaces.map((n) => [metadataOf(n.props).name!, tenantPeakConnections(args.resources, metadataOf(n.props).name!)] as const);
-    const total = peaks.reduce((sum, [, n]) => sum + n, 0);
-    const room = maxConnections - args.getConfig<{ reserved: number }>().reserved;
-    if (total > room) {
-      reportViolation(`tenants can open ${total} connections at peak (${peaks.map(([ns, n]) => `${ns} ${n}`).join(", ")}) but max_connections ${maxConnections} leaves ${room}: over by ${total - room}`, groups[0]!.urn);
+    if (servers.length === 0 || namespaces.length === 0) return;
+    // A tenant's server is the one its db_host names (RDS addresses start with the identifier).
+    const serverOf = (ns: string) => {
+      const conf = inNamespace(args.resources, "kubernetes:core/v1:ConfigMap", ns).find((c) => metadataOf(c.props).name === "odoo-conf");
+      const host = /^db_host\s*=\s*(\S+)\s*$/m.exec(String(conf?.props.data?.["web.conf"] ?? ""))?.[1];
+      return servers.find((s) => host !== undefined && host.split(".")[0] === s.instance.props.identifier) ?? (servers.length === 1 ? servers[0] : undefined);
+    };
+    const reserved = args.getConfig<{ reserved: number }>().reserved;
+    for (const server of servers) {
+      const maxConnections = Number(((server.group.props.parameters ?? []) as { name: string; value: string }[]).find((p) => p.name === "max_connections")?.value ?? 0);
+      const peaks = namespaces
+        .map((n) => metadataOf(n.props).name!)
+        .filter((ns) => serverOf(ns) === server)
+        .map((ns) => [ns, tenantPeakConnections(args.resources, ns)] as const);
+      const total = peaks.reduce((sum, [, n]) => sum + n, 0);
+      const room = maxConnections - reserved;
+      if (total > room) {
+        const where = servers.length === 1 ? "" : ` on ${String(server.instance.props.identifier)}`;
+        reportViolation(`tenants${where} can open ${total} connections at peak (${peaks.map(([ns, n]) => `${ns} ${n}`).join(", ")}) but max_connections ${maxConnections} leaves ${room}: over by ${total - room}`, server.group.urn);
+      }
     }
   },
 };

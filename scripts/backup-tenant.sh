@@ -7,12 +7,13 @@
 #   PGHOST, PGPORT, PGUSER, PGDATABASE, PGSSLMODE   the tenant's database; PGPASSWORD_FILE or PGPASSWORD
 #   FILESTORE_DIR                                   the tenant's data_dir (filestore/<db> inside it)
 #   BACKUP_BUCKET, BACKUP_PREFIX                    s3://$BACKUP_BUCKET/$BACKUP_PREFIX<stamp>/
+#   BACKUP_TIER_TAG                                 <key>=<tier>: the object tag whose lifecycle rule expires it
 #   TENANT                                          for the manifest and the metrics
 #   PUSHGATEWAY_URL (optional)                      where to record the result for the staleness alert
 set -eu
 . "$(dirname "$0")/credentials.sh"
 
-: "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}" "${TENANT:?}" "${FILESTORE_DIR:?}" "${PGDATABASE:?}"
+: "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}" "${BACKUP_TIER_TAG:?}" "${TENANT:?}" "${FILESTORE_DIR:?}" "${PGDATABASE:?}"
 started=$(date +%s)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 work=$(mktemp -d)
@@ -41,8 +42,12 @@ cat > "$work/manifest.json" <<JSON
 JSON
 
 target="s3://$BACKUP_BUCKET/$BACKUP_PREFIX$stamp/"
+tag_key=${BACKUP_TIER_TAG%%=*}
+tag_value=${BACKUP_TIER_TAG#*=}
 for file in database.dump filestore.tar.gz SHA256SUMS manifest.json; do
   aws s3 cp --only-show-errors "$work/$file" "$target$file"
+  # The tier's lifecycle rule expires the object by this tag (tags are not locked by Object Lock).
+  aws s3api put-object-tagging --bucket "$BACKUP_BUCKET" --key "$BACKUP_PREFIX$stamp/$file" --tagging "TagSet=[{Key=$tag_key,Value=$tag_value}]"
 done
 
 finished=$(date +%s)

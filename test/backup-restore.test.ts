@@ -16,6 +16,12 @@ requireServerInCi();
 
 const FAKE_AWS = `#!/bin/sh
 # Test double of the two AWS CLI calls the scripts make, over $FAKE_S3_ROOT.
+if [ "$1 $2" = "s3api put-object-tagging" ]; then
+  # --bucket B --key K --tagging T: the tags land beside the object, as <object>.tags
+  [ "$3" = --bucket ] && [ "$5" = --key ] && [ "$7" = --tagging ] || { echo "unexpected aws call: $*" >&2; exit 64; }
+  [ -f "$FAKE_S3_ROOT/$4/$6" ] || { echo "NoSuchKey: $4/$6" >&2; exit 254; }
+  printf '%s\n' "$8" > "$FAKE_S3_ROOT/$4/$6.tags"; exit 0
+fi
 [ "$1" = s3 ] || { echo "unexpected aws call: $*" >&2; exit 64; }
 cmd=$2; shift 2
 [ "$1" = "--only-show-errors" ] && shift
@@ -81,6 +87,7 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
     FAKE_S3_ROOT: path.join(root, "s3"),
     BACKUP_BUCKET: "shared-prod-backup",
     BACKUP_PREFIX: "tenants/northwind/",
+    BACKUP_TIER_TAG: "odoo-fleet-tier=business",
     TENANT: "northwind",
     PUSHGATEWAY_URL: gatewayUrl,
     ...extra,
@@ -97,13 +104,16 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
     });
   const backups = () => readdirSync(path.join(root, "s3", "shared-prod-backup", "tenants", "northwind")).sort();
 
-  test("a backup writes the dump, the filestore, checksums and a manifest under the tenant's prefix", async () => {
+  test("a backup writes the dump, the filestore, checksums and a manifest under the tenant's prefix, each tagged with its tier", async () => {
     const result = await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") });
     expect(result.status, result.stderr).toBe(0);
     const [stamp] = backups();
     expect(stamp).toMatch(/^\d{8}T\d{6}Z$/);
     const dir = path.join(root, "s3", "shared-prod-backup", "tenants", "northwind", stamp!);
-    expect(readdirSync(dir).sort()).toEqual(["SHA256SUMS", "database.dump", "filestore.tar.gz", "manifest.json"]);
+    const files = ["SHA256SUMS", "database.dump", "filestore.tar.gz", "manifest.json"];
+    expect(readdirSync(dir).filter((f) => !f.endsWith(".tags")).sort()).toEqual(files);
+    // The tier's lifecycle rule expires each object by this tag.
+    for (const file of files) expect(readFileSync(path.join(dir, `${file}.tags`), "utf8")).toBe("TagSet=[{Key=odoo-fleet-tier,Value=business}]\n");
     expect(JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8"))).toMatchObject({ tenant: "northwind", database: "odoo_northwind", created: stamp, format: "pg_dump custom + tar.gz" });
     expect(readFileSync(path.join(dir, "SHA256SUMS"), "utf8")).toMatch(/^[0-9a-f]{64} {2}database\.dump\n[0-9a-f]{64} {2}filestore\.tar\.gz\n$/);
     expect(pushed.at(-1)!.path).toBe("/metrics/job/odoo_backup/tenant/northwind");

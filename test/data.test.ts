@@ -54,11 +54,11 @@ beforeAll(async () => {
   new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], replication: { provider: dr, region: "eu-central-1" } });
   new BackupBucket("prod", {
     lock: { mode: "GOVERNANCE", days: 90 },
-    tenants: [{ name: "northwind", keepDays: 90 }, { name: "fabrikam", keepDays: 30 }],
+    retention: [{ tier: "essential", keepDays: 30 }, { tier: "business", keepDays: 90 }],
     replication: { provider: dr, replicationTimeControl: true },
     tags: TAGS,
   });
-  new BackupBucket("dev", { lock: { mode: "GOVERNANCE", days: 30 }, tenants: [{ name: "demo", keepDays: 30 }], protect: false, tags: TAGS });
+  new BackupBucket("dev", { lock: { mode: "GOVERNANCE", days: 30 }, retention: [{ tier: "essential", keepDays: 30 }], protect: false, tags: TAGS });
   new BackupVault("prod", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }, { tier: "business", everyHours: 6, keepDays: 90 }], dr: { provider: dr }, tags: TAGS });
   new BackupVault("dev", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }], complianceLock: false, protect: false, tags: TAGS });
   resources = await harness.settle();
@@ -277,12 +277,14 @@ describe("BackupBucket", () => {
     ]);
   });
 
-  test("lifecycle per tenant: colder storage, expiry after its retention", () => {
-    expect(named(resources, "prod-backup", S3("bucketLifecycleConfiguration:BucketLifecycleConfiguration")).inputs.rules).toEqual(
-      backupLifecycleRules([{ name: "northwind", keepDays: 90 }, { name: "fabrikam", keepDays: 30 }]),
-    );
-    expect(backupLifecycleRules([{ name: "a", keepDays: 365 }])[1]).toMatchObject({
-      filter: { prefix: "tenants/a/" },
+  test("lifecycle per tier, by the tag the backup jobs set: colder storage, expiry after the tier's retention", () => {
+    expect(named(resources, "prod-backup", S3("bucketLifecycleConfiguration:BucketLifecycleConfiguration")).inputs.rules).toEqual([
+      { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+      { id: "tier-essential", status: "Enabled", filter: { tag: { key: "odoo-fleet-tier", value: "essential" } }, transitions: [], expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+      { id: "tier-business", status: "Enabled", filter: { tag: { key: "odoo-fleet-tier", value: "business" } }, transitions: [{ days: 30, storageClass: "STANDARD_IA" }], expiration: { days: 90 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+    ]);
+    expect(backupLifecycleRules([{ tier: "critical", keepDays: 365 }])[1]).toMatchObject({
+      filter: { tag: { key: "odoo-fleet-tier", value: "critical" } },
       transitions: [{ days: 30, storageClass: "STANDARD_IA" }, { days: 90, storageClass: "GLACIER_IR" }],
       expiration: { days: 365 },
     });

@@ -201,19 +201,23 @@ describe("each class of invalid config names the stack file and key path", () =>
 describe("data tier settings", () => {
   test("shared-prod: Multi-AZ, PITR of its strictest tier, max_connections from the budget, protected", () => {
     const spec = parsePlatformSpec(stackConfig("shared-prod"), "shared-prod");
+    const postgres = {
+      version: "16",
+      instanceClass: "db.m7g.large",
+      storageGiB: 50,
+      maxStorageGiB: 500,
+      multiAz: true,
+      backupRetentionDays: 14,
+      // northwind 114 + contoso 82 + fabrikam 42 + tailspin 42 + 15 reserved = 295; x1.2 -> 360.
+      maxConnections: 360,
+      requiredConnections: 295,
+    };
+    const redis = { nodeType: "cache.m7g.large", multiAz: true };
     expect(spec.data).toEqual({
-      postgres: {
-        version: "16",
-        instanceClass: "db.m7g.large",
-        storageGiB: 50,
-        maxStorageGiB: 500,
-        multiAz: true,
-        backupRetentionDays: 14,
-        // northwind 114 + contoso 82 + fabrikam 42 + tailspin 42 + 15 reserved = 295; x1.2 -> 360.
-        maxConnections: 360,
-        requiredConnections: 295,
-      },
-      redis: { nodeType: "cache.m7g.large", multiAz: true },
+      postgres,
+      redis,
+      // One shard, the stack's own: every tenant on it.
+      shards: [{ postgres, redis, tenants: ["northwind", "contoso", "fabrikam", "tailspin"] }],
       backupWindow: "01:00-02:00",
       maintenanceWindow: "sun:03:00-sun:04:00",
       protect: true,
@@ -368,6 +372,80 @@ describe("review stacks", () => {
   test("a review environment without a host is refused", () => {
     expect(problemsOf(configWith("shared-dev", { "odoo-fleet:environment": "review" }), "shared-dev")).toEqual([
       { path: "odoo-fleet:host", message: "is required: review stacks deploy their tenants onto a host stack's cluster" },
+    ]);
+  });
+});
+
+describe("data shards", () => {
+  const tenantsOn = (shards: Record<string, string>) => prodTenants().map((t) => (shards[t.name as string] ? { ...t, shard: shards[t.name as string] } : t));
+
+  test("tenants naming a shard get its server and cache; each shard's budget counts its own tenants", () => {
+    const spec = parsePlatformSpec(
+      configWith("shared-prod", {
+        "odoo-fleet:data": { shards: [{ name: "s01", postgres: { instanceClass: "db.r7g.large" }, redis: { nodeType: "cache.r7g.large" } }] },
+        "odoo-fleet:tenants": tenantsOn({ contoso: "s01", tailspin: "s01" }),
+      }),
+      "shared-prod",
+    );
+    expect(spec.data.shards.map((s) => [s.name, s.tenants, s.postgres.instanceClass, s.postgres.requiredConnections, s.postgres.maxConnections, s.redis.nodeType])).toEqual([
+      // northwind 114 + fabrikam 42 + 15 = 171 -> 210; contoso 82 + tailspin 42 + 15 = 139 -> 170.
+      [undefined, ["northwind", "fabrikam"], "db.m7g.large", 171, 210, "cache.m7g.large"],
+      ["s01", ["contoso", "tailspin"], "db.r7g.large", 139, 170, "cache.r7g.large"],
+    ]);
+    expect(spec.data.postgres).toBe(spec.data.shards[0]!.postgres);
+  });
+
+  test("every shard problem at once: unknown shard, duplicate, over its budget, over the cache's users, name too long", () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ ...prodTenants()[3], name: `e${i}`, domains: [`e${i}.example.com`], expectedUsers: 2, shard: "big" }));
+    expect(
+      problemsOf(
+        configWith("shared-prod", {
+          "odoo-fleet:data": {
+            shards: [
+              { name: "big", postgres: { instanceClass: "db.r7g.4xlarge" } },
+              { name: "big" },
+              { name: "other" },
+            ],
+          },
+          "odoo-fleet:tenants": [...tenantsOn({ contoso: "nowhere" }), ...many],
+        }),
+      ).filter((p) => p.path.includes("shard") || p.path.startsWith("odoo-fleet:data")),
+    ).toEqual([
+      { path: "odoo-fleet:data.shards[1].name", message: "shard big is already declared at odoo-fleet:data.shards[0]" },
+      { path: "odoo-fleet:tenants[1].shard", message: "nowhere is not a declared shard; declared: big, other" },
+      {
+        path: "odoo-fleet:data.shards[0].name",
+        message: "100 tenants on shard big: its Valkey group holds at most 99 (ElastiCache allows 100 users per user group, one is the disabled default user); add a shard to odoo-fleet:data.shards and move tenants with `shard`",
+      },
+      {
+        path: "odoo-fleet:data.shards[0].postgres.instanceClass",
+        message: "shard big's tenants' connection budget needs max_connections 5060 (4215 at peak plus 20% headroom), but db.r7g.4xlarge sustains 5000: over by 60; largest tenants: e0 42, e1 42, e2 42. Choose a larger class or move tenants",
+      },
+    ]);
+  });
+
+  test("a shard name that makes the cache's id longer than 40 characters", () => {
+    const stack = "shared-westeurope-production";
+    expect(problemsOf(configWith("shared-prod", { "odoo-fleet:data": { shards: [{ name: "abcdefghijkl" }] } }), stack).filter((p) => p.path.startsWith("odoo-fleet:data"))).toEqual([
+      { path: "odoo-fleet:data.shards[0].name", message: "makes the replication group id odoo-shared-westeurope-production-abcdefghijkl longer than ElastiCache's 40 characters" },
+    ]);
+  });
+
+  test("a dedicated stack has no shards, and a review stack's tenants have none either", () => {
+    const data = JSON.parse(stackConfig("dedicated-acme-prod")["odoo-fleet:data"]!) as Record<string, unknown>;
+    expect(problemsOf(configWith("dedicated-acme-prod", { "odoo-fleet:data": { ...data, shards: [{ name: "s01" }] } }), "dedicated-acme-prod")).toEqual([
+      { path: "odoo-fleet:data.shards", message: "a dedicated stack serves one tenant: shards are for shared stacks" },
+    ]);
+    const review = JSON.parse(stackConfig("pr")["odoo-fleet:tenants"]!) as Record<string, unknown>[];
+    expect(() => parseStackSpec(configWith("pr", { "odoo-fleet:tenants": review.map((t) => ({ ...t, shard: "s01" })) }), "pr")).toThrow(SpecError);
+    let problems: readonly { path: string; message: string }[] = [];
+    try {
+      parseStackSpec(configWith("pr", { "odoo-fleet:tenants": review.map((t) => ({ ...t, shard: "s01" })) }), "pr");
+    } catch (error) {
+      if (SpecError.isInstance(error)) problems = error.problems;
+    }
+    expect(problems).toEqual([
+      { path: "odoo-fleet:tenants[0].shard", message: "a review stack's tenants use its host's first data shard" },
     ]);
   });
 });

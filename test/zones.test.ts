@@ -103,6 +103,7 @@ describe("zone analysis of the planned stacks", () => {
     expect(m.tenants.map((t) => `${t.name} ${t.web?.replicas} ${t.web?.spread} ${t.web?.pool}`)).toEqual([
       "northwind 2 hard general", "contoso 2 hard general", "fabrikam 1 soft general", "tailspin 1 soft general",
     ]);
+    expect(new Set(m.tenants.map((t) => `${t.database} ${t.cache}`))).toEqual(new Set(["odoo-shared-prod odoo-shared-prod"]));
     expect(prod.zones!.results.map((r) => `${r.zone} ${r.tenant} ${r.outcome}`)).toEqual(
       ["eu-west-1a", "eu-west-1b", "eu-west-1c"].flatMap((z) => [`${z} northwind serving`, `${z} contoso serving`, `${z} fabrikam recovers`, `${z} tailspin recovers`]),
     );

@@ -16,8 +16,12 @@ export const BUCKET_PURPOSE_TAG = "odoo-fleet/purpose";
 export interface BackupBucketArgs {
   /** Object Lock default retention: from the strictest tier the bucket holds. */
   lock: { mode: ObjectLockMode; days: number };
-  /** Per-tenant prefixes and how long their backups are kept (lifecycle expiry). */
-  tenants: readonly { name: string; keepDays: number }[];
+  /**
+   * How long each tier's backups are kept (lifecycle expiry). The backup jobs tag what they write
+   * with their tier (BACKUP_OBJECT_TIER_TAG): rules per tier, not per tenant, so a stack of any
+   * number of tenants stays within S3's 1,000 lifecycle rules per bucket.
+   */
+  retention: readonly { tier: string; keepDays: number }[];
   /** Replicate to an object-locked bucket in the DR region. @default none */
   replication?: {
     provider: aws.Provider;
@@ -88,8 +92,11 @@ export function replicationPolicy(args: { sourceBucketArn: string; destinationBu
   };
 }
 
-/** Lifecycle of the backup bucket: colder storage with age, and each tenant's retention. */
-export function backupLifecycleRules(tenants: readonly { name: string; keepDays: number }[]) {
+/** The object tag a backup job puts on what it writes: its tenant's tier, which sets the expiry. */
+export const BACKUP_OBJECT_TIER_TAG = "odoo-fleet-tier";
+
+/** Lifecycle of the backup bucket: colder storage with age, and each tier's retention. */
+export function backupLifecycleRules(retention: readonly { tier: string; keepDays: number }[]) {
   return [
     {
       id: "abort-incomplete-uploads",
@@ -97,15 +104,15 @@ export function backupLifecycleRules(tenants: readonly { name: string; keepDays:
       filter: { prefix: "" },
       abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
     },
-    ...tenants.map((tenant) => ({
-      id: `tenant-${tenant.name}`,
+    ...retention.map(({ tier, keepDays }) => ({
+      id: `tier-${tier}`,
       status: "Enabled",
-      filter: { prefix: tenantBackupPrefix(tenant.name) },
+      filter: { tag: { key: BACKUP_OBJECT_TIER_TAG, value: tier } },
       transitions: [
-        ...(tenant.keepDays > 30 ? [{ days: 30, storageClass: "STANDARD_IA" }] : []),
-        ...(tenant.keepDays > 120 ? [{ days: 90, storageClass: "GLACIER_IR" }] : []),
+        ...(keepDays > 30 ? [{ days: 30, storageClass: "STANDARD_IA" }] : []),
+        ...(keepDays > 120 ? [{ days: 90, storageClass: "GLACIER_IR" }] : []),
       ],
-      expiration: { days: tenant.keepDays },
+      expiration: { days: keepDays },
       // Once expired, a version lingers as noncurrent for one day and is then removed (Object Lock
       // still holds it until its retention ends).
       noncurrentVersionExpiration: { noncurrentDays: 1 },
@@ -169,7 +176,7 @@ export class BackupBucket extends pulumi.ComponentResource {
     }, { parent: this });
     new aws.s3.BucketLifecycleConfiguration(`${name}-backup`, {
       bucket: primary.bucket.id,
-      rules: backupLifecycleRules(args.tenants),
+      rules: backupLifecycleRules(args.retention),
     }, { parent: this, dependsOn: [primary.versioning] });
 
     if (args.replication) {
@@ -177,7 +184,7 @@ export class BackupBucket extends pulumi.ComponentResource {
       const replica = this.lockedBucket(`${name}-backup-dr`, args, protect, drOpts);
       new aws.s3.BucketLifecycleConfiguration(`${name}-backup-dr`, {
         bucket: replica.bucket.id,
-        rules: backupLifecycleRules(args.tenants),
+        rules: backupLifecycleRules(args.retention),
       }, { ...drOpts, dependsOn: [replica.versioning] });
 
       const role = new aws.iam.Role(`${name}-backup-replication`, {

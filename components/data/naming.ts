@@ -17,3 +17,11 @@ export function tenantPosixId(tenant: string): number {
 export function cacheUserId(replicationGroupId: string, user: string): string {
   return `${user}-${hash32(replicationGroupId).toString(16).padStart(8, "0")}`;
 }
+
+/**
+ * The RDS identifier and ElastiCache replication group id of a data shard: the cluster's name for
+ * the stack's first shard (so stacks from before shards keep theirs), `<cluster>-<shard>` for others.
+ */
+export function dataShardId(clusterName: string, shard?: string): string {
+  return shard === undefined ? clusterName : `${clusterName}-${shard}`;
+}

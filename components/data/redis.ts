@@ -157,7 +157,8 @@ export class Redis extends pulumi.ComponentResource {
 
     const group = new aws.elasticache.ReplicationGroup(`${name}-redis`, {
       replicationGroupId: id,
-      description: `Odoo sessions (${args.tenants.length} tenants)`,
+      // Nothing tenant-dependent here: adding a tenant must not touch the group itself.
+      description: `Odoo sessions of ${id}`,
       engine: REDIS_ENGINE,
       engineVersion: REDIS_ENGINE_VERSION,
       nodeType: args.nodeType,

@@ -9,8 +9,8 @@ export interface AwsAlarmsArgs {
   topics: Record<Severity, pulumi.Input<string>>;
   /** Namespace of the metrics read from PostgreSQL's log (lock waits, idle transactions ended). */
   metricNamespace: string;
-  postgres: { identifier: string; maxConnections: number; storageGiB: number };
-  cache: { replicationGroupId: string; multiAz: boolean };
+  /** Each data shard's PostgreSQL server and Valkey group; the first (no `shard`) keeps unprefixed alarm names. */
+  dataStores: readonly DataStoreAlarmsArgs[];
   /**
    * The warm standby's read replica in the DR region: its lag is the region-loss RPO. Alarms act on
    * topics of their own region, so the DR region gets its own topic. @default none
@@ -25,6 +25,13 @@ export interface AwsAlarmsArgs {
   /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
   replication?: { sourceBucket: pulumi.Input<string>; destinationBucket: pulumi.Input<string>; ruleId: string };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export interface DataStoreAlarmsArgs {
+  /** The shard's name; none for the stack's first shard. */
+  shard?: string;
+  postgres: { identifier: string; maxConnections: number; storageGiB: number };
+  cache: { replicationGroupId: string; multiAz: boolean };
 }
 
 export interface AlarmSpec {
@@ -42,7 +49,7 @@ export interface AlarmSpec {
 }
 
 /** The CloudWatch alarms of a stack's data stores. Thresholds come from the sizing (connections, storage). */
-export function alarmSpecs(args: Pick<AwsAlarmsArgs, "postgres" | "cache" | "replication">): AlarmSpec[] {
+export function alarmSpecs(args: Pick<DataStoreAlarmsArgs, "postgres" | "cache"> & Pick<AwsAlarmsArgs, "replication">): AlarmSpec[] {
   const db = { DBInstanceIdentifier: args.postgres.identifier };
   const cache = { ReplicationGroupId: args.cache.replicationGroupId };
   const specs: AlarmSpec[] = [
@@ -92,45 +99,13 @@ export class AwsAlarms extends pulumi.ComponentResource {
   constructor(name: string, args: AwsAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:observability:AwsAlarms", name, {}, opts);
     const child = { parent: this };
-    for (const spec of alarmSpecs(args)) {
-      new aws.cloudwatch.MetricAlarm(`${name}-${spec.name}`, {
-        alarmDescription: spec.description,
-        namespace: spec.namespace,
-        metricName: spec.metricName,
-        dimensions: spec.dimensions,
-        statistic: spec.statistic,
-        comparisonOperator: spec.comparison,
-        threshold: spec.threshold,
-        period: spec.periodSeconds,
-        evaluationPeriods: spec.evaluationPeriods,
-        treatMissingData: spec.metricName === "ReplicationLatency" || spec.metricName === "OperationsFailedReplication" ? "notBreaching" : "missing",
-        alarmActions: [args.topics[spec.severity]],
-        okActions: [args.topics[spec.severity]],
-        tags: withName(args.tags, `${name}-${spec.name}`),
-      }, child);
-    }
-    const postgresLog = `/aws/rds/instance/${args.postgres.identifier}/postgresql`;
-    for (const metric of LOG_METRICS) {
-      new aws.cloudwatch.LogMetricFilter(`${name}-${metric.name}`, {
-        logGroupName: postgresLog,
-        pattern: metric.pattern,
-        metricTransformation: { name: metric.metricName, namespace: args.metricNamespace, value: "1", defaultValue: "0" },
-      }, child);
-      new aws.cloudwatch.MetricAlarm(`${name}-${metric.name}`, {
-        alarmDescription: metric.description,
-        namespace: args.metricNamespace,
-        metricName: metric.metricName,
-        statistic: "Sum",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: metric.threshold,
-        period: 300,
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-        alarmActions: [args.topics[metric.severity]],
-        okActions: [args.topics[metric.severity]],
-        tags: withName(args.tags, `${name}-${metric.name}`),
-      }, child);
-    }
+    args.dataStores.forEach((store, i) => {
+      const prefix = store.shard === undefined ? name : `${name}-${store.shard}`;
+      // The shards' log metrics must not add up: each counts in a namespace of its own.
+      const metricNamespace = store.shard === undefined ? args.metricNamespace : `${args.metricNamespace}/${store.shard}`;
+      // Bucket replication is the stack's, not a shard's: watched once.
+      this.dataStoreAlarms(prefix, metricNamespace, { ...store, ...(i === 0 && args.replication ? { replication: args.replication } : {}) }, args, child);
+    });
     if (args.dr) {
       const drOpts = { parent: this, provider: args.dr.provider };
       const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags: args.tags, policy: args.dr.keyPolicy }, { ...drOpts, protect: true });
@@ -196,5 +171,54 @@ export class AwsAlarms extends pulumi.ComponentResource {
       new aws.cloudwatch.EventTarget(`${name}-${ruleName}`, { rule: rule.name, arn: args.topics.critical }, child);
     }
     this.registerOutputs({});
+  }
+
+  /** CloudWatch alarms of one shard's PostgreSQL server and Valkey group, and metrics from PostgreSQL's log. */
+  private dataStoreAlarms(
+    prefix: string,
+    metricNamespace: string,
+    store: DataStoreAlarmsArgs & Pick<AwsAlarmsArgs, "replication">,
+    args: AwsAlarmsArgs,
+    child: pulumi.CustomResourceOptions,
+  ): void {
+    for (const spec of alarmSpecs(store)) {
+      new aws.cloudwatch.MetricAlarm(`${prefix}-${spec.name}`, {
+        alarmDescription: spec.description,
+        namespace: spec.namespace,
+        metricName: spec.metricName,
+        dimensions: spec.dimensions,
+        statistic: spec.statistic,
+        comparisonOperator: spec.comparison,
+        threshold: spec.threshold,
+        period: spec.periodSeconds,
+        evaluationPeriods: spec.evaluationPeriods,
+        treatMissingData: spec.metricName === "ReplicationLatency" || spec.metricName === "OperationsFailedReplication" ? "notBreaching" : "missing",
+        alarmActions: [args.topics[spec.severity]],
+        okActions: [args.topics[spec.severity]],
+        tags: withName(args.tags, `${prefix}-${spec.name}`),
+      }, child);
+    }
+    const postgresLog = `/aws/rds/instance/${store.postgres.identifier}/postgresql`;
+    for (const metric of LOG_METRICS) {
+      new aws.cloudwatch.LogMetricFilter(`${prefix}-${metric.name}`, {
+        logGroupName: postgresLog,
+        pattern: metric.pattern,
+        metricTransformation: { name: metric.metricName, namespace: metricNamespace, value: "1", defaultValue: "0" },
+      }, child);
+      new aws.cloudwatch.MetricAlarm(`${prefix}-${metric.name}`, {
+        alarmDescription: metric.description,
+        namespace: metricNamespace,
+        metricName: metric.metricName,
+        statistic: "Sum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: metric.threshold,
+        period: 300,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+        alarmActions: [args.topics[metric.severity]],
+        okActions: [args.topics[metric.severity]],
+        tags: withName(args.tags, `${prefix}-${metric.name}`),
+      }, child);
+    }
   }
 }

@@ -65,7 +65,8 @@ export function tenantBackupPolicy(tenant: string, bucketArn: string, keyArn: st
   return {
     Version: "2012-10-17",
     Statement: [
-      { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/${prefix}*` },
+      // Tagging sets the tier whose lifecycle rule expires the backup.
+      { Effect: "Allow", Action: ["s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/${prefix}*` },
       { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
       { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
     ],

@@ -5,6 +5,7 @@
 import { cronPodResources, JOB_POD_RESOURCES, webMaxSurge, webPodResources, type Compute, type OdooSizing, type PodResources, type TenantQuota } from "../../infra/sizing";
 import { TIERS, type TierName } from "../../infra/tiers";
 import { CLUSTER_ISSUER, RESTRICTED_NAMESPACE_LABELS, TRAEFIK_NAMESPACE, TRAEFIK_POD_LABELS } from "../ingress";
+import { BACKUP_OBJECT_TIER_TAG } from "../data/backup-bucket";
 import { ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 
 import type { Input } from "@pulumi/pulumi";
@@ -511,6 +512,7 @@ export function tenantManifests(input: TenantManifestInput): TenantManifests {
                         { name: "FILESTORE_DIR", value: ODOO_DATA_DIR },
                         { name: "BACKUP_BUCKET", value: b.bucketName },
                         { name: "BACKUP_PREFIX", value: `tenants/${input.tenant}/` },
+                        { name: "BACKUP_TIER_TAG", value: `${BACKUP_OBJECT_TIER_TAG}=${input.tier}` },
                         { name: "TENANT", value: input.tenant },
                         { name: "AWS_REGION", value: b.region },
                         { name: "PUSHGATEWAY_URL", value: b.pushgatewayUrl },

@@ -16,9 +16,8 @@ export const PROVISIONER_LABELS = { app: "tenant-provisioner" } as const;
 
 export interface TenantPlatformArgs {
   cluster: Pick<Cluster, "oidcProviderArn" | "oidcIssuerUrl">;
-  /** The RDS-managed master secret the provisioning jobs read, and the key it is encrypted with. */
-  masterSecretArn: pulumi.Input<string>;
-  masterSecretKeyArn: pulumi.Input<string>;
+  /** Each data shard's RDS-managed master secret the provisioning jobs read, and the key it is encrypted with. */
+  masterSecrets: readonly { secretArn: pulumi.Input<string>; keyArn: pulumi.Input<string> }[];
   dataCidrs: readonly string[];
   /** The backup bucket and its key, which the restore drills read. @default no drills */
   backups?: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
@@ -28,11 +27,11 @@ export interface TenantPlatformArgs {
 export const DRILL_SERVICE_ACCOUNT = "restore-drill";
 
 /** The drills read every tenant's backups and the master secret (to create scratch databases). */
-export function drillPolicy(secretArn: string, secretKeyArn: string, bucketArn: string, bucketKeyArn: string) {
+export function drillPolicy(secrets: readonly MasterSecret[], bucketArn: string, bucketKeyArn: string) {
   return {
     Version: "2012-10-17",
     Statement: [
-      ...provisionerPolicy(secretArn, secretKeyArn).Statement,
+      ...provisionerPolicy(secrets).Statement,
       { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/tenants/*` },
       { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["tenants/*"] } } },
       { Effect: "Allow", Action: "kms:Decrypt", Resource: bucketKeyArn },
@@ -40,13 +39,20 @@ export function drillPolicy(secretArn: string, secretKeyArn: string, bucketArn: 
   };
 }
 
-/** Least privilege for the provisioner: read the one master secret, decrypt it with its key. */
-export function provisionerPolicy(secretArn: string, keyArn: string) {
+export interface MasterSecret {
+  secretArn: string;
+  keyArn: string;
+}
+
+/** Least privilege for the provisioner: read the master secrets (one per data shard), decrypt them with their keys. */
+export function provisionerPolicy(secrets: readonly MasterSecret[]) {
+  // One shard keeps the single-ARN form: stacks from before shards see no change.
+  const one = (arns: string[]) => (arns.length === 1 ? arns[0]! : arns);
   return {
     Version: "2012-10-17",
     Statement: [
-      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
-      { Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn, Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } } },
+      { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: one(secrets.map((s) => s.secretArn)) },
+      { Effect: "Allow", Action: "kms:Decrypt", Resource: one(secrets.map((s) => s.keyArn)), Condition: { StringLike: { "kms:ViaService": "secretsmanager.*.amazonaws.com" } } },
     ],
   };
 }
@@ -91,7 +97,7 @@ export class TenantPlatform extends pulumi.ComponentResource {
     }, child);
     new aws.iam.RolePolicy(`${name}-provisioner`, {
       role: role.id,
-      policy: pulumi.all([args.masterSecretArn, args.masterSecretKeyArn]).apply(([secret, key]) => JSON.stringify(provisionerPolicy(secret, key))),
+      policy: pulumi.output(args.masterSecrets).apply((secrets) => JSON.stringify(provisionerPolicy(secrets))),
     }, child);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-${PROVISIONER_SERVICE_ACCOUNT}`, {
@@ -110,8 +116,8 @@ export class TenantPlatform extends pulumi.ComponentResource {
       new aws.iam.RolePolicy(`${name}-restore-drill`, {
         role: drillRole.id,
         policy: pulumi
-          .all([args.masterSecretArn, args.masterSecretKeyArn, args.backups.bucketArn, args.backups.kmsKeyArn])
-          .apply(([secret, secretKey, bucket, bucketKey]) => JSON.stringify(drillPolicy(secret, secretKey, bucket, bucketKey))),
+          .all([pulumi.output(args.masterSecrets), args.backups.bucketArn, args.backups.kmsKeyArn])
+          .apply(([secrets, bucket, bucketKey]) => JSON.stringify(drillPolicy(secrets, bucket, bucketKey))),
       }, child);
       drillAccount.push(new k8s.core.v1.ServiceAccount(`${name}-${DRILL_SERVICE_ACCOUNT}`, {
         metadata: { name: DRILL_SERVICE_ACCOUNT, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": drillRole.arn } },
