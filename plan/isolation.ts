@@ -53,8 +53,11 @@ const k = (labels: Record<string, string>, key: string) => Object.prototype.hasO
 interface Model {
   groups: PodGroup[];
   namespaceLabels: Map<string, Record<string, string>>;
-  policies: Obj[];
+  /** NetworkPolicies by namespace: a pod is only ever selected by its own namespace's. */
+  policiesByNamespace: Map<string, Obj[]>;
   podCidrs: Cidr[];
+  /** Namespaces a namespaceSelector picks, computed once per distinct selector. */
+  selectedNamespaces: Map<string, string[]>;
 }
 
 export function buildModel(resources: readonly PolicyResource[]): Model {
@@ -78,12 +81,17 @@ export function buildModel(resources: readonly PolicyResource[]): Model {
       ...(nsLabels["odoo-fleet/role"] === "tenant" ? { tenant: nsLabels.tenant ?? namespace } : {}),
     });
   }
-  const policies = resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.props as Obj);
+  const policiesByNamespace = new Map<string, Obj[]>();
+  for (const r of resources) {
+    if (r.type !== "kubernetes:networking.k8s.io/v1:NetworkPolicy") continue;
+    const namespace = String(r.props.metadata?.namespace ?? "default");
+    policiesByNamespace.set(namespace, [...(policiesByNamespace.get(namespace) ?? []), r.props as Obj]);
+  }
   // Pods take their addresses from the private (node) subnets through the VPC CNI.
   const podCidrs = resources
     .filter((r) => r.type === "aws:ec2/subnet:Subnet" && r.props.tags?.["odoo-fleet/subnet-role"] === "private")
     .map((r) => parseCidr(String(r.props.cidrBlock)));
-  return { groups, namespaceLabels, policies, podCidrs };
+  return { groups, namespaceLabels, policiesByNamespace, podCidrs, selectedNamespaces: new Map() };
 }
 
 type Direction = "ingress" | "egress";
@@ -96,14 +104,33 @@ function peerAdmits(peer: Obj, policyNs: string, other: PodGroup, model: Model):
     const except = ((peer.ipBlock.except ?? []) as string[]).map(parseCidr);
     return model.podCidrs.some((pods) => overlaps(block, pods) && !except.some((e) => contains(e, pods)));
   }
-  const inNamespace = peer.namespaceSelector ? matches(peer.namespaceSelector, model.namespaceLabels.get(other.namespace) ?? {}) : other.namespace === policyNs;
+  const inNamespace = peer.namespaceSelector ? matches(peer.namespaceSelector, model.namespaceLabels.get(other.namespace) ?? { "kubernetes.io/metadata.name": other.namespace }) : other.namespace === policyNs;
   return inNamespace && matches(peer.podSelector, other.labels);
+}
+
+/** The namespaces a namespaceSelector picks (each distinct selector is matched against every namespace once). */
+function selectedNamespaces(selector: Selector, model: Model): string[] {
+  const key = JSON.stringify(selector);
+  let picked = model.selectedNamespaces.get(key);
+  if (!picked) {
+    // A selector by name alone names its namespace even when the plan does not create it (Helm does).
+    const named = selector.matchLabels?.["kubernetes.io/metadata.name"];
+    const byNameOnly = named !== undefined && Object.keys(selector).length === 1 && Object.keys(selector.matchLabels!).length === 1;
+    picked = byNameOnly ? [named] : [...model.namespaceLabels].filter(([, labels]) => matches(selector, labels)).map(([ns]) => ns);
+    model.selectedNamespaces.set(key, picked);
+  }
+  return picked;
+}
+
+/** The policies of `group`'s namespace that select its pods in `type` ("Ingress" or "Egress"). */
+function selectingPolicies(group: PodGroup, type: "Ingress" | "Egress", model: Model): Obj[] {
+  return (model.policiesByNamespace.get(group.namespace) ?? []).filter((p) => matches(p.spec?.podSelector, group.labels) && (p.spec?.policyTypes ?? ["Ingress"]).includes(type));
 }
 
 /** Whether `group`'s policies let traffic through in `direction` with `other` at the far end. */
 function allows(group: PodGroup, other: PodGroup, direction: Direction, model: Model): boolean {
   const type = direction === "ingress" ? "Ingress" : "Egress";
-  const selecting = model.policies.filter((p) => p.metadata?.namespace === group.namespace && matches(p.spec?.podSelector, group.labels) && (p.spec?.policyTypes ?? ["Ingress"]).includes(type));
+  const selecting = selectingPolicies(group, type, model);
   if (selecting.length === 0) return true; // not isolated in this direction
   return selecting.some((p) =>
     ((p.spec?.[direction] ?? []) as Obj[]).some((rule) => {
@@ -115,7 +142,7 @@ function allows(group: PodGroup, other: PodGroup, direction: Direction, model: M
 
 /** The namespaces whose pods `group` admits in, by its ingress rules ("*" for any). */
 function admittedNamespaces(group: PodGroup, model: Model): Set<string> | "*" {
-  const selecting = model.policies.filter((p) => p.metadata?.namespace === group.namespace && matches(p.spec?.podSelector, group.labels) && (p.spec?.policyTypes ?? ["Ingress"]).includes("Ingress"));
+  const selecting = selectingPolicies(group, "Ingress", model);
   if (selecting.length === 0) return "*";
   const namespaces = new Set<string>();
   for (const p of selecting) {
@@ -128,9 +155,7 @@ function admittedNamespaces(group: PodGroup, model: Model): Set<string> | "*" {
         } else if (!peer.namespaceSelector) {
           namespaces.add(group.namespace);
         } else {
-          const named = peer.namespaceSelector.matchLabels?.["kubernetes.io/metadata.name"];
-          if (named && Object.keys(peer.namespaceSelector).length === 1 && Object.keys(peer.namespaceSelector.matchLabels).length === 1) namespaces.add(named);
-          else for (const [ns, labels] of model.namespaceLabels) if (matches(peer.namespaceSelector, labels)) namespaces.add(ns);
+          for (const ns of selectedNamespaces(peer.namespaceSelector, model)) namespaces.add(ns);
         }
       }
     }
@@ -178,13 +203,19 @@ export function sharedCredentialFindings(resources: readonly PolicyResource[]): 
       return {};
     }
   };
+  // Inline policies by the role they attach to (found once, not searched for per role).
+  const policiesOf = new Map<string, PolicyResource[]>();
+  for (const policy of resources) {
+    if (policy.type !== "aws:iam/rolePolicy:RolePolicy") continue;
+    for (const d of policy.dependencies) if (d.type === "aws:iam/role:Role") policiesOf.set(d.urn, [...(policiesOf.get(d.urn) ?? []), policy]);
+  }
   for (const role of resources.filter((r) => r.type === "aws:iam/role:Role")) {
     const subjects = JSON.stringify(parse(role.props.assumeRolePolicy)).match(/system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+/g) ?? [];
     const tenants = [...new Set(subjects.map((s) => tenantOfNamespace(s.split(":")[2]!)).filter((t): t is string => t !== undefined))];
     const owner = tagOf(role);
     if (tenants.length > 1) findings.push({ kind: "shared-credential", tenant: tenants[0]!, message: `IAM role ${role.name} is trusted by service accounts of tenants ${tenants.join(" and ")}` });
     if (owner && tenants.some((t) => t !== owner)) findings.push({ kind: "shared-credential", tenant: owner, message: `IAM role ${role.name} of tenant ${owner} is trusted by a service account of tenant ${tenants.find((t) => t !== owner)}` });
-    for (const policy of resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.dependencies.some((d) => d.urn === role.urn))) {
+    for (const policy of policiesOf.get(role.urn) ?? []) {
       const prefixes = [...new Set((JSON.stringify(parse(policy.props.policy)).match(/tenants\/([a-z0-9-]+)\//g) ?? []).map((p) => p.split("/")[1]!))];
       const foreign = owner ? prefixes.filter((p) => p !== owner) : prefixes.length > 1 ? prefixes : [];
       if (foreign.length > 0) findings.push({ kind: "shared-credential", tenant: owner ?? foreign[0]!, message: `IAM role ${role.name}${owner ? ` of tenant ${owner}` : ""} reaches the backups of ${foreign.join(", ")}` });

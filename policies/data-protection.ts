@@ -6,7 +6,7 @@ import { BACKUP_TIER_TAG } from "../components/data/backup-vault";
 import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../infra/recovery";
 import type { CapturedResource } from "../plan/capture";
 import { TIERS, type TierName } from "../infra/tiers";
-import { awsTags, isProduction, metadataOf } from "./common";
+import { awsTags, inNamespace, isProduction, metadataOf } from "./common";
 
 const tierOf = (props: Record<string, unknown>): TierName | undefined => awsTags(props)[BACKUP_TIER_TAG] as TierName | undefined;
 
@@ -147,7 +147,7 @@ export function workloadsFromResources(resources: readonly PolicyResource[]): Te
     .filter((r) => r.type === "kubernetes:apps/v1:Deployment" && metadataOf(r.props).labels?.app === "odoo-web")
     .map((d) => {
       const labels = metadataOf(d.props).labels!;
-      const hpa = resources.find((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" && metadataOf(r.props).namespace === metadataOf(d.props).namespace);
+      const hpa = inNamespace(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", metadataOf(d.props).namespace ?? "")[0];
       const replicas = (d.props.spec?.replicas as number | undefined) ?? (hpa?.props.spec?.minReplicas as number | undefined) ?? 1;
       const spread = ((d.props.spec?.template?.spec?.topologySpreadConstraints ?? []) as { topologyKey: string; whenUnsatisfiable: string }[]).some(
         (c) => c.topologyKey === "topology.kubernetes.io/zone" && c.whenUnsatisfiable === "DoNotSchedule",
