@@ -1,6 +1,8 @@
 /** Analyses of a planned stack: the policy pack, evaluated as the policy server would, and recovery. */
 import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../infra/recovery";
-import { parseStackSpec } from "../infra/spec";
+import { sizeOdoo, tenantQuota, type Compute, type Environment } from "../infra/sizing";
+import { parseStackSpec, type TenantSpec } from "../infra/spec";
+import type { TierName } from "../infra/tiers";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
@@ -12,12 +14,45 @@ import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnal
 export const ISOLATION_ANALYSIS = "tenant-isolation-paths";
 export const ZONE_ANALYSIS = "zone-failure-tolerance";
 
+/** One line per tenant of what the plan sized for it: the reports' tenant table. */
+export interface TenantSummary {
+  name: string;
+  tier: TierName;
+  /** The data shard holding its database and sessions ("" for the stack's first). */
+  shard: string;
+  expectedUsers: number;
+  webReplicas: number;
+  maxWebReplicas: number;
+  workersPerPod: number;
+  peakConnections: number;
+  quota: { requests: Compute; limits: Compute; pods: number };
+}
+
+export function tenantSummaries(tenants: readonly TenantSpec[], environment: Environment): TenantSummary[] {
+  return tenants.map((t) => {
+    const sizing = sizeOdoo(t, environment);
+    const quota = tenantQuota(t, environment);
+    return {
+      name: t.name,
+      tier: t.tier,
+      shard: t.shard ?? "",
+      expectedUsers: t.expectedUsers,
+      webReplicas: sizing.webReplicas,
+      maxWebReplicas: sizing.maxWebReplicas,
+      workersPerPod: sizing.workersPerPod,
+      peakConnections: sizing.peakConnections,
+      quota: { requests: quota.requests, limits: quota.limits, pods: quota.pods },
+    };
+  });
+}
+
 export interface Analysis {
   violations: EvaluatedViolation[];
   isolation: IsolationFinding[];
   recovery: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
   /** Absent for review stacks: their zones are their host's. */
   zones?: ZoneAnalysis;
+  tenants: TenantSummary[];
 }
 
 export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile" | "resources" | "rawInputs">, policyConfig?: Record<string, Record<string, unknown>>): Promise<Analysis> {
@@ -41,5 +76,5 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     message: `${r.tenant} (${r.tier}) must stay ${r.required === "serving" ? "serving" : "recoverable"} when ${r.zone} is lost, but is ${r.outcome}: ${r.reasons.join("; ")}`,
     tenant: r.tenant,
   }));
-  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}) };
+  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}), tenants: tenantSummaries(spec.tenants, spec.environment) };
 }

@@ -4,6 +4,7 @@ import type { CapturedResource } from "./capture";
 import type { ResourceChange } from "./changes";
 import type { PlanRun } from "./run";
 import type { ZoneAnalysis } from "./zones";
+import type { TenantSummary } from "./analyses";
 
 export interface PlanViolation {
   policy: string;
@@ -25,6 +26,8 @@ export interface PlanDocument {
   recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
   /** Paths between tenants' pods and ways into a tenant other than Traefik (expected: none). */
   isolation?: { kind: string; tenant: string; message: string }[];
+  /** Each tenant's tier, shard, sizing and quota, as planned. */
+  tenants?: TenantSummary[];
   /** Zone-failure simulation: per zone lost, what each tenant keeps and the capacity left. */
   zones?: ZoneAnalysis;
   /** With `--against`: what changes relative to the previous plan. */
