@@ -21,7 +21,7 @@ const AREA_COLOURS: Record<string, string> = {
   observability: "#ede9fe",
 };
 
-const quote = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+const quote = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 
 /** `odoo-fleet:data:PostgresCluster` -> `PostgresCluster`; `pulumi:pulumi:Stack` -> `Stack`. */
 const shortType = (type: string) => type.split(":").pop()!;

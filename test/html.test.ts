@@ -1,0 +1,113 @@
+/** The HTML report and its resource graph, from a real plan; the graph rendered by Graphviz itself. */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import type { CapturedResource } from "../plan/capture";
+import { componentGraphDot, MAX_TENANT_NODES, renderSvg } from "../plan/graph";
+import { htmlReport } from "../plan/html";
+import type { PlanDocument } from "../plan/report";
+import { runPlanCli } from "./plan-cli";
+
+let prod: PlanDocument;
+let html: string;
+beforeAll(() => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-html-")), "plan.html");
+  const result = runPlanCli(["--stack", "shared-prod", "--html", file]);
+  expect(result.status, result.stderr).toBe(0);
+  prod = result.document;
+  html = readFileSync(file, "utf8");
+});
+
+const labels = (dot: string) => [...dot.matchAll(/\[label="([^"]*)"/g)].map((m) => m[1]!.replace(/\\n/g, " / "));
+const edges = (dot: string) => {
+  const names = new Map([...dot.matchAll(/^ {2}(n\d+) \[label="([^"\\]*)\\n([^"\\]*)/gm)].map((m) => [m[1]!, `${m[2]} ${m[3]}`]));
+  return [...dot.matchAll(/^ {2}(n\d+) -> (n\d+)( \[style=dotted)?/gm)].map((m) => `${names.get(m[1]!)} -> ${names.get(m[2]!)}${m[3] ? " (nested)" : ""}`);
+};
+
+describe("componentGraphDot", () => {
+  test("shared-prod: one node per component with its resource count, edges towards what depends on it", () => {
+    const dot = componentGraphDot(prod.resources);
+    expect(labels(dot)).toEqual([
+      "Network / shared-prod / 37 resources",
+      "Cluster / shared-prod / 31 resources",
+      "PostgresCluster / shared-prod / 14 resources",
+      "Redis / shared-prod / 19 resources",
+      "Filestore / shared-prod / 16 resources",
+      "BackupBucket / shared-prod / 31 resources",
+      "BackupVault / shared-prod / 15 resources",
+      "Monitoring / shared-prod / 30 resources",
+      "Ingress / shared-prod / 5 resources",
+      "TenantPlatform / shared-prod / 13 resources",
+      "AwsAlarms / shared-prod / 16 resources",
+      "OdooTenant / northwind / 35 resources",
+      "OdooTenant / contoso / 34 resources",
+      "OdooTenant / fabrikam / 33 resources",
+      "OdooTenant / tailspin / 33 resources",
+    ]);
+    const e = edges(dot);
+    expect(e).toContain("Network shared-prod -> Cluster shared-prod");
+    expect(e).toContain("PostgresCluster shared-prod -> OdooTenant northwind");
+    expect(e).toContain("Redis shared-prod -> OdooTenant tailspin");
+    expect(e).not.toContain("OdooTenant northwind -> OdooTenant contoso");
+    // Every tenant hangs off the data stores it uses, never off another tenant.
+    expect(e.filter((x) => /OdooTenant .* -> OdooTenant/.test(x))).toEqual([]);
+  });
+
+  test(`more than ${MAX_TENANT_NODES} tenants fold into one node per tier`, () => {
+    const base = prod.resources.filter((r) => r.type !== "odoo-fleet:tenants:OdooTenant" && !r.urn.includes("OdooTenant$"));
+    const tenantComponent = prod.resources.find((r) => r.name === "northwind" && r.type === "odoo-fleet:tenants:OdooTenant")!;
+    const child = prod.resources.find((r) => r.parent === tenantComponent.urn)!;
+    const fleet: CapturedResource[] = [...base];
+    for (let i = 0; i < 30; i++) {
+      const urn = `${tenantComponent.urn}-${i}`;
+      fleet.push({ ...tenantComponent, urn, name: `t${i}` }, { ...child, urn: `${child.urn}-${i}`, parent: urn });
+    }
+    const dot = componentGraphDot(fleet, (tenant) => (Number(tenant.slice(1)) < 10 ? "business" : "essential"));
+    expect(labels(dot).filter((l) => l.startsWith("OdooTenant"))).toEqual(["OdooTenant × 10 / business tier / 10 resources", "OdooTenant × 20 / essential tier / 20 resources"]);
+  });
+
+  test("Graphviz renders it to SVG (tred, then dot)", () => {
+    const rendered = renderSvg(componentGraphDot(prod.resources));
+    expect("svg" in rendered ? rendered.svg.slice(0, 4) : rendered.error).toBe("<svg");
+    const svg = (rendered as { svg: string }).svg;
+    expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(15);
+  });
+});
+
+describe("htmlReport", () => {
+  test("the page of shared-prod: verdict, every tenant with its recovery and zone outcome, the graph inline", () => {
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    expect(html).toContain("<title>odoo-fleet plan: shared-prod</title>");
+    expect(html).toContain('<span class="badge ok">no mandatory violation</span>');
+    expect(html).not.toMatch(/<script|<link |src="http/);
+    for (const tenant of ["northwind", "contoso", "fabrikam", "tailspin"]) expect(html).toContain(`<td><b>${tenant}</b></td>`);
+    expect(html).toContain('<td><b>northwind</b></td><td><span class="badge tier-business">business</span></td><td>first</td><td class="num">60</td><td class="num">2 × 5</td>');
+    expect(html).toContain('<span class="badge ok">15 min / 1 h</span>');
+    expect(html).toContain("<h2>Tenants (4)");
+    expect(html).toContain('<td><b>eu-west-1a</b></td><td class="num"><span class="badge ok">2</span></td><td class="num"><span class="badge warn">2</span></td><td class="num"><span class="badge ok">0</span></td>');
+    expect(html).toContain('<span class="badge ok">0 cross tenant path</span>');
+    expect(html.match(/<svg/g)).toHaveLength(1);
+  });
+
+  test("violations, shortfalls, a data-loss change and untrusted text, escaped", () => {
+    const doc: PlanDocument = structuredClone(prod);
+    doc.zones!.results[2] = { ...doc.zones!.results[2]!, outcome: "down", meets: false, reasons: ["pool <general> cannot hold"] };
+    const page = htmlReport({
+      document: doc,
+      violations: [{ policy: "tenant-isolation-paths", enforcementLevel: "mandatory", urn: null, message: "a <b>path</b> & more", tenant: "fabrikam" }],
+      changes: [{ urn: "urn:pulumi:s::odoo-fleet::aws:rds/instance:Instance::db", type: "aws:rds/instance:Instance", change: "replace", paths: ["kmsKeyId"], stateful: true, replaceBecause: ["kmsKeyId"] }],
+      graph: { error: "Graphviz dot could not run (ENOENT): install Debian's graphviz package" },
+      generatedAt: "2026-11-24T00:00:00Z",
+    });
+    expect(page).toContain('<span class="badge bad">1 mandatory violation</span>');
+    expect(page).toContain("a &lt;b&gt;path&lt;/b&gt; &amp; more");
+    expect(page).not.toContain("<b>path</b>");
+    expect(page).toContain("pool &lt;general&gt; cannot hold");
+    expect(page).toContain('<div class="callout"><b>1 stateful resource is replaced or removed: the data in it is lost unless restored.</b></div>');
+    expect(page).toContain('<span class="badge bad">replace (stateful)</span>');
+    expect(page).toContain("<p><span class=\"badge warn\">no graph</span> Graphviz dot could not run (ENOENT): install Debian&#39;s graphviz package</p>".replace("&#39;", "'"));
+    // The troubled tenant comes first.
+    expect(page.indexOf("<td><b>fabrikam</b></td>")).toBeLessThan(page.indexOf("<td><b>contoso</b></td>"));
+  });
+});
