@@ -35,6 +35,11 @@ describe("workflows", () => {
     expect(preview.with).toMatchObject({ command: "preview", diff: true, refresh: true, "comment-on-pr": true, policyPacks: "policies" });
     expect(pr.jobs.preview!.permissions).toMatchObject({ "id-token": "write" });
     expect(pr.jobs["offline-plan"]!.steps!.some((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"))).toBe(true);
+    // The HTML report travels as an artifact, linked from the comment.
+    const upload = pr.jobs["offline-plan"]!.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+    expect(String(upload.with!.path)).toContain("report.html");
+    const planStep = pr.jobs["offline-plan"]!.steps!.find((s) => String((s as { run?: string }).run ?? "").includes("npm run plan"))! as { run: string };
+    expect(planStep.run).toContain("--report report.md --html report.html");
   });
 
   test("deploys: development before production, production behind its environment, all with the policy pack", () => {
