@@ -26,7 +26,7 @@ const STYLE = `
   .card .n { font-size: 24px; font-weight: 600; }
   .card .l { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
   table { border-collapse: collapse; width: 100%; font-size: 13px; }
-  th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th, td { text-align: left; padding: 5px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
   th { color: var(--muted); font-weight: 600; font-size: 12px; white-space: nowrap; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
@@ -38,7 +38,7 @@ const STYLE = `
   .tier-critical { background: #fae8ff; color: #a21caf; }
   .muted { color: var(--muted); }
   .callout { border-left: 4px solid var(--bad); background: var(--bad-bg); padding: 10px 14px; border-radius: 4px; margin: 8px 0; }
-  .graph { overflow: auto; }
+  .graph, .wide { overflow-x: auto; }
   .graph svg { max-width: 100%; height: auto; }
   code { font-size: 12px; background: #f1f5f9; padding: 0 4px; border-radius: 3px; }
   details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
@@ -110,7 +110,7 @@ export function htmlReport(input: HtmlReportInput): string {
     ].join("")}</div>`,
   );
 
-  if (input.changes) parts.push(changesSection(input.changes));
+  if (input.changes) parts.push(changesSection(input.changes, doc));
 
   // Tenants: tier, shard, size, quota, recovery against contract, worst zone-loss outcome.
   const rowsOf = new Map<string, RecoveryRow[]>();
@@ -135,8 +135,8 @@ export function htmlReport(input: HtmlReportInput): string {
   const shown = ordered.slice(0, TENANT_ROWS_SHOWN);
   const folded = ordered.slice(TENANT_ROWS_SHOWN);
   parts.push(
-    `<section><h2>Tenants (${tenants.length}) <span class="muted">achieved / contract; hover a cell for how</span></h2><table>${header}${shown.map(tenantRow).join("")}</table>` +
-      (folded.length > 0 ? `<details><summary>${folded.length} more tenants</summary><table>${header}${folded.map(tenantRow).join("")}</table></details>` : "") +
+    `<section><h2>Tenants (${tenants.length}) <span class="muted">achieved / contract; hover a cell for how</span></h2><div class="wide"><table>${header}${shown.map(tenantRow).join("")}</table></div>` +
+      (folded.length > 0 ? `<details><summary>${folded.length} more tenants</summary><div class="wide"><table>${header}${folded.map(tenantRow).join("")}</table></div></details>` : "") +
       `</section>`,
   );
 
@@ -177,19 +177,28 @@ export function htmlReport(input: HtmlReportInput): string {
   return page(doc.stack, parts);
 }
 
-function changesSection(changes: readonly ResourceChange[]): string {
+function changesSection(changes: readonly ResourceChange[], doc: PlanDocument): string {
   const count = (kind: ResourceChange["change"]) => changes.filter((c) => c.change === kind).length;
   const lossy = dataLossRisks(changes);
-  const rows = [...changes]
-    .sort((a, b) => Number(b.stateful && b.change !== "add") - Number(a.stateful && a.change !== "add"))
-    .slice(0, 500)
-    .map((c) => {
-      const kind = c.stateful && (c.change === "replace" || c.change === "remove") ? "bad" : c.change === "add" ? "ok" : "warn";
-      return `<tr><td>${badge(c.change + (c.stateful ? " (stateful)" : ""), kind)}</td><td><code>${escape(c.urn.split("::").slice(2).join("::"))}</code></td><td>${escape((c.replaceBecause ? [`forced by ${c.replaceBecause.join(", ")}`] : c.paths.slice(0, 8)).join(", "))}</td></tr>`;
-    });
+  const row = (c: ResourceChange) => {
+    const kind = c.stateful && (c.change === "replace" || c.change === "remove") ? "bad" : c.change === "add" ? "ok" : "warn";
+    return `<tr><td>${badge(c.change + (c.stateful ? " (stateful)" : ""), kind)}</td><td><code>${escape(c.urn.split("::").slice(2).join("::"))}</code></td><td>${escape((c.replaceBecause ? [`forced by ${c.replaceBecause.join(", ")}`] : c.paths.slice(0, 8)).join(", "))}</td></tr>`;
+  };
+  // Removals, replacements and updates in full (data at risk first); additions by the component they join.
+  const risky = changes.filter((c) => c.change !== "add").sort((a, b) => Number(b.stateful) - Number(a.stateful));
+  const byUrn = new Map(doc.resources.map((r) => [r.urn, r]));
+  const added = new Map<string, ResourceChange[]>();
+  for (const c of changes.filter((x) => x.change === "add")) {
+    const parent = byUrn.get(byUrn.get(c.urn)?.parent ?? "");
+    const key = parent && parent.type !== "pulumi:pulumi:Stack" ? `${parent.type.split(":").pop()} ${parent.name}` : "the stack";
+    added.set(key, [...(added.get(key) ?? []), c]);
+  }
+  const header = "<tr><th>change</th><th>resource</th><th>inputs</th></tr>";
   return `<section><h2>Changes against the previous plan: ${count("add")} to add, ${count("update")} to update, ${count("replace")} to replace, ${count("remove")} to remove</h2>` +
     (lossy.length > 0 ? `<div class="callout"><b>${lossy.length} stateful resource${lossy.length === 1 ? " is" : "s are"} replaced or removed: the data in ${lossy.length === 1 ? "it" : "them"} is lost unless restored.</b></div>` : "") +
-    (changes.length > 0 ? `<table><tr><th>change</th><th>resource</th><th>inputs</th></tr>${rows.join("")}</table>` : `<p class="muted">no change</p>`) +
+    (risky.length > 0 ? `<table>${header}${risky.slice(0, 500).map(row).join("")}</table>` : "") +
+    [...added].map(([owner, list]) => `<details><summary>${badge(`+${list.length}`, "ok")} added to ${escape(owner)}</summary><table>${header}${list.slice(0, 500).map(row).join("")}</table></details>`).join("") +
+    (changes.length === 0 ? `<p class="muted">no change</p>` : "") +
     `</section>`;
 }
 

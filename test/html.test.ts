@@ -96,7 +96,11 @@ describe("htmlReport", () => {
     const page = htmlReport({
       document: doc,
       violations: [{ policy: "tenant-isolation-paths", enforcementLevel: "mandatory", urn: null, message: "a <b>path</b> & more", tenant: "fabrikam" }],
-      changes: [{ urn: "urn:pulumi:s::odoo-fleet::aws:rds/instance:Instance::db", type: "aws:rds/instance:Instance", change: "replace", paths: ["kmsKeyId"], stateful: true, replaceBecause: ["kmsKeyId"] }],
+      changes: [
+        { urn: "urn:pulumi:s::odoo-fleet::aws:rds/instance:Instance::db", type: "aws:rds/instance:Instance", change: "replace", paths: ["kmsKeyId"], stateful: true, replaceBecause: ["kmsKeyId"] },
+        // Additions are folded under the component they join.
+        ...prod.resources.filter((r) => r.parent === prod.resources.find((c) => c.name === "tailspin" && !c.custom)!.urn).slice(0, 3).map((r) => ({ urn: r.urn, type: r.type, change: "add" as const, paths: [], stateful: false })),
+      ],
       graph: { error: "Graphviz dot could not run (ENOENT): install Debian's graphviz package" },
       generatedAt: "2026-11-24T00:00:00Z",
     });
@@ -106,6 +110,8 @@ describe("htmlReport", () => {
     expect(page).toContain("pool &lt;general&gt; cannot hold");
     expect(page).toContain('<div class="callout"><b>1 stateful resource is replaced or removed: the data in it is lost unless restored.</b></div>');
     expect(page).toContain('<span class="badge bad">replace (stateful)</span>');
+    expect(page).toContain('<details><summary><span class="badge ok">+3</span> added to OdooTenant tailspin</summary>');
+    expect(page).toContain("<h2>Changes against the previous plan: 3 to add, 0 to update, 1 to replace, 0 to remove</h2>");
     expect(page).toContain("<p><span class=\"badge warn\">no graph</span> Graphviz dot could not run (ENOENT): install Debian&#39;s graphviz package</p>".replace("&#39;", "'"));
     // The troubled tenant comes first.
     expect(page.indexOf("<td><b>fabrikam</b></td>")).toBeLessThan(page.indexOf("<td><b>contoso</b></td>"));
