@@ -53,19 +53,29 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   }
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
+    const { id, outputs, echoInputs } = this.resourceOutputs(args);
+    return { id, state: echoInputs ? { ...args.inputs, ...outputs } : outputs };
+  }
+
+  /**
+   * What a registration gets back: its id, the outputs the provider computes, and whether its inputs
+   * come back as outputs too (as the engine returns them for a resource in a preview). The plan's
+   * capture answers registrations from this without re-serializing the inputs (plan/capture.ts).
+   */
+  resourceOutputs(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; outputs: State; echoInputs: boolean } {
     const id = `${args.name}-${shortHash(args.type, args.name).slice(0, 8)}`;
     if (args.type === "pulumi:pulumi:StackReference") {
       const name = String(args.inputs.name);
       const outputs = this.stackReferences[name];
       if (!outputs) throw new Error(`the offline plan has no outputs for stack reference ${name}`);
-      return { id: name, state: { name, outputs, secretOutputNames: [] } };
+      return { id: name, outputs: { name, outputs, secretOutputNames: [] }, echoInputs: false };
     }
     if (args.type === "pulumi:providers:aws") {
       this.providerRegions.set(id, String(args.inputs.region ?? this.defaultRegion));
-      return { id, state: args.inputs };
+      return { id, outputs: {}, echoInputs: true };
     }
     const region = this.regionOf(args.provider, args.inputs);
-    return { id, state: { ...args.inputs, ...this.computedOutputs(args, id, region) } };
+    return { id, outputs: this.computedOutputs(args, id, region), echoInputs: true };
   }
 
   /** Outputs AWS computes on create, for the types whose outputs the program reads. */
