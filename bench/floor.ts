@@ -14,6 +14,9 @@ import { PlatformMocks } from "../plan/mocks";
 import type { PlanDocument } from "../plan/report";
 import { settle, withoutStackTraces } from "../plan/run";
 
+/** About one tenant's worth of resources. */
+const RESOURCES_PER_TURN = 40;
+
 class Trivial extends pulumi.CustomResource {
   constructor(name: string, args: Record<string, unknown>, opts?: pulumi.CustomResourceOptions) {
     super("odoo-fleet:bench:Trivial", name, args, opts);
@@ -37,7 +40,12 @@ async function main(): Promise<void> {
   const capture = installCapture();
   await withoutStackTraces(async () => {
     await pulumi.runtime.runInPulumiStack(async () => {
-      inputs.forEach((args, i) => new Trivial(`trivial-${i}`, args));
+      for (const [i, args] of inputs.entries()) {
+        // Paced like the program's tenants (about 40 resources each), so both floors are measured
+        // under the same memory pressure as the plan, not with everything in flight at once.
+        if (i > 0 && i % RESOURCES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+        new Trivial(`trivial-${i}`, args);
+      }
       return {};
     });
     await settle(capture);
