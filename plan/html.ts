@@ -44,8 +44,8 @@ const STYLE = `
   details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
 `;
 
-/** Tenant rows shown in full before the rest fold away (a fleet of 1,000 stays a page). */
-export const TENANT_ROWS_SHOWN = 100;
+/** Tenant rows shown before the rest fold away (troubled tenants first; a fleet of 1,000 stays a page). */
+export const TENANT_ROWS_SHOWN = 25;
 
 export interface HtmlReportInput {
   document: PlanDocument;
@@ -134,9 +134,10 @@ export function htmlReport(input: HtmlReportInput): string {
   const ordered = [...tenants].sort((a, b) => Number(troubled(b.name)) - Number(troubled(a.name)) || a.name.localeCompare(b.name));
   const shown = ordered.slice(0, TENANT_ROWS_SHOWN);
   const folded = ordered.slice(TENANT_ROWS_SHOWN);
+  if (tenants.length > TENANT_ROWS_SHOWN) parts.push(fleetSummary(tenants, zonesOf, rowsOf));
   parts.push(
     `<section><h2>Tenants (${tenants.length}) <span class="muted">achieved / contract; hover a cell for how</span></h2><div class="wide"><table>${header}${shown.map(tenantRow).join("")}</table></div>` +
-      (folded.length > 0 ? `<details><summary>${folded.length} more tenants</summary><div class="wide"><table>${header}${folded.map(tenantRow).join("")}</table></div></details>` : "") +
+      (folded.length > 0 ? `<details><summary>${folded.length} more tenants (troubled ones are listed first above)</summary><div class="wide"><table>${header}${folded.map(tenantRow).join("")}</table></div></details>` : "") +
       `</section>`,
   );
 
@@ -175,6 +176,21 @@ export function htmlReport(input: HtmlReportInput): string {
   parts.push(`<section><h2>Resources by type (${doc.summary.resourceCount})</h2><details><summary>show</summary><table><tr><th>type</th><th>count</th></tr>${Object.entries(doc.summary.byType).map(([t, n]) => `<tr><td><code>${escape(t)}</code></td><td class="num">${n}</td></tr>`).join("")}</table></details></section>`);
   parts.push("</main>");
   return page(doc.stack, parts);
+}
+
+/** A fleet at a glance: tenants per shard and tier, their users, quota requests, connections and outcomes. */
+function fleetSummary(tenants: NonNullable<PlanDocument["tenants"]>, zonesOf: Map<string, TenantZoneResult[]>, rowsOf: Map<string, RecoveryRow[]>): string {
+  const groups = new Map<string, typeof tenants>();
+  for (const t of tenants) groups.set(`${t.shard}\u0000${t.tier}`, [...(groups.get(`${t.shard}\u0000${t.tier}`) ?? []), t]);
+  const rows = [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([key, list]) => {
+    const [shard, tier] = key.split("\u0000") as [string, string];
+    const sum = (pick: (t: (typeof tenants)[number]) => number) => list.reduce((n, t) => n + pick(t), 0);
+    const short = list.filter((t) => (zonesOf.get(t.name) ?? []).some((r) => !r.meets) || (rowsOf.get(t.name) ?? []).some((r) => !r.meets)).length;
+    return `<tr><td>${escape(shard || "first")}</td><td>${tierBadge(tier)}</td><td class="num">${list.length}</td><td class="num">${sum((t) => t.expectedUsers)}</td>` +
+      `<td class="num">${cores(sum((t) => t.quota.requests.cpuMillis))}</td><td class="num">${gib(sum((t) => t.quota.requests.memoryMiB))}</td><td class="num">${sum((t) => t.peakConnections)}</td>` +
+      `<td>${badge(short === 0 ? "all meet their tier" : `${short} short`, short === 0 ? "ok" : "bad")}</td></tr>`;
+  });
+  return `<section><h2>Fleet by shard and tier</h2><table><tr><th>shard</th><th>tier</th><th>tenants</th><th>users</th><th>CPU requests</th><th>memory requests</th><th>DB conns at peak</th><th>recovery and zone loss</th></tr>${rows.join("")}</table></section>`;
 }
 
 function changesSection(changes: readonly ResourceChange[], doc: PlanDocument): string {

@@ -76,6 +76,18 @@ describe("componentGraphDot", () => {
 });
 
 describe("htmlReport", () => {
+  test("a fleet gets a summary by shard and tier, and only its first rows unfolded", () => {
+    const doc: PlanDocument = structuredClone(prod);
+    doc.tenants = Array.from({ length: 40 }, (_, i) => ({ ...prod.tenants![i % 4]!, name: `t${String(i).padStart(2, "0")}`, shard: i < 30 ? "" : "s01" }));
+    const page = htmlReport({ document: doc, violations: [], graph: { svg: "<svg></svg>" }, generatedAt: "2026-11-24T00:00:00Z" });
+    expect(page).toContain("<h2>Fleet by shard and tier</h2>");
+    // Tenants cycle northwind, contoso (business), fabrikam, tailspin (essential): 0..29 on the first shard, 30..39 on s01.
+    expect(page).toContain('<tr><td>first</td><td><span class="badge tier-business">business</span></td><td class="num">16</td>');
+    expect(page).toContain('<tr><td>s01</td><td><span class="badge tier-essential">essential</span></td><td class="num">6</td>');
+    expect(page).toContain("<details><summary>15 more tenants (troubled ones are listed first above)</summary>");
+    expect(htmlReport({ document: prod, violations: [], graph: { svg: "<svg></svg>" }, generatedAt: "x" })).not.toContain("Fleet by shard and tier");
+  });
+
   test("the page of shared-prod: verdict, every tenant with its recovery and zone outcome, the graph inline", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).toContain("<title>odoo-fleet plan: shared-prod</title>");
