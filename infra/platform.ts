@@ -110,7 +110,7 @@ export async function buildPlatform(spec: PlatformSpec) {
   const shards = spec.data.shards.map((shard) => {
     const name = shard.name === undefined ? spec.stack : `${spec.stack}-${shard.name}`;
     const id = dataShardId(spec.cluster.name, shard.name);
-    const tenants = spec.tenants.filter((t) => t.shard === shard.name);
+    const tenants = shard.tenants.map((t) => tenantsByName.get(t)!);
     const postgres = new PostgresCluster(name, {
       identifier: id,
       version: shard.postgres.version,

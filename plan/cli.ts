@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   const policyConfig = values["policy-config"] ? (JSON.parse(readFileSync(values["policy-config"], "utf8")) as Record<string, Record<string, unknown>>) : undefined;
   const analysisStarted = process.hrtime.bigint();
   // Policies signal "not applicable" by throwing, tens of thousands of times in a fleet: without stack traces.
-  const analysis = run.specError ? undefined : values["stack-traces"] ? await analyse(run, policyConfig) : await withoutStackTraces(() => analyse(run, policyConfig));
+  const analysis = run.specError ? undefined : await withoutStackTraces(() => analyse(run, policyConfig), values["stack-traces"]);
   if (analysis) process.stderr.write(`plan: policies and analyses in ${(Number(process.hrtime.bigint() - analysisStarted) / 1e9).toFixed(1)} s\n`);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
   if (analysis) {

@@ -32,8 +32,10 @@ export interface PlanOptions {
  * (for leak reports) and for every registration (source positions), none of which the offline plan
  * shows; at a thousand tenants those strings were a third of the heap and much of the GC time.
  * Errors keep their messages, not their frames. The benchmark's floor runs the same way.
+ * `keep` (the CLI's --stack-traces) runs `work` as it is.
  */
-export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
+export async function withoutStackTraces<T>(work: () => Promise<T>, keep = false): Promise<T> {
+  if (keep) return work();
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
@@ -93,7 +95,6 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   const programExport: unknown = require(project.entry.endsWith("/") ? project.entry : `${project.entry}/`);
   let outputs: Record<string, unknown> | undefined;
   let specError: SpecError | undefined;
-  const run = <T>(work: () => Promise<T>) => (options.stackTraces ? work() : withoutStackTraces(work));
   // A failing program also rejects promises inside the SDK that nobody awaits (the stack's data);
   // the language host handles those globally, and so does the plan: keep the first real failure.
   const stray: unknown[] = [];
@@ -101,7 +102,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     if (!SpecError.isInstance(reason)) stray.push(reason);
   };
   process.on("unhandledRejection", onRejection);
-  await run(async () => {
+  await withoutStackTraces(async () => {
     try {
       const stackOutputs = await pulumi.runtime.runInPulumiStack(async () =>
         programExport instanceof Function ? programExport() : programExport,
@@ -113,7 +114,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
       specError = options.stackFile ? new SpecError(stackFile, error.problems) : error;
     }
     await settle(capture);
-  });
+  }, options.stackTraces);
   process.off("unhandledRejection", onRejection);
   if (stray.length > 0) throw stray[0];
   progress(specError ? `invalid configuration: ${capture.resources.length - 1} resources registered besides the root stack` : `${capture.resources.length} resources registered`);

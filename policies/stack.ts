@@ -51,13 +51,12 @@ export const connectionBudgetFits: StackValidationPolicy = {
       const host = /^db_host\s*=\s*(\S+)\s*$/m.exec(String(conf?.props.data?.["web.conf"] ?? ""))?.[1];
       return servers.find((s) => host !== undefined && host.split(".")[0] === s.instance.props.identifier) ?? (servers.length === 1 ? servers[0] : undefined);
     };
+    // Each tenant's server, found once rather than once per server.
+    const tenantServers = namespaces.map((n) => metadataOf(n.props).name!).map((ns) => ({ ns, server: serverOf(ns) }));
     const reserved = args.getConfig<{ reserved: number }>().reserved;
     for (const server of servers) {
       const maxConnections = Number(((server.group.props.parameters ?? []) as { name: string; value: string }[]).find((p) => p.name === "max_connections")?.value ?? 0);
-      const peaks = namespaces
-        .map((n) => metadataOf(n.props).name!)
-        .filter((ns) => serverOf(ns) === server)
-        .map((ns) => [ns, tenantPeakConnections(args.resources, ns)] as const);
+      const peaks = tenantServers.filter((t) => t.server === server).map(({ ns }) => [ns, tenantPeakConnections(args.resources, ns)] as const);
       const total = peaks.reduce((sum, [, n]) => sum + n, 0);
       const room = maxConnections - reserved;
       if (total > room) {
