@@ -1,0 +1,31 @@
+/**
+ * Real tools that npm does not ship (promtool; PostgreSQL's client tools psql, pg_dump, pg_restore).
+ * Where one is absent a suite skips with one line naming it; under CI=true it is required, because
+ * `.ci/run` installs it and a silent skip there would hide lost coverage.
+ */
+import { spawnSync } from "node:child_process";
+
+const installHint: Record<string, string> = {
+  promtool: "apt-get install prometheus",
+  psql: "apt-get install postgresql-client",
+  pg_dump: "apt-get install postgresql-client",
+  pg_restore: "apt-get install postgresql-client",
+};
+
+export function toolAvailable(tool: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * The tools of `tools` absent from this machine. Under CI=true an absent tool throws (naming it and
+ * how `.ci/run` installs it); elsewhere one line per suite says what is skipped and why.
+ * Use as `describe.skipIf(missingTools("suite name", "psql").length > 0)(...)`.
+ */
+export function missingTools(suite: string, ...tools: string[]): string[] {
+  const missing = tools.filter((tool) => !toolAvailable(tool));
+  if (missing.length === 0) return missing;
+  const how = missing.map((tool) => `${tool} (${installHint[tool] ?? "install it"})`).join(", ");
+  if (process.env.CI === "true") throw new Error(`CI=true requires ${how} for "${suite}": .ci/run installs it`);
+  console.warn(`skipping "${suite}": ${how} not found on this machine`);
+  return missing;
+}
