@@ -168,7 +168,8 @@ export class BackupBucket extends pulumi.ComponentResource {
       rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: 365 } }],
     }, { parent: this });
 
-    const primary = this.lockedBucket(`${name}-backup`, args, protect, { parent: this });
+    // Key aliases say `bucket`: the backup vault's keys take `<stack>-backup-vault`, and an alias is unique per account and region.
+    const primary = this.lockedBucket(`${name}-backup`, `${name}-backup-bucket`, args, protect, { parent: this });
     new aws.s3.BucketLogging(`${name}-backup`, {
       bucket: primary.bucket.id,
       targetBucket: logBucket.id,
@@ -181,7 +182,7 @@ export class BackupBucket extends pulumi.ComponentResource {
 
     if (args.replication) {
       const drOpts = { parent: this, provider: args.replication.provider };
-      const replica = this.lockedBucket(`${name}-backup-dr`, args, protect, drOpts);
+      const replica = this.lockedBucket(`${name}-backup-dr`, `${name}-backup-bucket-dr`, args, protect, drOpts);
       new aws.s3.BucketLifecycleConfiguration(`${name}-backup-dr`, {
         bucket: replica.bucket.id,
         rules: backupLifecycleRules(args.retention),
@@ -238,10 +239,10 @@ export class BackupBucket extends pulumi.ComponentResource {
   }
 
   /** A versioned, object-locked, KMS-encrypted bucket with the immutable policy. */
-  private lockedBucket(name: string, args: BackupBucketArgs, protect: boolean, opts: pulumi.CustomResourceOptions) {
+  private lockedBucket(name: string, alias: string, args: BackupBucketArgs, protect: boolean, opts: pulumi.CustomResourceOptions) {
     const key = encryptionKey(name, {
       description: `Immutable Odoo backups (${name})`,
-      alias: name,
+      alias,
       tags: args.tags,
     }, { ...opts, protect });
     const bucket = new aws.s3.Bucket(name, {

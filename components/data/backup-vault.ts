@@ -64,8 +64,8 @@ export class BackupVault extends pulumi.ComponentResource {
     const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
     const bounds = vaultLockBounds(args.plans);
 
-    const lockedVault = (vaultName: string, options: pulumi.CustomResourceOptions) => {
-      const key = encryptionKey(vaultName, { description: `AWS Backup vault ${vaultName}`, alias: vaultName, tags: args.tags }, { ...options, protect });
+    const lockedVault = (vaultName: string, alias: string, options: pulumi.CustomResourceOptions) => {
+      const key = encryptionKey(vaultName, { description: `AWS Backup vault ${vaultName}`, alias, tags: args.tags }, { ...options, protect });
       const vault = new aws.backup.Vault(vaultName, {
         name: vaultName,
         kmsKeyArn: key.arn,
@@ -81,8 +81,9 @@ export class BackupVault extends pulumi.ComponentResource {
       return vault;
     };
 
-    const vault = lockedVault(`${name}-backup`, { parent: this });
-    const drVault = args.dr ? lockedVault(`${name}-backup-dr`, { parent: this, provider: args.dr.provider }) : undefined;
+    // Key aliases say `vault`: the backup bucket's keys take `<stack>-backup-bucket`, and an alias is unique per account and region.
+    const vault = lockedVault(`${name}-backup`, `${name}-backup-vault`, { parent: this });
+    const drVault = args.dr ? lockedVault(`${name}-backup-dr`, `${name}-backup-vault-dr`, { parent: this, provider: args.dr.provider }) : undefined;
 
     const role = new aws.iam.Role(`${name}-backup`, {
       assumeRolePolicy: JSON.stringify(serviceTrustPolicy("backup.amazonaws.com")),
