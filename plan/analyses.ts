@@ -7,6 +7,7 @@ import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
 import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
+import { analyseNames, collisionMessage, NAMES_ANALYSIS, ruleBreakMessage, type NamesAnalysis } from "./names";
 import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
 import type { PlanRun } from "./run";
 import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnalysis } from "./zones";
@@ -53,6 +54,7 @@ export interface Analysis {
   /** Absent for review stacks: their zones are their host's. */
   zones?: ZoneAnalysis;
   tenants: TenantSummary[];
+  names: NamesAnalysis;
 }
 
 export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile" | "resources" | "rawInputs">, policyConfig?: Record<string, Record<string, unknown>>): Promise<Analysis> {
@@ -76,5 +78,18 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     message: `${r.tenant} (${r.tier}) must stay ${r.required === "serving" ? "serving" : "recoverable"} when ${r.zone} is lost, but is ${r.outcome}: ${r.reasons.join("; ")}`,
     tenant: r.tenant,
   }));
-  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}), tenants: tenantSummaries(spec.tenants, spec.environment) };
+  // Two resources claiming one physical name, or a name its API refuses: the first `up` would fail.
+  const names = analyseNames(run.resources, { defaultRegion: run.config["aws:region"] ?? "(no aws:region)" });
+  const nameViolations: EvaluatedViolation[] = [
+    ...names.collisions.map((c) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: c.urns[1] ?? null, message: collisionMessage(c), tenant: null })),
+    ...names.ruleBreaks.map((b) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: b.urn, message: ruleBreakMessage(b), tenant: null })),
+  ];
+  return {
+    violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations, ...nameViolations],
+    isolation,
+    recovery: { mechanisms, rows },
+    ...(zones ? { zones } : {}),
+    tenants: tenantSummaries(spec.tenants, spec.environment),
+    names,
+  };
 }

@@ -60,6 +60,8 @@ async function main(): Promise<number> {
     document.isolation = analysis.isolation;
     if (analysis.zones) document.zones = analysis.zones;
     document.tenants = analysis.tenants;
+    const { claims, collisions, ruleBreaks } = analysis.names;
+    document.names = { checked: claims.length, autonamed: claims.filter((c) => c.autonamed).length, collisions, ruleBreaks };
   }
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -88,6 +90,10 @@ async function main(): Promise<number> {
       process.stdout.write(
         `\nisolation: ${count("cross-tenant-path")} paths between tenants, ${count("outside-ingress")} ways in other than Traefik, ${count("shared-credential")} shared credentials\n`,
       );
+    }
+    if (document.names) {
+      const n = document.names;
+      process.stdout.write(`\nphysical names: ${n.checked} checked (${n.autonamed} autonamed), ${n.collisions.length} claimed twice, ${n.ruleBreaks.length} breaking their API's naming rule\n`);
     }
     if (changes) process.stdout.write(`\n${changeSummary(changes)}\n`);
     if (analysis?.zones) process.stdout.write(`\n${zoneTable(analysis.zones)}\n`);
