@@ -83,6 +83,7 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
   const nameViolations: EvaluatedViolation[] = [
     ...names.collisions.map((c) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: c.urns[1] ?? null, message: collisionMessage(c), tenant: null })),
     ...names.ruleBreaks.map((b) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: b.urn, message: ruleBreakMessage(b), tenant: null })),
+    ...names.duplicateUrns.map((urn) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn, message: `${urn} is registered more than once: the engine refuses a duplicate URN`, tenant: null })),
   ];
   return {
     violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations, ...nameViolations],

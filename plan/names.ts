@@ -262,8 +262,6 @@ export const AWS_NAME_KINDS: Readonly<Record<string, AwsNameKind>> = {
       max: 512,
       pattern: /^[A-Za-z0-9/_+=.@-]+$/,
       allowed: "letters, digits, / _ + = . @ -",
-      // Secrets Manager appends `-` and 6 characters to ARNs; a name ending so is ambiguous in lookups.
-      also: [(n) => (/-[A-Za-z0-9]{6}$/.test(n) ? "ends with a hyphen and six characters, which Secrets Manager confuses with its ARN suffix" : undefined)],
       source: "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html",
     },
   },
@@ -397,6 +395,7 @@ export interface NamesAnalysis {
   claims: NameClaim[];
   collisions: NameCollision[];
   ruleBreaks: NamingRuleBreak[];
+  duplicateUrns: string[];
 }
 
 /** The name Pulumi will generate, with zeros standing in for the random characters (valid everywhere). */
@@ -569,9 +568,24 @@ export function namingRuleBreaks(claims: readonly NameClaim[]): NamingRuleBreak[
   return breaks;
 }
 
+/**
+ * URNs registered more than once: the engine refuses the second registration ("Duplicate resource URN"),
+ * which the mock runtime does not. Two components deriving one logical name from different inputs (a
+ * tenant named like a built-in user) end here.
+ */
+export function duplicateUrns(resources: readonly CapturedResource[]): string[] {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const r of resources) {
+    if (seen.has(r.urn)) duplicates.add(r.urn);
+    seen.add(r.urn);
+  }
+  return [...duplicates];
+}
+
 export function analyseNames(resources: readonly CapturedResource[], context: NamesContext): NamesAnalysis {
   const claims = nameClaims(resources, context);
-  return { claims, collisions: nameCollisions(claims), ruleBreaks: namingRuleBreaks(claims) };
+  return { claims, collisions: nameCollisions(claims), ruleBreaks: namingRuleBreaks(claims), duplicateUrns: duplicateUrns(resources) };
 }
 
 export function collisionMessage(c: NameCollision): string {

@@ -32,7 +32,7 @@ export interface PlanDocument {
   /** Zone-failure simulation: per zone lost, what each tenant keeps and the capacity left. */
   zones?: ZoneAnalysis;
   /** Physical names checked (where the cloud needs them unique), and those it would refuse (expected: none). */
-  names?: { checked: number; autonamed: number; collisions: NameCollision[]; ruleBreaks: NamingRuleBreak[] };
+  names?: { checked: number; autonamed: number; collisions: NameCollision[]; ruleBreaks: NamingRuleBreak[]; duplicateUrns: string[] };
   /** With `--against`: what changes relative to the previous plan. */
   changes?: ResourceChange[];
   offlinePlaceholders: string[];
