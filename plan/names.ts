@@ -486,10 +486,21 @@ export function nameClaims(resources: readonly CapturedResource[], context: Name
     const urn = providerUrn(r.provider);
     return urn ? byUrn.get(urn) : undefined;
   };
+  // A fleet has thousands of Kubernetes objects on a few providers: read each kubeconfig once.
+  const clusters = new Map<string, { cluster: string; namespace: string }>();
+  const clusterFor = (provider: CapturedResource | undefined) => {
+    const key = provider?.urn ?? "";
+    let found = clusters.get(key);
+    if (!found) {
+      found = { cluster: clusterOf(provider), namespace: known(provider?.inputs.namespace) ?? "default" };
+      clusters.set(key, found);
+    }
+    return found;
+  };
   const claims: NameClaim[] = [];
   for (const r of resources) {
     if (!r.custom || r.read) continue;
-    const claim = r.type.startsWith("aws:") ? awsClaim(r, providerOf(r), context) : r.type.startsWith("kubernetes:") ? kubernetesClaim(r, providerOf(r)) : undefined;
+    const claim = r.type.startsWith("aws:") ? awsClaim(r, providerOf(r), context) : r.type.startsWith("kubernetes:") ? kubernetesClaim(r, clusterFor(providerOf(r))) : undefined;
     if (claim) claims.push(claim);
   }
   return claims;
@@ -520,9 +531,9 @@ function awsClaim(r: CapturedResource, provider: CapturedResource | undefined, c
   };
 }
 
-function kubernetesClaim(r: CapturedResource, provider: CapturedResource | undefined): NameClaim | undefined {
-  const cluster = clusterOf(provider);
-  const defaultNamespace = known(provider?.inputs.namespace) ?? "default";
+/** `target`: the cluster of the resource's provider, and the namespace it uses when an object names none. */
+function kubernetesClaim(r: CapturedResource, target: { cluster: string; namespace: string }): NameClaim | undefined {
+  const { cluster, namespace: defaultNamespace } = target;
   if (r.type === HELM_RELEASE) {
     const explicit = known(r.inputs.name);
     const name = explicit ?? autonamed(r.name, K8S_AUTONAME);
