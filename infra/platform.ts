@@ -119,7 +119,6 @@ export async function buildPlatform(spec: PlatformSpec) {
       maxStorageGiB: shard.postgres.maxStorageGiB,
       multiAz: shard.postgres.multiAz,
       backupRetentionDays: shard.postgres.backupRetentionDays,
-      maxConnections: shard.postgres.maxConnections,
       backupWindow: spec.data.backupWindow,
       maintenanceWindow: spec.data.maintenanceWindow,
       vpcId: network.vpcId,

@@ -80,7 +80,11 @@ export function sizeOdoo(tenant: { expectedUsers: number; tier: TierName }, envi
   };
 }
 
-/** Memory of RDS instance classes in GiB (AWS's published figures), for the connection ceiling. */
+/**
+ * Memory of RDS instance classes in GiB, as AWS publishes it: "Hardware specifications for DB instance
+ * classes", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html
+ * (same figures as the EC2 t4g/m6g/m7g/r6g/r7g families they run on).
+ */
 export const RDS_INSTANCE_MEMORY_GIB: Readonly<Record<string, number>> = {
   "db.t4g.medium": 4,
   "db.t4g.large": 8,
@@ -103,8 +107,20 @@ export const RDS_INSTANCE_MEMORY_GIB: Readonly<Record<string, number>> = {
 };
 
 /**
- * The most connections an instance class sustains: RDS's own default formula. DBInstanceClassMemory
- * is the class memory less what RDS reserves; we take 90% of the published figure.
+ * The `max_connections` every shard's parameter group carries: RDS PostgreSQL's own default formula
+ * (AWS Prescriptive Guidance, "Tuning PostgreSQL parameters: max_connections",
+ * https://docs.aws.amazon.com/prescriptive-guidance/latest/tuning-postgresql-parameters/max-connections.html).
+ * max_connections is static (a change waits for a reboot), so it must never follow the tenants: RDS
+ * evaluates the formula whenever the engine starts, so the group never changes, and a change of
+ * instance class (which restarts the engine) brings its own value, larger or smaller, with nothing pending.
+ */
+export const RDS_MAX_CONNECTIONS_FORMULA = `LEAST({DBInstanceClassMemory/${RDS_BYTES_PER_CONNECTION}},5000)`;
+
+/**
+ * What the formula yields on an instance class, at least. DBInstanceClassMemory is the class memory
+ * less what the OS and RDS keep; defaults reported from running instances are 92-97% of it (4 GiB
+ * gave 413, 8 GiB 856), so
+ * 90% of the published figure is a floor the tenants' budget can be checked against.
  */
 export function maxConnectionsCeiling(instanceClass: string): number | undefined {
   const gib = RDS_INSTANCE_MEMORY_GIB[instanceClass];
@@ -112,11 +128,20 @@ export function maxConnectionsCeiling(instanceClass: string): number | undefined
   return Math.min(Math.floor((gib * 1024 ** 3 * 0.9) / RDS_BYTES_PER_CONNECTION), 5000);
 }
 
+/**
+ * The max_connections a parameter value gives on an instance class: a number as written, RDS's
+ * formula by the class's memory (its floor); `undefined` for anything else or an unknown class.
+ */
+export function effectiveMaxConnections(parameterValue: string | undefined, instanceClass: string): number | undefined {
+  if (parameterValue === undefined || parameterValue === RDS_MAX_CONNECTIONS_FORMULA) return maxConnectionsCeiling(instanceClass);
+  return /^\d+$/.test(parameterValue) ? Number(parameterValue) : undefined;
+}
+
 export interface ConnectionBudget {
   /** Every tenant's peak plus the reserved connections. */
   readonly required: number;
-  /** The `max_connections` to set: required plus headroom, rounded up to a multiple of 10. */
-  readonly maxConnections: number;
+  /** What the server must sustain: required plus headroom. */
+  readonly withHeadroom: number;
   readonly byTenant: Readonly<Record<string, number>>;
 }
 
@@ -128,7 +153,28 @@ export function connectionBudget(tenants: readonly { name: string; expectedUsers
     byTenant[tenant.name] = peak;
     required += peak;
   }
-  return { required, maxConnections: Math.ceil((required * CONNECTION_HEADROOM) / 10) * 10, byTenant };
+  return { required, withHeadroom: Math.ceil(required * CONNECTION_HEADROOM), byTenant };
+}
+
+/**
+ * Why a shard's tenants do not fit its instance class's max_connections, or `undefined` when they do
+ * (or the class is unknown: reported on its own). `where` names the tenants, e.g. "shard s01's tenants'".
+ */
+export function connectionBudgetProblem(
+  tenants: readonly { name: string; expectedUsers: number; tier: TierName }[],
+  environment: Environment,
+  instanceClass: string,
+  where = "the tenants'",
+): string | undefined {
+  const ceiling = maxConnectionsCeiling(instanceClass);
+  if (ceiling === undefined) return undefined;
+  const budget = connectionBudget(tenants, environment);
+  if (budget.withHeadroom <= ceiling) return undefined;
+  const worst = Object.entries(budget.byTenant).sort(([, a], [, b]) => b - a).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(", ");
+  return (
+    `${where} connection budget needs max_connections ${budget.withHeadroom} (${budget.required} at peak plus 20% headroom), ` +
+    `but ${instanceClass} sustains ${ceiling} (${RDS_MAX_CONNECTIONS_FORMULA}): over by ${budget.withHeadroom - ceiling}; largest tenants: ${worst}. Choose a larger class or move tenants`
+  );
 }
 
 /**

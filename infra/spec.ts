@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
-import { connectionBudget, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
+import { connectionBudget, connectionBudgetProblem, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
 import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
 
 export const PROJECT = "odoo-fleet";
@@ -280,6 +280,10 @@ export interface PostgresSpec {
   readonly multiAz: boolean;
   /** The longest PITR window among the stack's tenants' tiers. */
   readonly backupRetentionDays: number;
+  /**
+   * What RDS's max_connections formula yields on this class, at least (infra/sizing.ts): fixed by the
+   * class, never by the tenants, so adding one changes no static parameter.
+   */
   readonly maxConnections: number;
   /** Connections its tenants can open at their peak, reserved ones included. */
   readonly requiredConnections: number;
@@ -514,16 +518,18 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
   const shards: DataShardSpec[] = [{ postgres: data.postgres, redis: data.redis }, ...data.shards].map((shard) => {
     const served = tenants.filter((t) => t.shard === ("name" in shard ? shard.name : undefined));
     const budget = connectionBudget(served, environment);
+    const instanceClass = shard.postgres.instanceClass ?? defaultDbInstanceClass(environment);
     return {
       ...("name" in shard ? { name: shard.name } : {}),
       postgres: {
         version: shard.postgres.version,
-        instanceClass: shard.postgres.instanceClass ?? defaultDbInstanceClass(environment),
+        instanceClass,
         storageGiB: shard.postgres.storageGiB,
         maxStorageGiB: shard.postgres.maxStorageGiB,
         multiAz: production,
         backupRetentionDays,
-        maxConnections: budget.maxConnections,
+        // Validated above: a known class whose formula covers the budget.
+        maxConnections: maxConnectionsCeiling(instanceClass)!,
         requiredConnections: budget.required,
       },
       redis: { nodeType: shard.redis.nodeType ?? defaultCacheNodeType(environment), multiAz: production },
@@ -797,20 +803,11 @@ function dataChecks(parsed: Parsed, stack: string): SpecProblem[] {
         add(shard.name === undefined ? `${PROJECT}:tenants` : `${shard.path}.name`, `${served.length} tenants on ${shard.name === undefined ? "the first shard" : `shard ${shard.name}`}: its Valkey group holds at most ${MAX_TENANTS_PER_CACHE} (ElastiCache allows 100 users per user group, one is the disabled default user); add a shard to ${PROJECT}:data.shards and move tenants with \`shard\``);
       }
       const instanceClass = shard.postgres.instanceClass ?? defaultDbInstanceClass(environment);
-      const ceiling = maxConnectionsCeiling(instanceClass);
-      if (ceiling === undefined) {
+      if (maxConnectionsCeiling(instanceClass) === undefined) {
         add(`${shard.path}.postgres.instanceClass`, `${instanceClass} is not a known RDS instance class; known: ${Object.keys(RDS_INSTANCE_MEMORY_GIB).join(", ")}`);
-      } else {
-        const budget = connectionBudget(served, environment);
-        if (budget.maxConnections > ceiling) {
-          const worst = Object.entries(budget.byTenant).sort(([, a], [, b]) => b - a).slice(0, 3).map(([t, n]) => `${t} ${n}`).join(", ");
-          add(
-            `${shard.path}.postgres.instanceClass`,
-            `${where} connection budget needs max_connections ${budget.maxConnections} (${budget.required} at peak plus 20% headroom), ` +
-              `but ${instanceClass} sustains ${ceiling}: over by ${budget.maxConnections - ceiling}; largest tenants: ${worst}. Choose a larger class or move tenants`,
-          );
-        }
       }
+      const overBudget = connectionBudgetProblem(served, environment, instanceClass, where);
+      if (overBudget) add(`${shard.path}.postgres.instanceClass`, overBudget);
       if (shard.postgres.maxStorageGiB < shard.postgres.storageGiB) {
         add(`${shard.path}.postgres.maxStorageGiB`, `${shard.postgres.maxStorageGiB} is below storageGiB ${shard.postgres.storageGiB}`);
       }

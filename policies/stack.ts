@@ -1,6 +1,6 @@
 /** Rules that span resources: the connection budget, capacity, domains and each tier's availability. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES } from "../infra/sizing";
+import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES, effectiveMaxConnections } from "../infra/sizing";
 import { TIERS, type TierName } from "../infra/tiers";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
@@ -55,7 +55,9 @@ export const connectionBudgetFits: StackValidationPolicy = {
     const tenantServers = namespaces.map((n) => metadataOf(n.props).name!).map((ns) => ({ ns, server: serverOf(ns) }));
     const reserved = args.getConfig<{ reserved: number }>().reserved;
     for (const server of servers) {
-      const maxConnections = Number(((server.group.props.parameters ?? []) as { name: string; value: string }[]).find((p) => p.name === "max_connections")?.value ?? 0);
+      // A number as written, or RDS's formula (its default when unset) by the class's memory; else 0.
+      const value = ((server.group.props.parameters ?? []) as { name: string; value: string }[]).find((p) => p.name === "max_connections")?.value;
+      const maxConnections = effectiveMaxConnections(value, String(server.instance.props.instanceClass)) ?? 0;
       const peaks = tenantServers.filter((t) => t.server === server).map(({ ns }) => [ns, tenantPeakConnections(args.resources, ns)] as const);
       const total = peaks.reduce((sum, [, n]) => sum + n, 0);
       const room = maxConnections - reserved;

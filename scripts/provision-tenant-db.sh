@@ -18,16 +18,32 @@ esac
 
 . "$(dirname "$0")/credentials.sh"
 
+# Runs as RDS's master: CREATEROLE and CREATEDB, a member of rds_superuser, but no superuser. On
+# PostgreSQL 15 and later such a role may not name SUPERUSER, REPLICATION or BYPASSRLS in ALTER ROLE,
+# not even to turn them off, so the role is created without them and checked for them afterwards.
 # The password goes through a psql variable read from the file, never through argv.
 psql -X -q -v ON_ERROR_STOP=1 -d postgres \
   -v role="$TENANT_ROLE" -v db="$TENANT_DB" -v conn_limit="$TENANT_CONNECTION_LIMIT" <<'SQL'
 \set password `cat "$TENANT_PASSWORD_FILE"`
-SELECT format('CREATE ROLE %I', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
-SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT CONNECTION LIMIT %s PASSWORD %L',
+SELECT current_setting('server_version_num')::int >= 160000 AS pg16 \gset
+-- CREATE ROLE accepts the NO forms from a non-superuser; they are the defaults, spelled out.
+SELECT format('CREATE ROLE %I NOSUPERUSER NOREPLICATION NOBYPASSRLS', :'role')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
+-- A role someone else gave one of them is refused: the master cannot take them away.
+SELECT format('DO $$BEGIN RAISE EXCEPTION %L; END$$',
+              format('role %s holds SUPERUSER, REPLICATION or BYPASSRLS, which only a superuser can remove', :'role'))
+  FROM pg_roles WHERE rolname = :'role' AND (rolsuper OR rolreplication OR rolbypassrls) \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT %s PASSWORD %L',
               :'role', :'conn_limit', :'password') \gexec
--- On RDS the master is no superuser: it needs membership to create a database owned by the role.
+-- The master must be able to SET ROLE to it (to create a database it owns) and use its privileges
+-- (to hand it the public schema). PostgreSQL 16 grants a role's creator ADMIN OPTION only.
+\if :pg16
+SELECT format('GRANT %I TO %I WITH INHERIT TRUE, SET TRUE', :'role', current_user)
+  WHERE NOT (pg_has_role(current_user, :'role', 'SET') AND pg_has_role(current_user, :'role', 'USAGE')) \gexec
+\else
 SELECT format('GRANT %I TO %I', :'role', current_user)
-  WHERE NOT pg_has_role(current_user, :'role', 'MEMBER') \gexec
+  WHERE NOT pg_has_role(current_user, :'role', 'USAGE') \gexec
+\endif
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', :'db', :'role', 'UTF8')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'db', :'role') \gexec

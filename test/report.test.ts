@@ -68,7 +68,7 @@ describe("replacements of stateful resources", () => {
 });
 
 describe("plan --against and --report", () => {
-  test("a grown tenant shows as updates of its own objects and the database's max_connections, in Markdown too", () => {
+  test("a grown tenant shows as updates of its own objects only: max_connections and its alarm stay as they are, in Markdown too", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-report-"));
     const previous = runPlanCli(["--stack", "shared-prod"]).document;
     writeFileSync(path.join(dir, "previous.json"), JSON.stringify(previous));
@@ -81,8 +81,6 @@ describe("plan --against and --report", () => {
     const changes = result.document.changes!;
     // Registration order interleaves components: compare as sets.
     expect(changes.map((c) => [c.change, c.urn.split("::").pop()]).sort()).toEqual([
-      ["update", "shared-prod-postgres"],
-      ["update", "shared-prod-rds-connections"],
       ["update", "tailspin-configmap-odoo-conf"],
       ["update", "tailspin-deployment-odoo-web"],
       ["update", "tailspin-limitrange-limits"],
@@ -91,7 +89,7 @@ describe("plan --against and --report", () => {
     ]);
     const markdown = readFileSync(report, "utf8");
     expect(markdown).toContain("## odoo-fleet plan: `shared-prod` (no mandatory violation)");
-    expect(markdown).toContain("### Changes against the previous plan: 0 to add, 7 to update, 0 to replace, 0 to remove");
+    expect(markdown).toContain("### Changes against the previous plan: 0 to add, 5 to update, 0 to replace, 0 to remove");
     expect(markdown).toContain("| update | `odoo-fleet:tenants:OdooTenant$kubernetes:apps/v1:Deployment::tailspin-deployment-odoo-web` |");
     expect(markdown).toContain("### Policy violations: none");
     expect(markdown).toContain("| northwind | business | RPO | region-lost | 15 min | 1 h | ok |");

@@ -43,8 +43,8 @@ describe("data shards in a plan", () => {
       ["shared-prod-s01-postgres", "odoo-shared-prod-s01", true, true],
     ]);
     const maxConnections = (name: string) => (ofType(doc, "aws:rds/parameterGroup:ParameterGroup").find((g) => g.name === name)!.inputs.parameters as { name: string; value: string }[]).find((p) => p.name === "max_connections")!.value;
-    // northwind 114 + fabrikam 42 + 15 = 171 -> 210; contoso 82 + tailspin 42 + 15 = 139 -> 170.
-    expect([maxConnections("shared-prod-postgres"), maxConnections("shared-prod-s01-postgres")]).toEqual(["210", "170"]);
+    // By the instance class, whatever the tenants: RDS's formula in both groups.
+    expect([maxConnections("shared-prod-postgres"), maxConnections("shared-prod-s01-postgres")]).toEqual(["LEAST({DBInstanceClassMemory/9531392},5000)", "LEAST({DBInstanceClassMemory/9531392},5000)"]);
     expect(ofType(doc, "aws:elasticache/userGroup:UserGroup").map((g) => (g.inputs.userIds as string[]).map((u) => u.replace(/-[0-9a-f]{8}$/, "")))).toEqual([
       ["default", "northwind", "fabrikam"],
       ["default", "contoso", "tailspin"],
@@ -74,8 +74,10 @@ describe("data shards in a plan", () => {
       "shared-prod-redis-contoso", "shared-prod-redis-contoso", "shared-prod-redis-tailspin", "shared-prod-redis-tailspin",
     ]);
     const updated = changes.filter((c) => c.change === "update").map((c) => c.urn.split("::").pop()).sort();
-    // The first server's budget shrinks; the moved tenants get new hosts, users and jobs; the provisioner and drills read both secrets.
-    expect(updated).toContain("shared-prod-rds-connections");
+    // The moved tenants get new hosts, users and jobs; the provisioner and drills read both secrets. The first
+    // server's max_connections (and its alarm) follow its class, not its tenants: nothing there changes.
+    expect(updated).not.toContain("shared-prod-rds-connections");
+    expect(updated).not.toContain("shared-prod-postgres");
     expect(updated).toContain("contoso-configmap-odoo-conf");
     expect(updated.filter((n) => n!.startsWith("northwind-") || n!.startsWith("fabrikam-"))).toEqual([]);
     expect(changes.filter((c) => c.change === "add").every((c) => c.urn.includes("shared-prod-s01") || c.urn.includes("contoso") || c.urn.includes("tailspin"))).toBe(true);

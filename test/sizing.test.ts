@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { connectionBudget, cronPodResources, DB_MAXCONN, maxConnectionsCeiling, poolCapacity, quotaOverCaps, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../infra/sizing";
+import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../infra/sizing";
 import { TIER_NAMES } from "../infra/tiers";
 
 describe("Odoo's worked example (4 CPU, 60 concurrent users)", () => {
@@ -78,15 +78,49 @@ describe("resources, quotas and capacity", () => {
     expect(quotaOverCaps(tenantQuota({ tier: "critical", expectedUsers: 2000 }, "production"), "critical")).toEqual([]);
   });
 
-  test("max_connections ceiling by RDS's formula", () => {
-    expect(maxConnectionsCeiling("db.m7g.large")).toBe(811);
-    expect(maxConnectionsCeiling("db.r7g.large")).toBe(1622);
-    expect(maxConnectionsCeiling("db.unknown")).toBeUndefined();
+  // LEAST({DBInstanceClassMemory/9531392},5000) with DBInstanceClassMemory taken as 90% of the class memory.
+  test.each<[string, number | undefined]>([
+    ["db.t4g.medium", 405],
+    ["db.m7g.large", 811],
+    ["db.r7g.large", 1622],
+    ["db.r7g.xlarge", 3244],
+    ["db.r7g.2xlarge", 5000],
+    ["db.unknown", undefined],
+  ])("max_connections of %s by RDS's formula: %s", (instanceClass, expected) => {
+    expect(maxConnectionsCeiling(instanceClass)).toBe(expected);
   });
 
-  test("connection budget: peaks plus 15 reserved, plus 20% rounded up to tens", () => {
+  test("the parameter groups carry RDS's own formula, which the class's floor evaluates", () => {
+    expect(RDS_MAX_CONNECTIONS_FORMULA).toBe("LEAST({DBInstanceClassMemory/9531392},5000)");
+  });
+
+  test.each<[string | undefined, string, number | undefined]>([
+    ["LEAST({DBInstanceClassMemory/9531392},5000)", "db.m7g.large", 811],
+    [undefined, "db.r7g.large", 1622],
+    ["200", "db.r7g.large", 200],
+    ["LEAST({DBInstanceClassMemory/12582880},5000)", "db.m7g.large", undefined],
+    ["LEAST({DBInstanceClassMemory/9531392},5000)", "db.unknown", undefined],
+  ])("max_connections %s on %s gives %s", (value, instanceClass, expected) => {
+    expect(effectiveMaxConnections(value, instanceClass)).toBe(expected);
+  });
+
+  test("connection budget: peaks plus 15 reserved, plus 20% headroom", () => {
     const budget = connectionBudget([{ name: "a", tier: "business", expectedUsers: 60 }, { name: "b", tier: "essential", expectedUsers: 8 }], "production");
-    expect(budget).toEqual({ required: 114 + 42 + 15, maxConnections: 210, byTenant: { a: 114, b: 42 } });
+    expect(budget).toEqual({ required: 114 + 42 + 15, withHeadroom: 206, byTenant: { a: 114, b: 42 } });
+  });
+
+  const business60 = (name: string) => ({ name, tier: "business" as const, expectedUsers: 60 });
+  test.each<[string, number, string, string | undefined]>([
+    // 5 x 114 + 15 = 585, x1.2 = 702 <= 811.
+    ["fits", 5, "db.m7g.large", undefined],
+    // 6 x 114 + 15 = 699, x1.2 = 839 > 811.
+    ["over by 28", 6, "db.m7g.large",
+      "the tenants' connection budget needs max_connections 839 (699 at peak plus 20% headroom), but db.m7g.large sustains 811 (LEAST({DBInstanceClassMemory/9531392},5000)): over by 28; largest tenants: t0 114, t1 114, t2 114. Choose a larger class or move tenants"],
+    ["a larger class takes them", 6, "db.r7g.large", undefined],
+    ["an unknown class is reported on its own", 6, "db.unknown", undefined],
+  ])("connection budget against the class: %s", (_, count, instanceClass, expected) => {
+    const tenants = Array.from({ length: count }, (_, i) => business60(`t${i}`));
+    expect(connectionBudgetProblem(tenants, "production", instanceClass)).toBe(expected);
   });
 
   test("pool capacity: smallest instance type, all zones, 85% allocatable", () => {

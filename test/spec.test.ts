@@ -199,7 +199,7 @@ describe("each class of invalid config names the stack file and key path", () =>
 });
 
 describe("data tier settings", () => {
-  test("shared-prod: Multi-AZ, PITR of its strictest tier, max_connections from the budget, protected", () => {
+  test("shared-prod: Multi-AZ, PITR of its strictest tier, max_connections by its class, protected", () => {
     const spec = parsePlatformSpec(stackConfig("shared-prod"), "shared-prod");
     const postgres = {
       version: "16",
@@ -208,8 +208,8 @@ describe("data tier settings", () => {
       maxStorageGiB: 500,
       multiAz: true,
       backupRetentionDays: 14,
-      // northwind 114 + contoso 82 + fabrikam 42 + tailspin 42 + 15 reserved = 295; x1.2 -> 360.
-      maxConnections: 360,
+      // db.m7g.large: 8 GiB by RDS's formula; the budget, northwind 114 + contoso 82 + fabrikam 42 + tailspin 42 + 15 reserved = 295, fits.
+      maxConnections: 811,
       requiredConnections: 295,
     };
     const redis = { nodeType: "cache.m7g.large", multiAz: true };
@@ -235,7 +235,7 @@ describe("data tier settings", () => {
   test("the dedicated critical stack gets a warm standby in its DR network", () => {
     const spec = parsePlatformSpec(stackConfig("dedicated-acme-prod"), "dedicated-acme-prod");
     expect(spec.dr).toEqual({ enabled: true, warmStandby: true, network: { cidr: "10.41.0.0/16", zones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] } });
-    expect(spec.data.postgres).toMatchObject({ instanceClass: "db.r7g.large", backupRetentionDays: 35, maxConnections: 980 });
+    expect(spec.data.postgres).toMatchObject({ instanceClass: "db.r7g.large", backupRetentionDays: 35, maxConnections: 1622 });
   });
 
   test.each<[string, string, Record<string, unknown>, { path: string; message: string }[]]>([
@@ -250,7 +250,7 @@ describe("data tier settings", () => {
           path: "odoo-fleet:data.postgres.instanceClass",
           // 60 users: 10 workers over 2 pods of 5, (5 + 1) x 8 = 48 each: 2 x 48 + 16 cron + 2 jobs = 114 per tenant.
           message:
-            "the tenants' connection budget needs max_connections 1120 (927 at peak plus 20% headroom), but db.m7g.large sustains 811: over by 309; " +
+            "the tenants' connection budget needs max_connections 1113 (927 at peak plus 20% headroom), but db.m7g.large sustains 811 (LEAST({DBInstanceClassMemory/9531392},5000)): over by 302; " +
             "largest tenants: shop0 114, shop1 114, shop2 114. Choose a larger class or move tenants",
         },
       ],
@@ -335,6 +335,16 @@ describe("properties", () => {
     );
   });
 
+  test("property: whichever tenants a shard serves, its max_connections is its class's (no static parameter follows them)", () => {
+    fc.assert(
+      fc.property(fc.subarray(prodTenants(), { minLength: 0 }), (tenants) => {
+        const spec = parsePlatformSpec(configWith("shared-prod", { "odoo-fleet:tenants": tenants }), "shared-prod");
+        expect(spec.data.postgres.maxConnections).toBe(811);
+      }),
+      { numRuns: 16 },
+    );
+  });
+
   test("property: the order of tenants never changes whether a stack is valid", () => {
     fc.assert(
       fc.property(fc.shuffledSubarray(prodTenants(), { minLength: 0 }), (tenants) => {
@@ -388,9 +398,9 @@ describe("data shards", () => {
       "shared-prod",
     );
     expect(spec.data.shards.map((s) => [s.name, s.tenants, s.postgres.instanceClass, s.postgres.requiredConnections, s.postgres.maxConnections, s.redis.nodeType])).toEqual([
-      // northwind 114 + fabrikam 42 + 15 = 171 -> 210; contoso 82 + tailspin 42 + 15 = 139 -> 170.
-      [undefined, ["northwind", "fabrikam"], "db.m7g.large", 171, 210, "cache.m7g.large"],
-      ["s01", ["contoso", "tailspin"], "db.r7g.large", 139, 170, "cache.r7g.large"],
+      // northwind 114 + fabrikam 42 + 15 = 171; contoso 82 + tailspin 42 + 15 = 139; max_connections by each class.
+      [undefined, ["northwind", "fabrikam"], "db.m7g.large", 171, 811, "cache.m7g.large"],
+      ["s01", ["contoso", "tailspin"], "db.r7g.large", 139, 1622, "cache.r7g.large"],
     ]);
     expect(spec.data.postgres).toBe(spec.data.shards[0]!.postgres);
   });
@@ -419,7 +429,7 @@ describe("data shards", () => {
       },
       {
         path: "odoo-fleet:data.shards[0].postgres.instanceClass",
-        message: "shard big's tenants' connection budget needs max_connections 5060 (4215 at peak plus 20% headroom), but db.r7g.4xlarge sustains 5000: over by 60; largest tenants: e0 42, e1 42, e2 42. Choose a larger class or move tenants",
+        message: "shard big's tenants' connection budget needs max_connections 5058 (4215 at peak plus 20% headroom), but db.r7g.4xlarge sustains 5000 (LEAST({DBInstanceClassMemory/9531392},5000)): over by 58; largest tenants: e0 42, e1 42, e2 42. Choose a larger class or move tenants",
       },
     ]);
   });

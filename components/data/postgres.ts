@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { RDS_MAX_CONNECTIONS_FORMULA } from "../../infra/sizing";
 import { serviceTrustPolicy } from "../iam";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";
@@ -34,8 +35,6 @@ export interface PostgresClusterArgs {
   multiAz: boolean;
   /** Automated-backup retention in days: the PITR window. */
   backupRetentionDays: number;
-  /** `max_connections`, from the tenants' connection budget (infra/sizing.ts). */
-  maxConnections: number;
   backupWindow: string;
   maintenanceWindow: string;
   vpcId: pulumi.Input<string>;
@@ -71,14 +70,16 @@ export function postgresFamily(version: string): string {
 
 /**
  * Parameters tuned for Odoo: TLS only, query statistics, slow queries and lock waits in the log,
- * idle transactions ended before they hold locks for long, and max_connections from the budget.
+ * idle transactions ended before they hold locks for long, and max_connections by the instance class:
+ * RDS's own formula, so the group never changes with the tenants (the spec checks their budget
+ * against what the class yields) and a class change carries its value with it.
  */
-export function odooPostgresParameters(maxConnections: number): DbParameter[] {
+export function odooPostgresParameters(): DbParameter[] {
   return [
     { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
     { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
     { name: "pg_stat_statements.track", value: "top", applyMethod: "immediate" },
-    { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
+    { name: "max_connections", value: RDS_MAX_CONNECTIONS_FORMULA, applyMethod: "pending-reboot" },
     // Statements over one second, lock waits over deadlock_timeout, and long autovacuum runs.
     { name: "log_min_duration_statement", value: "1000", applyMethod: "immediate" },
     { name: "log_lock_waits", value: "1", applyMethod: "immediate" },
@@ -138,7 +139,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
     const parameterGroup = new aws.rds.ParameterGroup(`${name}-postgres`, {
       family,
       description: `Odoo settings for ${args.identifier}`,
-      parameters: odooPostgresParameters(args.maxConnections),
+      parameters: odooPostgresParameters(),
       tags: tagsFor(`${name}-postgres`),
     }, child);
 
@@ -233,7 +234,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const drParameters = new aws.rds.ParameterGroup(`${name}-postgres-dr`, {
           family,
           description: `Odoo settings for ${args.identifier} DR replica`,
-          parameters: odooPostgresParameters(args.maxConnections),
+          parameters: odooPostgresParameters(),
           tags: tagsFor(`${name}-postgres-dr`),
         }, dr);
         const replica = new aws.rds.Instance(`${name}-postgres-replica-dr`, {
