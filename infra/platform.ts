@@ -15,7 +15,7 @@ import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
 import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
-import type { PlatformSpec } from "./spec";
+import { systemPoolOf, type PlatformSpec } from "./spec";
 import { TIERS } from "./tiers";
 import { platformTags, tenantTags } from "./tags";
 
@@ -88,7 +88,7 @@ export async function buildPlatform(spec: PlatformSpec) {
 
   // Observability first: the data stores send their events to its topics.
   const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
-  const systemPool = spec.cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? spec.cluster.tenantPool;
+  const systemPool = systemPoolOf(spec.cluster);
   const monitoring = new Monitoring(spec.stack, {
     environment: spec.environment,
     zones: spec.zones.length,

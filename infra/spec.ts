@@ -583,6 +583,14 @@ export function tenantPoolOf(cluster: { tenantPool?: string | undefined; nodePoo
   return (shared.find((p) => p.name !== "system") ?? shared[0])?.name;
 }
 
+/**
+ * The pool the platform's own workloads run on (cluster add-ons, Traefik, monitoring, jobs): the
+ * undedicated pool named "system", else the shared tenants' pool.
+ */
+export function systemPoolOf(cluster: { tenantPool: string; nodePools: readonly { name: string; dedicatedTo?: string | undefined }[] }): string {
+  return cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? cluster.tenantPool;
+}
+
 /** Rules that span keys. They read whatever parsed, so one bad key does not hide the others' problems. */
 function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string): SpecProblem[] {
   const problems: SpecProblem[] = [];

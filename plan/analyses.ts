@@ -6,6 +6,7 @@ import type { TierName } from "../infra/tiers";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
+import { addonNodeFindings, clusterAddonModels } from "./addon-nodes";
 import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
 import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
 import type { PlanRun } from "./run";
@@ -13,6 +14,7 @@ import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnal
 
 export const ISOLATION_ANALYSIS = "tenant-isolation-paths";
 export const ZONE_ANALYSIS = "zone-failure-tolerance";
+export const ADDON_NODES_ANALYSIS = "addons-have-nodes";
 
 /** One line per tenant of what the plan sized for it: the reports' tenant table. */
 export interface TenantSummary {
@@ -76,5 +78,13 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     message: `${r.tenant} (${r.tier}) must stay ${r.required === "serving" ? "serving" : "recoverable"} when ${r.zone} is lost, but is ${r.outcome}: ${r.reasons.join("; ")}`,
     tenant: r.tenant,
   }));
-  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}), tenants: tenantSummaries(spec.tenants, spec.environment) };
+  // An add-on with no node to run on fails its first create after 20 minutes.
+  const addonViolations: EvaluatedViolation[] = addonNodeFindings(clusterAddonModels(run.resources)).map((f) => ({
+    policy: ADDON_NODES_ANALYSIS,
+    enforcementLevel: "mandatory",
+    urn: f.urn,
+    message: f.message,
+    tenant: null,
+  }));
+  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations, ...addonViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}), tenants: tenantSummaries(spec.tenants, spec.environment) };
 }

@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { listStacks, readProject } from "../plan/project";
 import type { CapturedResource } from "../plan/capture";
+import { addonNodeFindings, clusterAddonModels } from "../plan/addon-nodes";
 import { STATEFUL_TYPES } from "../plan/changes";
 import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
 
@@ -186,6 +187,28 @@ test("dedicated-acme-prod taints its tenant's pool in every zone, in both region
     expect(g.inputs.taints).toEqual([{ key: "odoo-fleet/dedicated", value: "acme", effect: "NO_SCHEDULE" }]);
     expect(g.inputs.tags).toMatchObject({ tenant: "acme", tier: "critical" });
   }
+});
+
+test("dedicated-acme-prod's DR cluster keeps one system node, so its CoreDNS and CSI add-ons can become healthy", () => {
+  const resources = planOf("dedicated-acme-prod").document.resources;
+  const models = clusterAddonModels(resources);
+  expect(models.map((m) => `${m.cluster}: ${m.addons.map((a) => a.name).join(",")}`)).toEqual([
+    "odoo-dedicated-acme-prod: kube-proxy,vpc-cni,coredns,aws-ebs-csi-driver,aws-efs-csi-driver",
+    "odoo-dedicated-acme-prod-dr: kube-proxy,vpc-cni,coredns,aws-ebs-csi-driver,aws-efs-csi-driver",
+  ]);
+  expect(models[1]!.nodeGroups.filter((g) => g.minSize > 0).map((g) => `${g.name} ${g.minSize}/${g.desiredSize} ${g.taints.length}`)).toEqual([
+    "dedicated-acme-prod-dr-system-eu-central-1a 1/1 0",
+  ]);
+  expect(addonNodeFindings(models)).toEqual([]);
+});
+
+describe.each(platformStacks)("add-ons of %s", (stack) => {
+  test("every cluster with add-ons has a node group its add-ons can run on", () => {
+    const models = clusterAddonModels(planOf(stack).document.resources);
+    expect(models.length).toBeGreaterThan(0);
+    for (const m of models) expect(m.addons.length, m.cluster).toBe(5);
+    expect(addonNodeFindings(models)).toEqual([]);
+  });
 });
 
 test("an invalid stack file makes plan exit 2 naming the file and each key path, with no resources", () => {

@@ -203,7 +203,7 @@ export class Cluster extends pulumi.ComponentResource {
         instanceTypes: [...layout.pool.instanceTypes],
         capacityType: layout.pool.capacityType ?? "ON_DEMAND",
         amiType: "AL2023_x86_64_STANDARD",
-        scalingConfig: { minSize: layout.pool.minPerZone, maxSize: layout.pool.maxPerZone, desiredSize: layout.pool.minPerZone },
+        scalingConfig: { minSize: layout.minSize, maxSize: layout.pool.maxPerZone, desiredSize: layout.minSize },
         updateConfig: { maxUnavailable: 1 },
         labels: layout.labels,
         taints: layout.taints,
