@@ -209,6 +209,14 @@ describe.each(platformStacks)("add-ons of %s", (stack) => {
     for (const m of models) expect(m.addons.length, m.cluster).toBe(5);
     expect(addonNodeFindings(models)).toEqual([]);
   });
+
+  test("every cluster runs Kubernetes 1.35 with the add-on builds the EKS calendar pins for it", () => {
+    const { resources } = planOf(stack).document;
+    const clusters = ofType(resources, "aws:eks/cluster:Cluster");
+    expect(clusters.map((c) => [c.inputs.version, c.inputs.upgradePolicy])).toEqual(clusters.map(() => ["1.35", { supportType: "STANDARD" }]));
+    const versions = ofType(resources, "aws:eks/addon:Addon").map((a) => `${a.inputs.addonName}=${a.inputs.addonVersion ?? "default"}`);
+    expect(new Set(versions)).toEqual(new Set(["coredns=v1.14.2-eksbuild.4", "kube-proxy=v1.35.3-eksbuild.2", "vpc-cni=default", "aws-ebs-csi-driver=default", "aws-efs-csi-driver=default"]));
+  });
 });
 
 test("an invalid stack file makes plan exit 2 naming the file and each key path, with no resources", () => {
@@ -224,7 +232,7 @@ test("an invalid stack file makes plan exit 2 naming the file and each key path,
       "  odoo-fleet:drRegion: eu-west-1",
       "  odoo-fleet:zones: [eu-west-1a, eu-west-1b]",
       "  odoo-fleet:network: { cidr: 10.0.0.0/16 }",
-      "  odoo-fleet:cluster: { kubernetesVersion: '1.33', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
+      "  odoo-fleet:cluster: { kubernetesVersion: '1.35', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
       "  odoo-fleet:tenants:",
       "    - { name: a, tier: gold, domains: [a.example.com], odoo: { version: '18.0', image: 'odoo:18' }, expectedUsers: 5 }",
       "  odoo-fleet:ingress: { acmeEmail: ops@example.com }",
