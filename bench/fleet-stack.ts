@@ -49,7 +49,7 @@ export function fleetStackConfig(count: number): Record<string, unknown> {
       "odoo-fleet:zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
       "odoo-fleet:network": { cidr: "10.64.0.0/16" },
       "odoo-fleet:cluster": {
-        kubernetesVersion: "1.33",
+        kubernetesVersion: "1.35",
         nodePools: [
           { name: "system", instanceTypes: ["m7i.xlarge"], minPerZone: 1, maxPerZone: 4 },
           { name: "general", instanceTypes: ["m7i.8xlarge"], minPerZone: 1, maxPerZone: poolNodesPerZone(tenants) },

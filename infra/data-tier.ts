@@ -2,8 +2,9 @@
  * The data tier's decisions for a stack, from its spec and the tier catalogue. Pure: the program
  * turns them into resources, tests and policies check them.
  */
+import { standbyNodePools } from "../components/cluster/nodes";
 import type { BackupPlanSpec } from "../components/data/backup-vault";
-import type { NodePoolSpec, PlatformSpec } from "./spec";
+import { systemPoolOf, type NodePoolSpec, type PlatformSpec } from "./spec";
 import { TIERS, type TierName } from "./tiers";
 
 export interface DataTierPlan {
@@ -19,8 +20,8 @@ export interface DataTierPlan {
   readonly backupPlans: readonly BackupPlanSpec[];
   /** Vault Lock in compliance mode in production; governance mode elsewhere. */
   readonly vaultComplianceLock: boolean;
-  /** The DR cluster's pools: the primary's, idling at zero nodes until a failover scales them. */
-  readonly standbyNodePools: readonly NodePoolSpec[];
+  /** The DR cluster's pools: the primary's, idling at zero nodes until a failover scales them, but for one system node. */
+  readonly standbyNodePools: readonly (NodePoolSpec & { readonly minNodes?: number })[];
 }
 
 export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "environment" | "data" | "cluster">): DataTierPlan {
@@ -41,6 +42,6 @@ export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "enviro
       .filter((t) => present.includes(t))
       .map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays })),
     vaultComplianceLock: spec.environment === "production",
-    standbyNodePools: spec.cluster.nodePools.map((pool) => ({ ...pool, minPerZone: 0 })),
+    standbyNodePools: standbyNodePools(spec.cluster.nodePools, systemPoolOf(spec.cluster)),
   };
 }

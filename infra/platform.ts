@@ -15,8 +15,8 @@ import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
 import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan } from "./data-tier";
-import type { PlatformSpec } from "./spec";
-import { TIERS } from "./tiers";
+import { systemPoolOf, type PlatformSpec } from "./spec";
+import { eksVersion, TIERS } from "./tiers";
 import { platformTags, tenantTags } from "./tags";
 
 /**
@@ -48,9 +48,12 @@ export async function buildPlatform(spec: PlatformSpec) {
     if (tenant) poolTags[pool.name] = tenantTags({}, tenant);
   }
 
+  // The spec accepts only versions whose add-on builds the calendar pins.
+  const addonVersions = eksVersion(spec.cluster.kubernetesVersion)?.addons ?? {};
   const cluster = new Cluster(spec.stack, {
     clusterName: spec.cluster.name,
     kubernetesVersion: spec.cluster.kubernetesVersion,
+    addonVersions,
     subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
     nodePools: spec.cluster.nodePools,
     endpointPublicAccessCidrs: spec.cluster.endpointPublicAccessCidrs,
@@ -75,6 +78,7 @@ export async function buildPlatform(spec: PlatformSpec) {
     const drCluster = new Cluster(`${spec.stack}-dr`, {
       clusterName: `${spec.cluster.name}-dr`,
       kubernetesVersion: spec.cluster.kubernetesVersion,
+      addonVersions,
       subnets: drNetwork.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
       nodePools: plan.standbyNodePools,
       logRetentionDays: spec.cluster.logRetentionDays,
@@ -88,7 +92,7 @@ export async function buildPlatform(spec: PlatformSpec) {
 
   // Observability first: the data stores send their events to its topics.
   const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
-  const systemPool = spec.cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? spec.cluster.tenantPool;
+  const systemPool = systemPoolOf(spec.cluster);
   const monitoring = new Monitoring(spec.stack, {
     environment: spec.environment,
     zones: spec.zones.length,

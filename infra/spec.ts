@@ -7,15 +7,12 @@ import { z } from "zod";
 import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
 import { connectionBudget, connectionBudgetProblem, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
-import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
+import { EKS_VERSIONS, eksVersion, strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
 
 export const PROJECT = "odoo-fleet";
 
 export const ENVIRONMENTS = ["production", "staging", "development", "review"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
-
-/** Kubernetes versions older than this are out of EKS standard support (Security Hub EKS.2). */
-export const MIN_KUBERNETES_MINOR = 31;
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 // Tenant names end up inside namespace, database, IAM role and S3 prefix names: keep headroom.
@@ -60,7 +57,7 @@ const networkSchema = z.strictObject({
 });
 
 const clusterSchema = z.strictObject({
-  kubernetesVersion: z.string().regex(/^1\.\d+$/, { error: 'must be a Kubernetes minor version such as "1.33"' }),
+  kubernetesVersion: z.string().regex(/^1\.\d+$/, { error: 'must be a Kubernetes minor version such as "1.35"' }),
   /**
    * CIDRs allowed to reach the public API endpoint. Empty: the endpoint is private only.
    * @default []
@@ -589,6 +586,14 @@ export function tenantPoolOf(cluster: { tenantPool?: string | undefined; nodePoo
   return (shared.find((p) => p.name !== "system") ?? shared[0])?.name;
 }
 
+/**
+ * The pool the platform's own workloads run on (cluster add-ons, Traefik, monitoring, jobs): the
+ * undedicated pool named "system", else the shared tenants' pool.
+ */
+export function systemPoolOf(cluster: { tenantPool: string; nodePools: readonly { name: string; dedicatedTo?: string | undefined }[] }): string {
+  return cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? cluster.tenantPool;
+}
+
 /** Rules that span keys. They read whatever parsed, so one bad key does not hide the others' problems. */
 function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string): SpecProblem[] {
   const problems: SpecProblem[] = [];
@@ -631,9 +636,10 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string
   }
 
   if (cluster) {
-    const minor = Number(cluster.kubernetesVersion.split(".")[1]);
-    if (minor < MIN_KUBERNETES_MINOR) {
-      add(`${PROJECT}:cluster.kubernetesVersion`, `${cluster.kubernetesVersion} is out of EKS standard support; use 1.${MIN_KUBERNETES_MINOR} or later`);
+    // Whether the version is still in standard support depends on the day: policies check that.
+    if (eksVersion(cluster.kubernetesVersion)?.addons === undefined) {
+      const pinned = EKS_VERSIONS.filter((v) => v.addons !== undefined).map((v) => v.version);
+      add(`${PROJECT}:cluster.kubernetesVersion`, `${cluster.kubernetesVersion} has no add-on builds in the EKS calendar (infra/eks-versions.ts); use ${pinned.join(" or ")}`);
     }
     cluster.endpointPublicAccessCidrs.forEach((cidr, i) => {
       const path = `${PROJECT}:cluster.endpointPublicAccessCidrs[${i}]`;

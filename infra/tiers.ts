@@ -3,6 +3,9 @@
  * Components, sizing rules and policies read tier numbers from here and nowhere else.
  */
 
+// The EKS release calendar is part of the catalogue: what the platform's clusters may run.
+export * from "./eks-versions";
+
 export const TIER_NAMES = ["essential", "business", "critical"] as const;
 export type TierName = (typeof TIER_NAMES)[number];
 

@@ -6,6 +6,7 @@ import type { TierName } from "../infra/tiers";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
+import { addonNodeFindings, clusterAddonModels } from "./addon-nodes";
 import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
 import { analyseNames, collisionMessage, NAMES_ANALYSIS, ruleBreakMessage, type NamesAnalysis } from "./names";
 import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
@@ -14,6 +15,7 @@ import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnal
 
 export const ISOLATION_ANALYSIS = "tenant-isolation-paths";
 export const ZONE_ANALYSIS = "zone-failure-tolerance";
+export const ADDON_NODES_ANALYSIS = "addons-have-nodes";
 
 /** One line per tenant of what the plan sized for it: the reports' tenant table. */
 export interface TenantSummary {
@@ -78,6 +80,14 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     message: `${r.tenant} (${r.tier}) must stay ${r.required === "serving" ? "serving" : "recoverable"} when ${r.zone} is lost, but is ${r.outcome}: ${r.reasons.join("; ")}`,
     tenant: r.tenant,
   }));
+  // An add-on with no node to run on fails its first create after 20 minutes.
+  const addonViolations: EvaluatedViolation[] = addonNodeFindings(clusterAddonModels(run.resources)).map((f) => ({
+    policy: ADDON_NODES_ANALYSIS,
+    enforcementLevel: "mandatory",
+    urn: f.urn,
+    message: f.message,
+    tenant: null,
+  }));
   // Two resources claiming one physical name, or a name its API refuses: the first `up` would fail.
   const names = analyseNames(run.resources, { defaultRegion: run.config["aws:region"] ?? "(no aws:region)" });
   const nameViolations: EvaluatedViolation[] = [
@@ -86,7 +96,7 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     ...names.duplicateUrns.map((urn) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn, message: `${urn} is registered more than once: the engine refuses a duplicate URN`, tenant: null })),
   ];
   return {
-    violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations, ...nameViolations],
+    violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations, ...addonViolations, ...nameViolations],
     isolation,
     recovery: { mechanisms, rows },
     ...(zones ? { zones } : {}),

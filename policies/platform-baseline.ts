@@ -2,6 +2,7 @@
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
 import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
+import { EKS_VERSIONS, eksSupportStatus } from "../infra/tiers";
 import { awsTags, isProduction } from "./common";
 
 export const eksEndpointPrivate: ResourceValidationPolicy = {
@@ -31,6 +32,61 @@ export const eksAuditAndSecretsEncryption: ResourceValidationPolicy = {
     if (missing.length > 0) reportViolation(`EKS ${cluster.name ?? args.name} does not log ${missing.join(", ")}`);
     const encryption = cluster.encryptionConfig;
     if (!encryption?.provider?.keyArn || !(encryption.resources ?? []).includes("secrets")) reportViolation(`EKS ${cluster.name ?? args.name} does not encrypt secrets with a KMS key`);
+  }),
+};
+
+/** Versions of the EKS calendar in standard support on `today`, newest first: what to move to. */
+export function versionsInStandardSupport(today: Date): string[] {
+  return EKS_VERSIONS.filter((v) => eksSupportStatus(v.version, today, 0).kind !== "ended").map((v) => v.version);
+}
+
+/**
+ * What the EKS calendar says of a cluster's version on `today`: a failure once standard support has
+ * ended (or for a version the calendar does not know), a warning within `warnDays` of the end.
+ */
+export function eksVersionFinding(cluster: string, version: string, today: Date, warnDays: number): { level: "fail" | "warn"; message: string } | undefined {
+  const status = eksSupportStatus(version, today, warnDays);
+  const target = versionsInStandardSupport(today)[0];
+  const move = target === undefined || target === version ? "add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade" : `upgrade to ${target}`;
+  switch (status.kind) {
+    case "unknown":
+      return { level: "fail", message: `EKS ${cluster} runs Kubernetes ${version}, which the EKS calendar (infra/eks-versions.ts) does not list; ${move}` };
+    case "ended":
+      return {
+        level: "fail",
+        message: `EKS ${cluster} runs Kubernetes ${version}, out of standard support since ${status.endOfStandardSupport}: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; ${move}`,
+      };
+    case "ending":
+      return { level: "warn", message: `EKS ${cluster} runs Kubernetes ${version}, whose standard support ends on ${status.endOfStandardSupport}, in ${status.daysLeft} days; ${move} before then` };
+    default:
+      return undefined;
+  }
+}
+
+const EKS_VERSION_CONFIG = { properties: { warnDays: { type: "integer", default: 60, minimum: 0, maximum: 365 } } } as const;
+
+// Policies run at preview time: "today" is the day of the preview.
+export const eksVersionInStandardSupport: ResourceValidationPolicy = {
+  name: "eks-version-in-standard-support",
+  description: "EKS clusters run a Kubernetes version in EKS standard support (EKS.2), per the release calendar in the tier catalogue.",
+  enforcementLevel: "mandatory",
+  configSchema: EKS_VERSION_CONFIG,
+  remediationSteps: "Set odoo-fleet:cluster.kubernetesVersion to a version in standard support, with its add-on builds in infra/eks-versions.ts.",
+  validateResource: validateResourceOfType(aws.eks.Cluster, (cluster, args, reportViolation) => {
+    const finding = eksVersionFinding(cluster.name ?? args.name, String(cluster.version ?? ""), new Date(), args.getConfig<{ warnDays: number }>().warnDays);
+    if (finding?.level === "fail") reportViolation(finding.message);
+  }),
+};
+
+export const eksVersionSupportEnding: ResourceValidationPolicy = {
+  name: "eks-version-support-ending",
+  description: "Warns when an EKS cluster's Kubernetes version leaves standard support within warnDays (60 by default).",
+  enforcementLevel: "advisory",
+  configSchema: EKS_VERSION_CONFIG,
+  remediationSteps: "Plan the upgrade of odoo-fleet:cluster.kubernetesVersion (one minor at a time) before the date.",
+  validateResource: validateResourceOfType(aws.eks.Cluster, (cluster, args, reportViolation) => {
+    const finding = eksVersionFinding(cluster.name ?? args.name, String(cluster.version ?? ""), new Date(), args.getConfig<{ warnDays: number }>().warnDays);
+    if (finding?.level === "warn") reportViolation(finding.message);
   }),
 };
 
@@ -113,4 +169,4 @@ export const tlsEverywhere: StackValidationPolicy = {
   },
 };
 
-export const platformBaselinePolicies = [eksEndpointPrivate, eksAuditAndSecretsEncryption, nodesRequireImdsv2, kmsKeysRotated, subnetsNoPublicIps, vpcBaseline, tlsEverywhere];
+export const platformBaselinePolicies = [eksEndpointPrivate, eksAuditAndSecretsEncryption, eksVersionInStandardSupport, eksVersionSupportEnding, nodesRequireImdsv2, kmsKeysRotated, subnetsNoPublicIps, vpcBaseline, tlsEverywhere];

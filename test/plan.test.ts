@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { listStacks, readProject } from "../plan/project";
 import type { CapturedResource } from "../plan/capture";
+import { addonNodeFindings, clusterAddonModels } from "../plan/addon-nodes";
 import { STATEFUL_TYPES } from "../plan/changes";
 import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
 
@@ -188,6 +189,36 @@ test("dedicated-acme-prod taints its tenant's pool in every zone, in both region
   }
 });
 
+test("dedicated-acme-prod's DR cluster keeps one system node, so its CoreDNS and CSI add-ons can become healthy", () => {
+  const resources = planOf("dedicated-acme-prod").document.resources;
+  const models = clusterAddonModels(resources);
+  expect(models.map((m) => `${m.cluster}: ${m.addons.map((a) => a.name).join(",")}`)).toEqual([
+    "odoo-dedicated-acme-prod: kube-proxy,vpc-cni,coredns,aws-ebs-csi-driver,aws-efs-csi-driver",
+    "odoo-dedicated-acme-prod-dr: kube-proxy,vpc-cni,coredns,aws-ebs-csi-driver,aws-efs-csi-driver",
+  ]);
+  expect(models[1]!.nodeGroups.filter((g) => g.minSize > 0).map((g) => `${g.name} ${g.minSize}/${g.desiredSize} ${g.taints.length}`)).toEqual([
+    "dedicated-acme-prod-dr-system-eu-central-1a 1/1 0",
+  ]);
+  expect(addonNodeFindings(models)).toEqual([]);
+});
+
+describe.each(platformStacks)("add-ons of %s", (stack) => {
+  test("every cluster with add-ons has a node group its add-ons can run on", () => {
+    const models = clusterAddonModels(planOf(stack).document.resources);
+    expect(models.length).toBeGreaterThan(0);
+    for (const m of models) expect(m.addons.length, m.cluster).toBe(5);
+    expect(addonNodeFindings(models)).toEqual([]);
+  });
+
+  test("every cluster runs Kubernetes 1.35 with the add-on builds the EKS calendar pins for it", () => {
+    const { resources } = planOf(stack).document;
+    const clusters = ofType(resources, "aws:eks/cluster:Cluster");
+    expect(clusters.map((c) => [c.inputs.version, c.inputs.upgradePolicy])).toEqual(clusters.map(() => ["1.35", { supportType: "STANDARD" }]));
+    const versions = ofType(resources, "aws:eks/addon:Addon").map((a) => `${a.inputs.addonName}=${a.inputs.addonVersion ?? "default"}`);
+    expect(new Set(versions)).toEqual(new Set(["coredns=v1.14.2-eksbuild.4", "kube-proxy=v1.35.3-eksbuild.2", "vpc-cni=default", "aws-ebs-csi-driver=default", "aws-efs-csi-driver=default"]));
+  });
+});
+
 test("an invalid stack file makes plan exit 2 naming the file and each key path, with no resources", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-bad-"));
   const file = path.join(dir, "Pulumi.bad-prod.yaml");
@@ -201,7 +232,7 @@ test("an invalid stack file makes plan exit 2 naming the file and each key path,
       "  odoo-fleet:drRegion: eu-west-1",
       "  odoo-fleet:zones: [eu-west-1a, eu-west-1b]",
       "  odoo-fleet:network: { cidr: 10.0.0.0/16 }",
-      "  odoo-fleet:cluster: { kubernetesVersion: '1.33', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
+      "  odoo-fleet:cluster: { kubernetesVersion: '1.35', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
       "  odoo-fleet:tenants:",
       "    - { name: a, tier: gold, domains: [a.example.com], odoo: { version: '18.0', image: 'odoo:18' }, expectedUsers: 5 }",
       "  odoo-fleet:ingress: { acmeEmail: ops@example.com }",

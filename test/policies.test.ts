@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import type { CapturedResource } from "../plan/capture";
 import { evaluatePolicies } from "../plan/policy-eval";
 import { violationsByTenant, type PlanDocument } from "../plan/report";
@@ -18,7 +18,11 @@ let dedicated: PlanDocument;
 beforeAll(() => {
   shared = runPlanCli(["--stack", "shared-prod"]).document;
   dedicated = runPlanCli(["--stack", "dedicated-acme-prod"]).document;
+  // The EKS calendar policies judge a version on the day of the preview: the cases run on 2026-12-02,
+  // the day 1.34 leaves standard support.
+  vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-12-02T09:00:00Z") });
 });
+afterAll(() => void vi.useRealTimers());
 
 type R = CapturedResource & { inputs: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 const find = (resources: R[], name: string, type: string) => {
@@ -28,12 +32,12 @@ const find = (resources: R[], name: string, type: string) => {
 };
 const webPod = (resources: R[], tenant: string) => find(resources, `${tenant}-deployment-odoo-web`, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
 
-async function run(policyName: string, mutate: (resources: R[]) => void = () => undefined, doc: () => PlanDocument = () => shared) {
+async function run(policyName: string, mutate: (resources: R[]) => void = () => undefined, doc: () => PlanDocument = () => shared, config?: Record<string, unknown>) {
   const policy = ALL_POLICIES.find((p) => p.name === policyName);
   if (!policy) throw new Error(`no policy ${policyName}`);
   const resources = structuredClone(doc().resources) as R[];
   mutate(resources);
-  const { violations } = await evaluatePolicies([policy], resources.map((resource) => ({ resource })), { tenantOf: tenantOfResource });
+  const { violations } = await evaluatePolicies([policy], resources.map((resource) => ({ resource })), { tenantOf: tenantOfResource, ...(config ? { config: { [policyName]: config } } : {}) });
   return violations.map((v) => `${v.enforcementLevel}: ${v.message}`);
 }
 
@@ -47,7 +51,8 @@ const K = {
   cron: "kubernetes:apps/v1:Deployment",
 };
 
-const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?][] = [
+/** Policy, the break, the exact messages, the planned stack (shared-prod), the policy's config when broken. */
+const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<string, unknown>?][] = [
   ["tenant-namespace-restricted", (r) => void (find(r, "northwind-namespace", K.ns).inputs.metadata.labels["pod-security.kubernetes.io/enforce"] = "baseline"), ["mandatory: namespace odoo-northwind does not enforce the restricted profile"]],
   ["no-external-services-in-tenants", (r) => void (find(r, "northwind-service-odoo", K.svc).inputs.spec.type = "NodePort"), ["mandatory: Service odoo in tenant northwind is of type NodePort"]],
   ["no-host-access-in-tenants", (r) => void (webPod(r, "northwind").hostNetwork = true), ["mandatory: Deployment odoo-web of tenant northwind sets hostNetwork"]],
@@ -138,6 +143,25 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?][] = [
     (r) => void (find(r, "shared-prod-eks", "aws:eks/cluster:Cluster").inputs.enabledClusterLogTypes = ["api", "authenticator"]),
     ["mandatory: EKS odoo-shared-prod does not log audit, controllerManager, scheduler"],
   ],
+  [
+    "eks-version-in-standard-support",
+    (r) => {
+      find(r, "dedicated-acme-prod-eks", "aws:eks/cluster:Cluster").inputs.version = "1.34";
+      find(r, "dedicated-acme-prod-dr-eks", "aws:eks/cluster:Cluster").inputs.version = "1.36";
+    },
+    [
+      "mandatory: EKS odoo-dedicated-acme-prod runs Kubernetes 1.34, out of standard support since 2026-12-02: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; upgrade to 1.35",
+      "mandatory: EKS odoo-dedicated-acme-prod-dr runs Kubernetes 1.36, which the EKS calendar (infra/eks-versions.ts) does not list; upgrade to 1.35",
+    ],
+    () => dedicated,
+  ],
+  [
+    "eks-version-support-ending",
+    () => undefined,
+    ["advisory: EKS odoo-shared-prod runs Kubernetes 1.35, whose standard support ends on 2027-03-27, in 115 days; add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade before then"],
+    undefined,
+    { warnDays: 120 },
+  ],
   ["nodes-require-imdsv2", (r) => void (find(r, "shared-prod-general", "aws:ec2/launchTemplate:LaunchTemplate").inputs.metadataOptions.httpTokens = "optional"), ["mandatory: launch template shared-prod-general does not require IMDSv2"]],
   ["kms-keys-rotated", (r) => void (find(r, "shared-prod-secrets", "aws:kms/key:Key").inputs.enableKeyRotation = false), ["mandatory: KMS key shared-prod-secrets does not rotate"]],
   ["subnets-no-public-ips", (r) => void (find(r, "shared-prod-private-eu-west-1a", "aws:ec2/subnet:Subnet").inputs.mapPublicIpOnLaunch = true), ["mandatory: subnet shared-prod-private-eu-west-1a assigns public IPs"]],
@@ -178,12 +202,12 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?][] = [
   ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
 ];
 
-describe.each(cases)("%s", (name, mutate, expected, doc) => {
+describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
   test("passes on the planned stack", async () => {
     expect(await run(name, undefined, doc)).toEqual([]);
   });
   test(`fails with the exact message when broken: ${expected[0]!.slice(0, 60)}`, async () => {
-    const got = await run(name, mutate, doc);
+    const got = await run(name, mutate, doc, config);
     expect(name === "tenant-isolation-complete" ? got.sort() : got).toEqual(expected);
   });
 });
@@ -201,7 +225,7 @@ describe("the pack", () => {
       expect(p.description.length).toBeGreaterThan(20);
       expect(["mandatory", "advisory"]).toContain(p.enforcementLevel);
     }
-    expect(ALL_POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name)).toEqual(["required-tags"]);
+    expect(ALL_POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name)).toEqual(["eks-version-support-ending", "required-tags"]);
   });
 
   test("only policies/index.ts constructs the PolicyPack", () => {

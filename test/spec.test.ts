@@ -41,7 +41,7 @@ describe("valid stacks", () => {
       drRegion: "eu-central-1",
       zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
       network: { cidr: "10.20.0.0/16", natGateways: "OnePerAz", flowLogRetentionDays: 365 },
-      cluster: { name: "odoo-shared-prod", kubernetesVersion: "1.33", endpointPublicAccessCidrs: [], logRetentionDays: 365 },
+      cluster: { name: "odoo-shared-prod", kubernetesVersion: "1.35", endpointPublicAccessCidrs: [], logRetentionDays: 365 },
     });
     expect(spec.cluster.nodePools.map((p) => [p.name, p.minPerZone, p.maxPerZone, p.diskGiB, p.capacityType])).toEqual([
       ["system", 1, 2, 50, "ON_DEMAND"],
@@ -137,8 +137,13 @@ describe("each class of invalid config names the stack file and key path", () =>
       [{ path: "odoo-fleet:network.cidr", message: "/26 is too small for 3 zones (subnets would be smaller than /28)" }],
     ],
     [
+      "a Kubernetes version the EKS calendar pins no add-on builds for",
+      { "odoo-fleet:cluster": { kubernetesVersion: "1.33", nodePools: [{ name: "general", instanceTypes: ["m7i.xlarge"], minPerZone: 1, maxPerZone: 6 }] } },
+      [{ path: "odoo-fleet:cluster.kubernetesVersion", message: "1.33 has no add-on builds in the EKS calendar (infra/eks-versions.ts); use 1.35 or 1.34" }],
+    ],
+    [
       "a node pool key misspelt",
-      { "odoo-fleet:cluster": { kubernetesVersion: "1.33", nodePools: [{ name: "general", instanceTypes: ["m7i.xlarge"], minPerZone: 1, maxPerZone: 2, maxPerzone: 3 }] } },
+      { "odoo-fleet:cluster": { kubernetesVersion: "1.35", nodePools: [{ name: "general", instanceTypes: ["m7i.xlarge"], minPerZone: 1, maxPerZone: 2, maxPerzone: 3 }] } },
       [{ path: "odoo-fleet:cluster.nodePools[0].maxPerzone", message: "unknown key; check its spelling" }],
     ],
   ])("%s", (_, changes, expected) => {
@@ -181,7 +186,7 @@ describe("each class of invalid config names the stack file and key path", () =>
     const config = configWith("dedicated-acme-prod", {
       "odoo-fleet:tenants": [...base, { ...base[0], name: "acme-two", domains: ["two.acme.example"], expectedUsers: 10 }],
       "odoo-fleet:cluster": {
-        kubernetesVersion: "1.33",
+        kubernetesVersion: "1.35",
         nodePools: [
           { name: "system", instanceTypes: ["m7i.large"], minPerZone: 1, maxPerZone: 2 },
           { name: "other", instanceTypes: ["m7i.large"], minPerZone: 1, maxPerZone: 2, dedicatedTo: "globex" },

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import { strictestTier, TIER_NAMES, TIERS } from "../infra/tiers";
+import { EKS_VERSIONS, eksSupportStatus, eksVersion, strictestTier, TIER_NAMES, TIERS } from "../infra/tiers";
 
 /** Rows of the tier table in shared/product/service-tiers.md, when the file is beside the repo. */
 function productTable(): Map<string, string[]> | undefined {
@@ -68,5 +68,43 @@ describe("tier catalogue", () => {
     [["essential", "critical", "business"], "critical"],
   ] as const)("strictestTier(%j) = %s", (tiers, expected) => {
     expect(strictestTier(tiers)).toBe(expected);
+  });
+});
+
+describe("EKS release calendar", () => {
+  test("newest first, each version's dates in order, 14 months of standard support then 12 of extended", () => {
+    expect(EKS_VERSIONS.map((v) => v.version)).toEqual(["1.35", "1.34", "1.33", "1.32", "1.31", "1.30", "1.29"]);
+    for (const v of EKS_VERSIONS) {
+      expect(v.eksRelease < v.endOfStandardSupport && v.endOfStandardSupport < v.endOfExtendedSupport, v.version).toBe(true);
+      const months = (a: string, b: string) => (Number(b.slice(0, 4)) - Number(a.slice(0, 4))) * 12 + Number(b.slice(5, 7)) - Number(a.slice(5, 7));
+      expect(months(v.eksRelease, v.endOfStandardSupport), v.version).toBe(14);
+      expect(months(v.endOfStandardSupport, v.endOfExtendedSupport), v.version).toBe(12);
+    }
+  });
+
+  test("the pinned add-on builds match their version's minor", () => {
+    for (const v of EKS_VERSIONS.filter((x) => x.addons)) expect(v.addons!["kube-proxy"]).toMatch(new RegExp(`^v${v.version.replace(".", "\\.")}\\.\\d+-eksbuild\\.\\d+$`));
+    expect(eksVersion("1.35")?.addons).toEqual({ coredns: "v1.14.2-eksbuild.4", "kube-proxy": "v1.35.3-eksbuild.2" });
+  });
+
+  test.each([
+    // version, today (UTC), status, days left to the end of standard support
+    ["1.33", "2026-07-28T23:59:59Z", "ending", 1],
+    ["1.33", "2026-07-29T00:00:00Z", "ended", 0],
+    ["1.34", "2026-10-02T12:00:00Z", "standard", 61],
+    ["1.34", "2026-10-03T12:00:00Z", "ending", 60],
+    ["1.34", "2026-12-01T12:00:00Z", "ending", 1],
+    ["1.34", "2026-12-02T00:00:00Z", "ended", 0],
+    ["1.34", "2026-12-02T15:00:00Z", "ended", 0],
+    ["1.35", "2026-12-02T15:00:00Z", "standard", 115],
+    ["1.35", "2027-01-26T00:00:00Z", "ending", 60],
+    ["1.35", "2027-04-01T00:00:00Z", "ended", -5],
+  ] as const)("%s on %s: %s, %i days left", (version, today, kind, daysLeft) => {
+    expect(eksSupportStatus(version, new Date(today), 60)).toEqual({ kind, endOfStandardSupport: eksVersion(version)!.endOfStandardSupport, daysLeft });
+  });
+
+  test("a version the calendar does not list is unknown, whatever the day", () => {
+    expect(eksSupportStatus("1.36", new Date("2026-12-02T00:00:00Z"), 60)).toEqual({ kind: "unknown" });
+    expect(eksSupportStatus("1.28", new Date("2020-01-01T00:00:00Z"), 60)).toEqual({ kind: "unknown" });
   });
 });

@@ -19,6 +19,12 @@ export interface ClusterArgs {
   subnets: readonly { zone: string; subnetId: pulumi.Input<string> }[];
   nodePools: readonly ClusterNodePool[];
   /**
+   * Add-on builds by add-on name, for the cluster's Kubernetes version; an upgrade of the cluster
+   * moves them with it. An add-on not named gets the default build EKS picks when it is created.
+   * @default {}
+   */
+  addonVersions?: Readonly<Record<string, string>>;
+  /**
    * CIDRs that may reach the public API endpoint; empty keeps the endpoint private only.
    * @default []
    */
@@ -148,6 +154,7 @@ export class Cluster extends pulumi.ComponentResource {
         addonName,
         resolveConflictsOnCreate: "OVERWRITE",
         resolveConflictsOnUpdate: "OVERWRITE",
+        ...(args.addonVersions?.[addonName] !== undefined ? { addonVersion: args.addonVersions[addonName] } : {}),
         tags: tagsFor(`${name}-${addonName}`),
         ...extra,
       }, { parent: this, dependsOn });
@@ -203,7 +210,7 @@ export class Cluster extends pulumi.ComponentResource {
         instanceTypes: [...layout.pool.instanceTypes],
         capacityType: layout.pool.capacityType ?? "ON_DEMAND",
         amiType: "AL2023_x86_64_STANDARD",
-        scalingConfig: { minSize: layout.pool.minPerZone, maxSize: layout.pool.maxPerZone, desiredSize: layout.pool.minPerZone },
+        scalingConfig: { minSize: layout.minSize, maxSize: layout.pool.maxPerZone, desiredSize: layout.minSize },
         updateConfig: { maxUnavailable: 1 },
         labels: layout.labels,
         taints: layout.taints,
