@@ -8,7 +8,7 @@ import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";
 import { addonNodeFindings, clusterAddonModels } from "./addon-nodes";
 import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
-import { analyseNames, collisionMessage, NAMES_ANALYSIS, ruleBreakMessage, type NamesAnalysis } from "./names";
+import { analyseNames, collisionMessage, NAMES_ANALYSIS, ruleBreakMessage, serviceCreatedMessage, type NamesAnalysis } from "./names";
 import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
 import type { PlanRun } from "./run";
 import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnalysis } from "./zones";
@@ -93,6 +93,7 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
   const nameViolations: EvaluatedViolation[] = [
     ...names.collisions.map((c) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: c.urns[1] ?? null, message: collisionMessage(c), tenant: null })),
     ...names.ruleBreaks.map((b) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: b.urn, message: ruleBreakMessage(b), tenant: null })),
+    ...names.createdByService.map((c) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn: c.claimUrn, message: serviceCreatedMessage(c), tenant: null })),
     ...names.duplicateUrns.map((urn) => ({ policy: NAMES_ANALYSIS, enforcementLevel: "mandatory" as const, urn, message: `${urn} is registered more than once: the engine refuses a duplicate URN`, tenant: null })),
   ];
   return {

@@ -60,8 +60,8 @@ async function main(): Promise<number> {
     document.isolation = analysis.isolation;
     if (analysis.zones) document.zones = analysis.zones;
     document.tenants = analysis.tenants;
-    const { claims, collisions, ruleBreaks, duplicateUrns } = analysis.names;
-    document.names = { checked: claims.length, autonamed: claims.filter((c) => c.autonamed).length, collisions, ruleBreaks, duplicateUrns };
+    const { claims, collisions, ruleBreaks, duplicateUrns, createdByService } = analysis.names;
+    document.names = { checked: claims.length, autonamed: claims.filter((c) => c.autonamed).length, collisions, ruleBreaks, duplicateUrns, createdByService };
   }
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
     }
     if (document.names) {
       const n = document.names;
-      process.stdout.write(`\nphysical names: ${n.checked} checked (${n.autonamed} autonamed), ${n.collisions.length} claimed twice, ${n.ruleBreaks.length} breaking their API's naming rule, ${n.duplicateUrns.length} duplicate URNs\n`);
+      process.stdout.write(`\nphysical names: ${n.checked} checked (${n.autonamed} autonamed), ${n.collisions.length} claimed twice, ${n.ruleBreaks.length} breaking their API's naming rule, ${n.createdByService.length} also created by AWS first, ${n.duplicateUrns.length} duplicate URNs\n`);
     }
     if (changes) process.stdout.write(`\n${changeSummary(changes)}\n`);
     if (analysis?.zones) process.stdout.write(`\n${zoneTable(analysis.zones)}\n`);

@@ -396,6 +396,7 @@ export interface NamesAnalysis {
   collisions: NameCollision[];
   ruleBreaks: NamingRuleBreak[];
   duplicateUrns: string[];
+  createdByService: ServiceCreatedName[];
 }
 
 /** The name Pulumi will generate, with zeros standing in for the random characters (valid everywhere). */
@@ -594,9 +595,75 @@ export function duplicateUrns(resources: readonly CapturedResource[]): string[] 
   return [...duplicates];
 }
 
+/** A name a service creates on its own, which a planned resource claims too. */
+export interface ServiceCreatedName {
+  name: string;
+  /** The resource whose creation makes the service create the name. */
+  serviceUrn: string;
+  /** The planned resource claiming the same name: it must be created first. */
+  claimUrn: string;
+}
+
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+
+/**
+ * Log groups EKS and RDS create themselves on first write: EKS `/aws/eks/<cluster>/cluster` for control
+ * plane logs, RDS `/aws/rds/instance/<id>/<log>` for each exported log. A planned log group of that name
+ * (to set its retention and key) must exist before the cluster or instance, else the service creates it
+ * first and the plan's create fails with ResourceAlreadyExistsException. Sources:
+ * https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html
+ */
+export function serviceCreatedNames(resources: readonly CapturedResource[], claims: readonly NameClaim[]): ServiceCreatedName[] {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const claimOf = new Map(claims.map((c) => [c.urn, c]));
+  const logGroups = new Map(claims.filter((c) => c.type === LOG_GROUP && !c.autonamed).map((c) => [c.key, c]));
+  const dependsOn = (from: string, target: string): boolean => {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length > 0) {
+      const urn = stack.pop()!;
+      for (const dep of byUrn.get(urn)?.dependsOn ?? []) {
+        if (dep === target) return true;
+        if (!seen.has(dep)) {
+          seen.add(dep);
+          stack.push(dep);
+        }
+      }
+    }
+    return false;
+  };
+  const found: ServiceCreatedName[] = [];
+  for (const r of resources) {
+    const own = claimOf.get(r.urn);
+    if (!own || own.autonamed) continue;
+    const names =
+      r.type === "aws:eks/cluster:Cluster" && Array.isArray(r.inputs.enabledClusterLogTypes) && r.inputs.enabledClusterLogTypes.length > 0
+        ? [`/aws/eks/${own.name}/cluster`]
+        : r.type === "aws:rds/instance:Instance" && Array.isArray(r.inputs.enabledCloudwatchLogsExports)
+          ? r.inputs.enabledCloudwatchLogsExports.map((log) => `/aws/rds/instance/${own.name.toLowerCase()}/${String(log)}`)
+          : [];
+    for (const name of names) {
+      const claim = logGroups.get(`${own.where}|${LOG_GROUP}|${name}`);
+      if (claim && !dependsOn(r.urn, claim.urn)) found.push({ name, serviceUrn: r.urn, claimUrn: claim.urn });
+    }
+  }
+  return found;
+}
+
 export function analyseNames(resources: readonly CapturedResource[], context: NamesContext): NamesAnalysis {
   const claims = nameClaims(resources, context);
-  return { claims, collisions: nameCollisions(claims), ruleBreaks: namingRuleBreaks(claims), duplicateUrns: duplicateUrns(resources) };
+  return {
+    claims,
+    collisions: nameCollisions(claims),
+    ruleBreaks: namingRuleBreaks(claims),
+    duplicateUrns: duplicateUrns(resources),
+    createdByService: serviceCreatedNames(resources, claims),
+  };
+}
+
+export function serviceCreatedMessage(s: ServiceCreatedName): string {
+  return `log group "${s.name}" is created by AWS itself once ${s.serviceUrn} exists, and ${s.claimUrn} claims it too without being a dependency of it: create the log group first (dependsOn), or the first up fails with ResourceAlreadyExistsException`;
 }
 
 export function collisionMessage(c: NameCollision): string {

@@ -5,7 +5,7 @@ import type { ResourceChange } from "./changes";
 import type { PlanRun } from "./run";
 import type { ZoneAnalysis } from "./zones";
 import type { TenantSummary } from "./analyses";
-import type { NameCollision, NamingRuleBreak } from "./names";
+import type { NameCollision, NamingRuleBreak, ServiceCreatedName } from "./names";
 
 export interface PlanViolation {
   policy: string;
@@ -32,7 +32,7 @@ export interface PlanDocument {
   /** Zone-failure simulation: per zone lost, what each tenant keeps and the capacity left. */
   zones?: ZoneAnalysis;
   /** Physical names checked (where the cloud needs them unique), and those it would refuse (expected: none). */
-  names?: { checked: number; autonamed: number; collisions: NameCollision[]; ruleBreaks: NamingRuleBreak[]; duplicateUrns: string[] };
+  names?: { checked: number; autonamed: number; collisions: NameCollision[]; ruleBreaks: NamingRuleBreak[]; duplicateUrns: string[]; createdByService: ServiceCreatedName[] };
   /** With `--against`: what changes relative to the previous plan. */
   changes?: ResourceChange[];
   offlinePlaceholders: string[];

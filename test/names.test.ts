@@ -11,6 +11,7 @@ import {
   crossStackCollisions,
   duplicateUrns,
   K8S_RULES,
+  serviceCreatedNames,
   kubernetesKind,
   nameClaims,
   ruleProblems,
@@ -239,6 +240,22 @@ describe("collisions: two resources, one name, one scope", () => {
     expect(nameClaims([res("aws:ec2/securityGroup:SecurityGroup", "sg", { name: "x" }), res("aws:ec2/securityGroup:SecurityGroup", "sg2", { name: "x" })], context)).toEqual([]);
   });
 
+  test("a log group EKS or RDS creates itself must be planned as a dependency of the cluster or instance", () => {
+    const logGroup = (name: string, logical: string) => res("aws:cloudwatch/logGroup:LogGroup", logical, { name });
+    const eksLogs = logGroup("/aws/eks/odoo-x/cluster", "eks-logs");
+    const rdsLogs = logGroup("/aws/rds/instance/odoo-x/postgresql", "rds-logs");
+    const upgradeLogs = logGroup("/aws/rds/instance/odoo-x/upgrade", "upgrade-logs");
+    const cluster = { ...res("aws:eks/cluster:Cluster", "eks", { name: "odoo-x", enabledClusterLogTypes: ["audit"] }), dependsOn: [eksLogs.urn] };
+    const instance = { ...res("aws:rds/instance:Instance", "db", { identifier: "odoo-x", enabledCloudwatchLogsExports: ["postgresql", "upgrade"] }), dependsOn: [rdsLogs.urn] };
+    const resources = [eksLogs, rdsLogs, upgradeLogs, cluster, instance];
+    expect(serviceCreatedNames(resources, nameClaims(resources, context))).toEqual([{ name: "/aws/rds/instance/odoo-x/upgrade", serviceUrn: instance.urn, claimUrn: upgradeLogs.urn }]);
+    const unordered = [eksLogs, { ...cluster, dependsOn: [] }];
+    expect(analyse(unordered).createdByService.map((c) => c.name)).toEqual(["/aws/eks/odoo-x/cluster"]);
+    // Without control plane logging EKS creates no log group; in another region the names differ.
+    expect(analyse([eksLogs, { ...cluster, dependsOn: [], inputs: { name: "odoo-x", enabledClusterLogTypes: [] } }]).createdByService).toEqual([]);
+    expect(analyse([eksLogs, { ...cluster, dependsOn: [], inputs: { name: "odoo-x", enabledClusterLogTypes: ["api"], region: "eu-central-1" } }]).createdByService).toEqual([]);
+  });
+
   test("a URN registered twice is reported: the engine refuses it", () => {
     const a = res("aws:elasticache/user:User", "s-redis-default", { userId: "default-1" });
     expect(duplicateUrns([a, { ...a }])).toEqual([a.urn]);
@@ -372,10 +389,10 @@ function reviewStackFile(stack: string): string {
 }
 
 describe.each(STACKS)("plan of %s", (stack) => {
-  test("claims its physical names with no collision, no naming-rule break and no duplicate URN", () => {
+  test("claims its physical names with no collision, no naming-rule break, no log group AWS creates first, no duplicate URN", () => {
     const { status, stdout, document } = plan(["--stack", stack]);
     expect(status).toBe(0);
-    expect(document.names).toEqual(expect.objectContaining({ collisions: [], ruleBreaks: [], duplicateUrns: [] }));
+    expect(document.names).toEqual(expect.objectContaining({ collisions: [], ruleBreaks: [], duplicateUrns: [], createdByService: [] }));
     expect(document.names!.checked).toBeGreaterThan(document.names!.autonamed);
     expect(stdout).toContain(`physical names: ${document.names!.checked} checked (${document.names!.autonamed} autonamed), 0 claimed twice, 0 breaking`);
     expect(document.violations.filter((v) => v.policy === "physical-names")).toEqual([]);
