@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   if (values.report) write(values.report, markdownReport(document, analysis?.violations ?? [], changes));
   if (values.html) {
     const tiers = new Map((analysis?.tenants ?? []).map((t) => [t.name, t.tier]));
-    const graph = renderSvg(componentGraphDot(document.resources, (tenant) => tiers.get(tenant)));
+    const graph = await renderSvg(componentGraphDot(document.resources, (tenant) => tiers.get(tenant)));
     if ("error" in graph) process.stderr.write(`plan: the HTML report has no resource graph: ${graph.error}\n`);
     write(values.html, htmlReport({ document, violations: analysis?.violations ?? [], ...(changes ? { changes } : {}), graph, generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z") }));
   }

@@ -4,9 +4,9 @@
  * from the network on the left to the tenants on the right. Components nested in another (not in
  * the root stack) hang from it with a dotted edge. Fleets are drawn with their tenants folded into
  * one node per tier, so the picture stays readable (and `dot` fast) at a thousand tenants.
- * Rendering spawns Debian's Graphviz: `tred` (transitive reduction) then `dot`.
+ * Rendering uses Graphviz compiled to WebAssembly (`@hpcc-js/wasm-graphviz`, from npm): `tred`
+ * (transitive reduction) then `dot`, so every machine that ran `npm ci` draws the same picture.
  */
-import { spawnSync } from "node:child_process";
 import type { CapturedResource } from "./capture";
 
 /** More tenants than this and they are drawn as one node per tier. */
@@ -105,14 +105,18 @@ export function componentGraphDot(resources: readonly CapturedResource[], tierOf
   return `${lines.join("\n")}\n`;
 }
 
-/** SVG of a DOT graph from Graphviz's `dot`, or why `dot` could not make one. */
-export function renderSvg(dot: string): { svg: string } | { error: string } {
-  // Transitive reduction keeps "A feeds C" out when A feeds B and B feeds C.
-  const reduced = spawnSync("tred", [], { input: dot, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-  const graph = reduced.status === 0 && reduced.stdout ? reduced.stdout : dot;
-  const result = spawnSync("dot", ["-Tsvg"], { input: graph, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-  if (result.error) return { error: `Graphviz dot could not run (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}): install Debian's graphviz package` };
-  if (result.status !== 0) return { error: `dot failed (exit ${result.status}): ${result.stderr.trim()}` };
-  // The XML prologue and doctype are not wanted inside an HTML page.
-  return { svg: result.stdout.slice(result.stdout.indexOf("<svg")) };
+/** SVG of a DOT graph from Graphviz (`tred`, then `dot`), or why Graphviz could not make one. */
+export async function renderSvg(dot: string): Promise<{ svg: string } | { error: string }> {
+  // An ES module: node16 CommonJS output keeps `import()` as a real dynamic import.
+  const { Graphviz } = await import("@hpcc-js/wasm-graphviz");
+  const graphviz = await Graphviz.load();
+  try {
+    // Transitive reduction keeps "A feeds C" out when A feeds B and B feeds C.
+    const reduced = graphviz.tred(dot).out || dot;
+    const svg = graphviz.dot(reduced, "svg");
+    // The XML prologue and doctype are not wanted inside an HTML page.
+    return { svg: svg.slice(svg.indexOf("<svg")) };
+  } catch (error) {
+    return { error: `Graphviz could not draw the graph: ${(error instanceof Error ? error.message : String(error)).trim()}` };
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Alert rules: generated from the tier catalogue, every one with a severity, a runbook page that
  * exists, and a tenant label where it concerns one tenant; checked and unit-tested with promtool
- * (Debian's prometheus package; CI installs it).
+ * (Debian's prometheus package, which npm does not ship: `.ci/install-tools` installs it).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,10 +12,9 @@ import { stringify } from "yaml";
 import { platformRules, tenantRules, type RuleGroup } from "../components/observability/alerts";
 import { RUNBOOKS, runbookMarkdown } from "../components/observability/runbooks";
 import { ROOT } from "./plan-cli";
+import { missingTools } from "./tools";
 
 const RUNBOOK_BASE = "https://github.com/odoo-fleet/odoo-fleet/blob/main/docs/runbooks";
-const promtool = spawnSync("promtool", ["--version"]).status === 0;
-if (!promtool && process.env.CI === "true") throw new Error("CI needs promtool (apt-get install prometheus): .ci/run installs it");
 
 const groups: RuleGroup[] = [
   tenantRules({ name: "northwind", tier: "business", queueJob: true }, RUNBOOK_BASE),
@@ -55,7 +54,7 @@ describe("alert rules", () => {
   });
 });
 
-describe.skipIf(!promtool)("promtool", () => {
+describe.skipIf(missingTools("promtool checks of the alert rules", "promtool").length > 0)("promtool", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-rules-"));
   const rulesFile = path.join(dir, "rules.yml");
   writeFileSync(rulesFile, stringify({ groups }));

@@ -1,4 +1,4 @@
-/** The HTML report and its resource graph, from a real plan; the graph rendered by Graphviz itself. */
+/** The HTML report and its resource graph, from a real plan; the graph rendered by Graphviz itself (WebAssembly, from npm). */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -67,11 +67,15 @@ describe("componentGraphDot", () => {
     expect(labels(dot).filter((l) => l.startsWith("OdooTenant"))).toEqual(["OdooTenant × 10 / business tier / 10 resources", "OdooTenant × 20 / essential tier / 20 resources"]);
   });
 
-  test("Graphviz renders it to SVG (tred, then dot)", () => {
-    const rendered = renderSvg(componentGraphDot(prod.resources));
+  test("Graphviz renders it to SVG (tred, then dot)", async () => {
+    const rendered = await renderSvg(componentGraphDot(prod.resources));
     expect("svg" in rendered ? rendered.svg.slice(0, 4) : rendered.error).toBe("<svg");
     const svg = (rendered as { svg: string }).svg;
     expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(15);
+  });
+
+  test("a graph Graphviz cannot read gives the reason instead of a picture", async () => {
+    expect(await renderSvg("digraph { a -> ")).toEqual({ error: "Graphviz could not draw the graph: syntax error in line 1" });
   });
 });
 
@@ -99,7 +103,9 @@ describe("htmlReport", () => {
     expect(html).toContain("<h2>Tenants (4)");
     expect(html).toContain('<td><b>eu-west-1a</b></td><td class="num"><span class="badge ok">2</span></td><td class="num"><span class="badge warn">2</span></td><td class="num"><span class="badge ok">0</span></td>');
     expect(html).toContain('<span class="badge ok">0 cross tenant path</span>');
+    // The graph itself, drawn by the CLI: one SVG with a node per component.
     expect(html.match(/<svg/g)).toHaveLength(1);
+    expect(html.match(/<g id="node\d+" class="node">/g)).toHaveLength(15);
   });
 
   test("violations, shortfalls, a data-loss change and untrusted text, escaped", () => {
@@ -113,7 +119,7 @@ describe("htmlReport", () => {
         // Additions are folded under the component they join.
         ...prod.resources.filter((r) => r.parent === prod.resources.find((c) => c.name === "tailspin" && !c.custom)!.urn).slice(0, 3).map((r) => ({ urn: r.urn, type: r.type, change: "add" as const, paths: [], stateful: false })),
       ],
-      graph: { error: "Graphviz dot could not run (ENOENT): install Debian's graphviz package" },
+      graph: { error: "Graphviz could not draw the graph: syntax error in line 1" },
       generatedAt: "2026-11-24T00:00:00Z",
     });
     expect(page).toContain('<span class="badge bad">1 mandatory violation</span>');
@@ -124,7 +130,7 @@ describe("htmlReport", () => {
     expect(page).toContain('<span class="badge bad">replace (stateful)</span>');
     expect(page).toContain('<details><summary><span class="badge ok">+3</span> added to OdooTenant tailspin</summary>');
     expect(page).toContain("<h2>Changes against the previous plan: 3 to add, 0 to update, 1 to replace, 0 to remove</h2>");
-    expect(page).toContain("<p><span class=\"badge warn\">no graph</span> Graphviz dot could not run (ENOENT): install Debian&#39;s graphviz package</p>".replace("&#39;", "'"));
+    expect(page).toContain('<p><span class="badge warn">no graph</span> Graphviz could not draw the graph: syntax error in line 1</p>');
     // The troubled tenant comes first.
     expect(page.indexOf("<td><b>fabrikam</b></td>")).toBeLessThan(page.indexOf("<td><b>contoso</b></td>"));
   });

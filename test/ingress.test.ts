@@ -1,23 +1,29 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { certManagerValues, Ingress, traefikValues } from "../components/ingress";
+import { CERT_MANAGER_CHART, certManagerValues, Ingress, TRAEFIK_CHART, traefikValues } from "../components/ingress";
 import type { CapturedResource } from "../plan/capture";
 import { named, ofType, startHarness } from "./harness";
-import { chartValuesValidator, crdValidator, referenceAvailable } from "./schemas";
+import { chartValuesValidator, crdValidator } from "./schemas";
 
 const SYSTEM = { "odoo-fleet/pool": "system" };
 
-describe.skipIf(!referenceAvailable())("Helm values pass the charts' own schemas", () => {
-  test("Traefik 41.3.0", () => {
-    const validate = chartValuesValidator("traefik-41.3.0.values.schema.json");
+describe("Helm values pass the charts' own schemas", () => {
+  test(`Traefik ${TRAEFIK_CHART.version}`, () => {
+    const validate = chartValuesValidator(TRAEFIK_CHART);
     expect(validate(traefikValues({ replicas: 3, systemNodeSelector: SYSTEM }))).toEqual([]);
     // The schema forbids unknown top-level keys: a misspelt one fails, as it would at deploy time.
     expect(validate({ ...traefikValues({ replicas: 3, systemNodeSelector: SYSTEM }), deploymnet: {} }).length).toBeGreaterThan(0);
   });
 
-  test("cert-manager v1.21.1", () => {
-    const validate = chartValuesValidator("cert-manager-v1.21.1.values.schema.json");
+  test(`cert-manager ${CERT_MANAGER_CHART.version}`, () => {
+    const validate = chartValuesValidator(CERT_MANAGER_CHART);
     expect(validate(certManagerValues({ systemNodeSelector: SYSTEM }))).toEqual([]);
     expect(validate({ ...certManagerValues({ systemNodeSelector: SYSTEM }), installCRD: true }).length).toBeGreaterThan(0);
+  });
+
+  test("a chart bumped without its vendored schemas fails, naming the missing file", () => {
+    expect(() => chartValuesValidator({ ...TRAEFIK_CHART, version: "99.0.0" })).toThrow(
+      "test/fixtures/schemas/traefik-99.0.0/values.schema.json is not vendored: a chart bump brings its schemas (see test/fixtures/schemas/README.md)",
+    );
   });
 });
 
@@ -50,7 +56,7 @@ describe("Ingress component", () => {
     }
   });
 
-  test.skipIf(!referenceAvailable())("the ClusterIssuer passes its CRD schema and solves HTTP-01 through Traefik", () => {
+  test("the ClusterIssuer passes its CRD schema and solves HTTP-01 through Traefik", () => {
     const issuer = named(resources, "prod-cluster-issuer");
     expect(issuer.inputs.spec).toEqual({
       acme: {
@@ -61,6 +67,6 @@ describe("Ingress component", () => {
       },
     });
     const { apiVersion, kind, metadata, spec } = issuer.inputs as { apiVersion: string; kind: string; metadata: unknown; spec: unknown };
-    expect(crdValidator("cert-manager.io_clusterissuers.yaml")({ apiVersion, kind, metadata, spec } as never)).toEqual([]);
+    expect(crdValidator(CERT_MANAGER_CHART, "cert-manager.io_clusterissuers.yaml")({ apiVersion, kind, metadata, spec } as never)).toEqual([]);
   });
 });

@@ -1,14 +1,28 @@
 /**
  * Validators from the schemas a real deploy enforces: the charts' values schemas (Helm) and the CRD
- * schemas (API server), kept in ../shared/reference; built-in kinds through kubernetes-models.
+ * schemas (API server), vendored per chart version in test/fixtures/schemas (source, version and
+ * licence in its README); built-in kinds through kubernetes-models.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 
-const REFERENCE = path.resolve(__dirname, "..", "..", "shared", "reference");
+const SCHEMAS = path.join(__dirname, "fixtures", "schemas");
+
+/** A chart as the components pin it (`TRAEFIK_CHART`, `CERT_MANAGER_CHART`, `KUBE_PROMETHEUS_STACK`). */
+export interface PinnedChart {
+  readonly chart: string;
+  readonly version: string;
+}
+
+/** A vendored file of the pinned chart version: a chart bumped without its schemas fails here, by name. */
+function vendored(chart: PinnedChart, file: string): string {
+  const full = path.join(SCHEMAS, `${chart.chart}-${chart.version}`, file);
+  if (!existsSync(full)) throw new Error(`${path.relative(path.join(__dirname, ".."), full)} is not vendored: a chart bump brings its schemas (see test/fixtures/schemas/README.md)`);
+  return full;
+}
 
 /** Go regexps may start with (?i); JavaScript takes that as a flag. (`code` only matters to standalone code.) */
 const regExp = Object.assign(
@@ -19,8 +33,8 @@ const regExp = Object.assign(
   { code: "goRegExp" },
 );
 
-export function chartValuesValidator(file: string) {
-  const schema = JSON.parse(readFileSync(path.join(REFERENCE, "helm-values-schemas", file), "utf8")) as Record<string, unknown>;
+export function chartValuesValidator(chart: PinnedChart) {
+  const schema = JSON.parse(readFileSync(vendored(chart, "values.schema.json"), "utf8")) as Record<string, unknown>;
   const is2020 = String(schema.$schema ?? "").includes("2020-12");
   const options = { strict: false, allErrors: true, code: { regExp }, validateFormats: false, logger: false as const };
   const ajv = is2020 ? new Ajv2020(options) : new Ajv(options);
@@ -41,9 +55,9 @@ function closeObjects(schema: unknown): unknown {
   return record;
 }
 
-/** Validates a custom resource against the `openAPIV3Schema` of the CRD file that defines its kind. */
-export function crdValidator(file: string) {
-  const crd = parse(readFileSync(path.join(REFERENCE, "crd-schemas", file), "utf8")) as {
+/** Validates a custom resource against the `openAPIV3Schema` of the chart's CRD file that defines its kind. */
+export function crdValidator(chart: PinnedChart, file: string) {
+  const crd = parse(readFileSync(vendored(chart, file), "utf8")) as {
     spec: { versions: { name: string; schema: { openAPIV3Schema: Record<string, unknown> } }[]; group: string; names: { kind: string } };
   };
   // Kubernetes formats (int32, date-time...) are not what this check is about: accept them all.
@@ -55,13 +69,4 @@ export function crdValidator(file: string) {
     if (!validate) return [`${file} has no version ${object.apiVersion}`];
     return validate(object) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`);
   };
-}
-
-export function referenceAvailable(): boolean {
-  try {
-    readFileSync(path.join(REFERENCE, "schemas-README.md"));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -11,13 +11,14 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBu
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { describe, expect, test } from "vitest";
+import { CERT_MANAGER_CHART, TRAEFIK_CHART } from "../components/ingress";
 import { provisionerPod } from "../components/tenant";
 import { backupSchedule, CONFIG_INIT_SCRIPT, drillSchedule, jobMinute, tenantManifests, type Manifest, type TenantManifestInput } from "../components/tenant/manifests";
 import { cronOdooConf, webOdooConf } from "../components/tenant/odoo-conf";
 import { restrictedViolations } from "../infra/pod-security";
 import { sizeOdoo, tenantQuota } from "../infra/sizing";
 import type { TierName } from "../infra/tiers";
-import { crdValidator, referenceAvailable } from "./schemas";
+import { crdValidator } from "./schemas";
 
 function input(tier: TierName, expectedUsers: number, extra: Partial<TenantManifestInput> = {}): TenantManifestInput {
   const tenant = { tier, expectedUsers };
@@ -79,11 +80,11 @@ describe("every object passes the Kubernetes schema", () => {
   });
 });
 
-describe.skipIf(!referenceAvailable())("custom resources pass their CRD schemas", () => {
+describe("custom resources pass their CRD schemas", () => {
   const validators = {
-    Certificate: crdValidator("cert-manager.io_certificates.yaml"),
-    Middleware: crdValidator("traefik.io_middlewares.yaml"),
-    IngressRoute: crdValidator("traefik.io_ingressroutes.yaml"),
+    Certificate: crdValidator(CERT_MANAGER_CHART, "cert-manager.io_certificates.yaml"),
+    Middleware: crdValidator(TRAEFIK_CHART, "traefik.io_middlewares.yaml"),
+    IngressRoute: crdValidator(TRAEFIK_CHART, "traefik.io_ingressroutes.yaml"),
   };
   const custom = [business.certificate, ...business.middlewares, ...business.ingressRoutes];
   test.each(custom.map((m) => [`${m.kind} ${m.metadata.name}`, m] as const))("%s", (_, manifest) => {
