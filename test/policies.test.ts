@@ -11,13 +11,13 @@ import { evaluatePolicies } from "../plan/policy-eval";
 import { violationsByTenant, type PlanDocument } from "../plan/report";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
-import { ROOT, runPlanCli } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 let shared: PlanDocument;
 let dedicated: PlanDocument;
 beforeAll(() => {
-  shared = runPlanCli(["--stack", "shared-prod"]).document;
-  dedicated = runPlanCli(["--stack", "dedicated-acme-prod"]).document;
+  shared = stackPlan("shared-prod").document;
+  dedicated = stackPlan("dedicated-acme-prod").document;
 });
 
 type R = CapturedResource & { inputs: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -211,7 +211,7 @@ describe("the pack", () => {
   });
 
   test("every stack in stacks/ has no violation at all", async () => {
-    for (const doc of [shared, dedicated, runPlanCli(["--stack", "shared-dev"]).document]) expect(doc.violations, doc.stack).toEqual([]);
+    for (const doc of [shared, dedicated, stackPlan("shared-dev").document]) expect(doc.violations, doc.stack).toEqual([]);
   });
 
   test("plan exits 1 on a mandatory violation, printing it under its tenant (a stricter registry allow-list)", () => {
