@@ -1,22 +1,19 @@
 /** The HTML report and its resource graph, from a real plan; the graph rendered by Graphviz itself (WebAssembly, from npm). */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
 import { componentGraphDot, MAX_TENANT_NODES, renderSvg } from "../plan/graph";
 import { htmlReport } from "../plan/html";
 import type { PlanDocument } from "../plan/report";
-import { runPlanCli } from "./plan-cli";
+import { stackPlan } from "./plan-cli";
 
 let prod: PlanDocument;
 let html: string;
 beforeAll(() => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-html-")), "plan.html");
-  const result = runPlanCli(["--stack", "shared-prod", "--html", file]);
+  const result = stackPlan("shared-prod");
   expect(result.status, result.stderr).toBe(0);
   prod = result.document;
-  html = readFileSync(file, "utf8");
+  html = readFileSync(result.html, "utf8");
 });
 
 const labels = (dot: string) => [...dot.matchAll(/\[label="([^"]*)"/g)].map((m) => m[1]!.replace(/\\n/g, " / "));

@@ -3,11 +3,11 @@ import type { CapturedResource } from "../plan/capture";
 import { isolationFindings, matches, sharedCredentialFindings } from "../plan/isolation";
 import { policyResources } from "../plan/policy-eval";
 import type { PlanDocument } from "../plan/report";
-import { runPlanCli } from "./plan-cli";
+import { stackPlan } from "./plan-cli";
 
 let shared: PlanDocument;
 beforeAll(() => {
-  shared = runPlanCli(["--stack", "shared-prod"]).document;
+  shared = stackPlan("shared-prod").document;
 });
 
 const netpol = (namespace: string, name: string, spec: Record<string, unknown>): CapturedResource => ({

@@ -1,18 +1,18 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { listStacks, readProject } from "../plan/project";
 import type { CapturedResource } from "../plan/capture";
 import { addonNodeFindings, clusterAddonModels } from "../plan/addon-nodes";
 import { STATEFUL_TYPES } from "../plan/changes";
-import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 const stacks = listStacks(readProject(ROOT));
-const plans = new Map<string, CliResult>();
+const plans = new Map<string, ReturnType<typeof stackPlan>>();
 const planOf = (stack: string) => {
-  if (!plans.has(stack)) plans.set(stack, runPlanCli(["--stack", stack]));
+  if (!plans.has(stack)) plans.set(stack, stackPlan(stack));
   return plans.get(stack)!;
 };
 const ofType = (resources: CapturedResource[], type: string) => resources.filter((r) => r.type === type);
@@ -269,23 +269,37 @@ test("plan without --stack plans shared-dev", () => {
 describe("each class of invalid config: exit 2, the message, nothing registered", () => {
   const prod = () => parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8")) as { config: Record<string, unknown> };
   const tenants = (doc: { config: Record<string, unknown> }) => doc.config["odoo-fleet:tenants"] as Record<string, unknown>[];
-  test.each<[string, (doc: { config: Record<string, unknown> }) => void, string]>([
+  const classes: [string, (doc: { config: Record<string, unknown> }) => void, string][] = [
     ["bad tier", (doc) => void (tenants(doc)[1]!.tier = "platinum"), '  - odoo-fleet:tenants[1].tier: "platinum" is not one of essential, business, critical'],
     ["duplicate tenant", (doc) => void tenants(doc).push({ ...tenants(doc)[0]!, domains: ["x.example.com"] }), "  - odoo-fleet:tenants[4].name: tenant northwind is already declared at odoo-fleet:tenants[0]"],
     ["DR region equal to the primary", (doc) => void (doc.config["odoo-fleet:drRegion"] = "eu-west-1"), "  - odoo-fleet:drRegion: must differ from the primary region (aws:region is eu-west-1); a region loss would take both"],
     ["fewer than 3 zones in production", (doc) => void (doc.config["odoo-fleet:zones"] = ["eu-west-1a", "eu-west-1b"]), "  - odoo-fleet:zones: production stacks need 3 zones or more, got 2"],
     ["malformed image reference", (doc) => void ((tenants(doc)[2]!.odoo as Record<string, string>).image = "odoo:18.0@sha256:abc"), "  - odoo-fleet:tenants[2].odoo.image: must be an image reference pinned by digest (registry/name@sha256:<64 hex>)"],
-  ])("%s", (_, mutate, line) => {
+  ];
+  // One stack file with every class at once (a plan is a process of its own): the spec reports all
+  // problems together, so each class must still produce its own line. test/spec.test.ts checks each
+  // class alone, at the spec.
+  let file: string;
+  let result: ReturnType<typeof runPlanCli>;
+  beforeAll(() => {
     const doc = prod();
-    mutate(doc);
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-class-")), "Pulumi.shared-prod.yaml");
+    for (const [, mutate] of classes) mutate(doc);
+    file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-class-")), "Pulumi.shared-prod.yaml");
     writeFileSync(file, stringify(doc));
-    const { status, stdout, stderr, document } = runPlanCli(["--stack-file", file]);
-    expect(status).toBe(2);
-    expect(stdout).toBe("");
-    expect(stderr).toContain(`${file}: invalid stack configuration (1 problem):\n${line}\n`);
-    expect(stderr).toContain("plan: invalid configuration: 0 resources registered besides the root stack");
-    expect(document.resources).toEqual([]);
+    result = runPlanCli(["--stack-file", file]);
+  });
+
+  test("exit 2, nothing on stdout, nothing registered, every problem counted", () => {
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`${file}: invalid stack configuration (${classes.length} problems):\n`);
+    expect(result.stderr).toContain("plan: invalid configuration: 0 resources registered besides the root stack");
+    expect(result.document.resources).toEqual([]);
+    expect(result.document.errors).toHaveLength(classes.length);
+  });
+
+  test.each(classes)("%s", (_, __, line) => {
+    expect(result.stderr).toContain(`${line}\n`);
   });
 });
 

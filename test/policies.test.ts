@@ -11,13 +11,13 @@ import { evaluatePolicies } from "../plan/policy-eval";
 import { violationsByTenant, type PlanDocument } from "../plan/report";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
-import { ROOT, runPlanCli } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 let shared: PlanDocument;
 let dedicated: PlanDocument;
 beforeAll(() => {
-  shared = runPlanCli(["--stack", "shared-prod"]).document;
-  dedicated = runPlanCli(["--stack", "dedicated-acme-prod"]).document;
+  shared = stackPlan("shared-prod").document;
+  dedicated = stackPlan("dedicated-acme-prod").document;
   // The EKS calendar policies judge a version on the day of the preview: the cases run on 2026-12-02,
   // the day 1.34 leaves standard support.
   vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-12-02T09:00:00Z") });
@@ -235,7 +235,7 @@ describe("the pack", () => {
   });
 
   test("every stack in stacks/ has no violation at all", async () => {
-    for (const doc of [shared, dedicated, runPlanCli(["--stack", "shared-dev"]).document]) expect(doc.violations, doc.stack).toEqual([]);
+    for (const doc of [shared, dedicated, stackPlan("shared-dev").document]) expect(doc.violations, doc.stack).toEqual([]);
   });
 
   test("plan exits 1 on a mandatory violation, printing it under its tenant (a stricter registry allow-list)", () => {

@@ -5,7 +5,7 @@ import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../pla
 import type { PlanRun } from "../plan/run";
 import { readStackConfig } from "../plan/project";
 import * as path from "node:path";
-import { ROOT, runPlanCli } from "./plan-cli";
+import { ROOT, stackPlan } from "./plan-cli";
 
 const FULL: RecoveryMechanisms = {
   postgres: { multiAz: true, backupRetentionDays: 14, automatedBackupReplication: true, crossRegionReplica: false, backupTier: "business" },
@@ -72,7 +72,7 @@ describe("achievedRecovery", () => {
 describe("recovery from a real plan", () => {
   let document: PlanDocument;
   beforeAll(() => {
-    document = runPlanCli(["--stack", "shared-prod"]).document;
+    document = stackPlan("shared-prod").document;
   });
 
   test("shared-prod: every tenant meets its tier, and the JSON carries the table", () => {
@@ -115,7 +115,7 @@ describe("recovery from a real plan", () => {
   });
 
   test("mechanismsFromResources reads the dedicated stack's warm standby", () => {
-    const dedicated = runPlanCli(["--stack", "dedicated-acme-prod"]).document;
+    const dedicated = stackPlan("dedicated-acme-prod").document;
     expect(mechanismsFromResources(dedicated.resources)).toMatchObject({ postgres: { crossRegionReplica: true, backupRetentionDays: 35 }, standbyCluster: true });
     expect(dedicated.recovery!.rows.every((r) => r.meets)).toBe(true);
   });

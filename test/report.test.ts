@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
 import { changeSummary, diffPlans, replacementPaths } from "../plan/changes";
 import { markdownReport } from "../plan/markdown";
-import { ROOT, runPlanCli } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 const resource = (urn: string, type: string, inputs: Record<string, unknown>, protect = false): CapturedResource => ({
   urn, type, name: urn.split("::").pop()!, custom: true, parent: null, provider: null, protect, retainOnDelete: false, dependsOn: [], ignoreChanges: [], inputs,
@@ -53,7 +53,7 @@ describe("replacements of stateful resources", () => {
 
   test("through the CLI: turning Object Lock on for an existing backup bucket replaces it, loudly", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-replace-"));
-    const previous = runPlanCli(["--stack", "shared-prod"]).document;
+    const previous = stackPlan("shared-prod").document;
     const bucket = previous.resources.find((r) => r.type === "aws:s3/bucket:Bucket" && r.inputs.objectLockEnabled === true)!;
     bucket.inputs.objectLockEnabled = false;
     writeFileSync(path.join(dir, "previous.json"), JSON.stringify(previous));
@@ -70,7 +70,7 @@ describe("replacements of stateful resources", () => {
 describe("plan --against and --report", () => {
   test("a grown tenant shows as updates of its own objects only: max_connections and its alarm stay as they are, in Markdown too", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-report-"));
-    const previous = runPlanCli(["--stack", "shared-prod"]).document;
+    const previous = stackPlan("shared-prod").document;
     writeFileSync(path.join(dir, "previous.json"), JSON.stringify(previous));
     const grown = readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8").replace("expectedUsers: 8\n", "expectedUsers: 20\n");
     const file = path.join(dir, "Pulumi.shared-prod.yaml");

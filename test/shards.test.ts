@@ -8,7 +8,7 @@ import { evaluatePolicies } from "../plan/policy-eval";
 import type { PlanDocument } from "../plan/report";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
-import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan, type CliResult } from "./plan-cli";
 
 type StackDoc = { config: Record<string, unknown> };
 const prodDoc = () => parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8")) as StackDoc;
@@ -29,7 +29,7 @@ describe("data shards in a plan", () => {
   let sharded: CliResult;
   beforeAll(() => {
     const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-shards-base-"));
-    base = runPlanCli(["--stack", "shared-prod"]).document;
+    base = stackPlan("shared-prod").document;
     writeFileSync(path.join(dir, "base.json"), JSON.stringify(base));
     sharded = runPlanCli(["--stack-file", shardedProd(), "--against", path.join(dir, "base.json")]);
   });

@@ -7,7 +7,7 @@ import type { PlanDocument } from "../plan/report";
 import { replicasLeft, simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneModel } from "../plan/zones";
 import { parsePlatformSpec } from "../infra/spec";
 import { readStackConfig } from "../plan/project";
-import { ROOT, runPlanCli } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 describe("replicasLeft: worst case when one zone goes", () => {
   test.each([
@@ -85,7 +85,7 @@ describe("simulateZoneLoss", () => {
 describe("zone analysis of the planned stacks", () => {
   let prod: PlanDocument;
   beforeAll(() => {
-    prod = runPlanCli(["--stack", "shared-prod"]).document;
+    prod = stackPlan("shared-prod").document;
   });
   const specOf = (stack: string) => parsePlatformSpec(readStackConfig(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config, stack);
 
@@ -111,7 +111,7 @@ describe("zone analysis of the planned stacks", () => {
   });
 
   test("dedicated-acme-prod: the critical tenant keeps serving without any one zone", () => {
-    const { document } = runPlanCli(["--stack", "dedicated-acme-prod"]);
+    const { document } = stackPlan("dedicated-acme-prod");
     expect(document.zones!.results.map((r) => `${r.zone} ${r.tenant} ${r.webReplicasLeft}/${r.webReplicas} ${r.outcome}`)).toEqual([
       "eu-west-1a acme 4/6 serving", "eu-west-1b acme 4/6 serving", "eu-west-1c acme 4/6 serving",
     ]);

@@ -1,0 +1,59 @@
+/**
+ * Plans every stack of stacks/ once per test run, through the CLI as a user runs it
+ * (`plan --stack <name> --html <file> --json <file>`), for every test file that reads one
+ * (`stackPlan` in plan-cli.ts). A plan is a process that loads the whole program, and a dozen files
+ * read the same four plans: they are made once, in the background while the first files run, and a
+ * file waits only for the plan it reads. Variants of a stack (a candidate file, --against,
+ * --policy-config) are still planned by their own tests.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import * as path from "node:path";
+import type { TestProject } from "vitest/node" with { "resolution-mode": "import" };
+import { listStacks, readProject } from "../plan/project";
+import { CLI, ROOT, stackPlanFiles, type CliRun } from "./plan-cli";
+
+export default function setup(project: TestProject): () => void {
+  const dir = path.join(ROOT, "out", "stack-plans");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const stacks = listStacks(readProject(ROOT));
+  project.provide("stackPlans", { dir, stacks });
+
+  const running = new Set<ChildProcess>();
+  // The stack most files read first; the review stack last (it plans its host stack too).
+  const queue = [...stacks].sort((a, b) => rank(a) - rank(b));
+  const plan = (stack: string) =>
+    new Promise<void>((resolve) => {
+      const files = stackPlanFiles(dir, stack);
+      // Its own process group, so that the teardown also ends the host plan a review stack starts.
+      const child = spawn(process.execPath, [CLI, "--stack", stack, "--html", files.html, "--json", files.json], { cwd: ROOT, detached: true });
+      running.add(child);
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      const finish = (run: Omit<CliRun, "json">) => {
+        running.delete(child);
+        // Written whole, then renamed: a reader sees no file or the complete one.
+        writeFileSync(`${files.run}.tmp`, JSON.stringify({ ...run, json: files.json }));
+        renameSync(`${files.run}.tmp`, files.run);
+        resolve();
+      };
+      child.on("error", (error) => finish({ status: null, stdout, stderr: `${stderr}${error.message}\n` }));
+      child.on("close", (status) => finish({ status, stdout, stderr }));
+    });
+  // As many plans at once as there are cores: each is CPU-bound.
+  const worker = async () => {
+    for (let stack = queue.shift(); stack !== undefined; stack = queue.shift()) await plan(stack);
+  };
+  void Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
+
+  // A run of files that read no plan may end first: end the plans still running, which this setup started.
+  return () => {
+    for (const child of running) if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+  };
+}
+
+const rank = (stack: string) => ["shared-prod", "dedicated-acme-prod", "shared-dev"].indexOf(stack) >>> 0;
