@@ -38,11 +38,20 @@ describe("Monitoring component", () => {
     expect(values.grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "user", passwordKey: "password" });
   });
 
-  test("one SNS topic per severity, and Alertmanager may publish only to them", () => {
+  test("one SNS topic per severity, and Alertmanager may publish only to them, with their key only", () => {
     expect(ofType(resources, "aws:sns/topic:Topic").map((t) => t.name).sort()).toEqual(["prod-alerts-critical", "prod-alerts-page", "prod-alerts-warning"]);
     const policy = JSON.parse(named(resources, "prod-alertmanager", "aws:iam/rolePolicy:RolePolicy").inputs.policy as string);
-    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement).toHaveLength(2);
     expect(policy.Statement[0]).toMatchObject({ Effect: "Allow", Action: "sns:Publish" });
+    const key = named(resources, "prod-alerts", "aws:kms/key:Key");
+    expect(ofType(resources, "aws:sns/topic:Topic").every((t) => t.inputs.kmsMasterKeyId === `arn:aws:kms:eu-west-1:123456789012:key/${key.id}`)).toBe(true);
+    expect(policy.Statement[1]).toEqual({
+      Sid: "EncryptedTopics",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: `arn:aws:kms:eu-west-1:123456789012:key/${key.id}`,
+      Condition: { StringLike: { "kms:ViaService": "sns.*.amazonaws.com" } },
+    });
     expect((policy.Statement[0].Resource as string[]).map((arn) => arn.replace(/^arn:aws:sns:eu-west-1:123456789012:/, "").replace(/-[0-9a-f]{7}$/, "")).sort()).toEqual(["prod-alerts-critical", "prod-alerts-page", "prod-alerts-warning"]);
   });
 

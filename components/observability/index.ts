@@ -54,6 +54,28 @@ export function alertKeyPolicy(accountId: string, partition: string) {
   };
 }
 
+/**
+ * Alertmanager's role: publish to the alert topics, and use their KMS key as SNS needs from a
+ * publisher to an encrypted topic (GenerateDataKey* and Decrypt: "Enabling compatibility between
+ * event sources from AWS services and encrypted topics", SNS developer guide,
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). That key and those topics only.
+ */
+export function alertmanagerPolicy(topicArns: readonly string[], keyArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "PublishAlerts", Effect: "Allow", Action: "sns:Publish", Resource: [...topicArns] },
+      {
+        Sid: "EncryptedTopics",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: keyArn,
+        Condition: { StringLike: { "kms:ViaService": "sns.*.amazonaws.com" } },
+      },
+    ],
+  };
+}
+
 /** Who may publish to an alert topic: this account's CloudWatch alarms and EventBridge rules. */
 export function alertTopicPolicy(topicArn: string, accountId: string) {
   return {
@@ -203,7 +225,7 @@ export class Monitoring extends pulumi.ComponentResource {
     }, child);
     new aws.iam.RolePolicy(`${name}-alertmanager`, {
       role: alertmanagerRole.id,
-      policy: pulumi.all(Object.values(topicArns)).apply((arns) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sns:Publish", Resource: arns }] })),
+      policy: pulumi.all([pulumi.all(Object.values(topicArns)), key.arn]).apply(([arns, keyArn]) => JSON.stringify(alertmanagerPolicy(arns, keyArn))),
     }, child);
 
     // node-exporter needs host namespaces: this namespace alone runs privileged pods.

@@ -65,10 +65,11 @@ export function tenantBackupPolicy(tenant: string, bucketArn: string, keyArn: st
   return {
     Version: "2012-10-17",
     Statement: [
-      // Tagging sets the tier whose lifecycle rule expires the backup.
-      { Effect: "Allow", Action: ["s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/${prefix}*` },
-      { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
-      { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
+      // What backup-tenant.sh calls: `aws s3 cp` (PutObject, multipart above 8 MiB, aborted on failure)
+      // and put-object-tagging (the tier whose lifecycle rule expires it). Write-only: the drill reads.
+      { Effect: "Allow", Action: ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"], Resource: `${bucketArn}/${prefix}*` },
+      // SSE-KMS uploads: GenerateDataKey per object, Decrypt to complete a multipart upload; through S3 only.
+      { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn, Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } },
     ],
   };
 }

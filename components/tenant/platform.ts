@@ -32,9 +32,10 @@ export function drillPolicy(secrets: readonly MasterSecret[], bucketArn: string,
     Version: "2012-10-17",
     Statement: [
       ...provisionerPolicy(secrets).Statement,
-      { Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: `${bucketArn}/tenants/*` },
+      // restore-drill.sh's fetch: `aws s3 ls` of a tenant's prefix and `aws s3 cp` of its newest backup.
+      { Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/tenants/*` },
       { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["tenants/*"] } } },
-      { Effect: "Allow", Action: "kms:Decrypt", Resource: bucketKeyArn },
+      { Effect: "Allow", Action: "kms:Decrypt", Resource: bucketKeyArn, Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } },
     ],
   };
 }
