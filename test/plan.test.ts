@@ -76,7 +76,9 @@ describe.each(platformStacks)("plan of platform stack %s", (stack) => {
     const { stdout, document } = planOf(stack);
     expect(stdout).toContain(`pulumi:pulumi:Stack odoo-fleet-${stack}  (${document.resources.length - 1})`);
     const components = document.resources.filter((r) => !r.custom);
-    for (const c of components.slice(1)) expect(stdout).toMatch(new RegExp(`^[│ ]*[├└]─ ${c.type.replace(/\$/g, "\\$")} ${c.name}  \\(\\d+\\)$`, "m"));
+    // A provider-side component (the CRDs' ConfigGroups) has no children offline: no count.
+    const hasChildren = (c: CapturedResource) => document.resources.some((r) => r.parent === c.urn);
+    for (const c of components.slice(1)) expect(stdout).toMatch(new RegExp(`^[│ ]*[├└]─ ${c.type.replace(/\$/g, "\\$")} ${c.name}${hasChildren(c) ? "  \\(\\d+\\)" : ""}$`, "m"));
     expect(stdout).toMatch(new RegExp(`^${document.resources.length} resources \\(\\d+ custom, ${components.length} components\\) for stack ${stack} in \\d+\\.\\d s$`, "m"));
   });
 });
@@ -200,6 +202,24 @@ test("dedicated-acme-prod's DR cluster keeps one system node, so its CoreDNS and
     "dedicated-acme-prod-dr-system-eu-central-1a 1/1 0",
   ]);
   expect(addonNodeFindings(models)).toEqual([]);
+});
+
+describe.each(platformStacks)("chart CRDs of %s", (stack) => {
+  test("Traefik and kube-prometheus-stack skip crds/ and wait for the CRDs applied from their pinned versions", () => {
+    const { resources } = planOf(stack).document;
+    const groups = ofType(resources, "kubernetes:yaml/v2:ConfigGroup");
+    expect(groups.map((g) => g.name)).toEqual([`${stack}-kube-prometheus-stack-crds`, `${stack}-traefik-crds`]);
+    for (const [release, group] of [["traefik", "traefik-crds"], ["kube-prometheus-stack", "kube-prometheus-stack-crds"]]) {
+      const r = ofType(resources, "kubernetes:helm.sh/v3:Release").find((x) => x.name === `${stack}-${release}`)!;
+      expect(r.inputs.skipCrds, release).toBe(true);
+      expect(r.dependsOn).toContain(groups.find((g) => g.name === `${stack}-${group}`)!.urn);
+    }
+    // Every custom resource the program creates of these charts' groups has its CRD in the lists.
+    const files = groups.flatMap((g) => (g.inputs.files as string[]).map((f) => f.split("/").pop()!));
+    const kinds = new Set(resources.filter((r) => /^kubernetes:(traefik\.io|monitoring\.coreos\.com)\//.test(r.type)).map((r) => r.type.split(":").pop()!));
+    expect(kinds.size).toBeGreaterThan(2);
+    for (const kind of kinds) expect(files.some((f) => f.endsWith(`_${kind.toLowerCase()}s.yaml`) || f === `crd-${kind.toLowerCase()}s.yaml`), kind).toBe(true);
+  });
 });
 
 describe.each(platformStacks)("add-ons of %s", (stack) => {

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartCrds, TRAEFIK_CRDS } from "../helm-crds";
 
 export const TRAEFIK_CHART = { chart: "traefik", version: "41.3.0", repo: "https://traefik.github.io/charts" } as const;
 export const CERT_MANAGER_CHART = { chart: "cert-manager", version: "v1.21.1", repo: "https://charts.jetstack.io" } as const;
@@ -130,6 +131,8 @@ export class Ingress extends pulumi.ComponentResource {
       },
     }, { parent: this, dependsOn: [certManager] });
 
+    // The chart's CRDs, applied (and upgraded) before it: Helm would install them once and never again.
+    const traefikCrds = chartCrds(`${name}-traefik-crds`, TRAEFIK_CRDS, child);
     this.traefik = new k8s.helm.v3.Release(`${name}-traefik`, {
       name: "traefik",
       chart: TRAEFIK_CHART.chart,
@@ -137,10 +140,11 @@ export class Ingress extends pulumi.ComponentResource {
       repositoryOpts: { repo: TRAEFIK_CHART.repo },
       namespace: TRAEFIK_NAMESPACE,
       values: traefikValues(args),
+      skipCrds: true,
       atomic: true,
       timeout: 600,
       maxHistory: 5,
-    }, { parent: this, dependsOn: [traefikNs, ...(args.after ?? [])] });
+    }, { parent: this, dependsOn: [traefikNs, traefikCrds, ...(args.after ?? [])] });
 
     this.ready = [this.traefik, issuer];
     this.registerOutputs({ namespace: this.namespace, clusterIssuer: this.clusterIssuer });

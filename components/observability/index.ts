@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Environment } from "../../infra/sizing";
 import { TIERS, type TierName } from "../../infra/tiers";
+import { chartCrds, KUBE_PROMETHEUS_STACK_CRDS } from "../helm-crds";
 import { serviceAccountTrustPolicy } from "../iam";
 import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
@@ -118,7 +119,8 @@ export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environmen
   const retention = retentionFor(args.environment);
   const spread = (app: string) => [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { "app.kubernetes.io/name": app } } }];
   return {
-    crds: { enabled: true },
+    // The platform applies the CRDs itself (components/helm-crds.ts), so a chart bump upgrades them.
+    crds: { enabled: false },
     prometheus: {
       prometheusSpec: {
         replicas: 2,
@@ -252,6 +254,8 @@ export class Monitoring extends pulumi.ComponentResource {
     const values = pulumi
       .all([pulumi.all(topicArns), alertmanagerRole.arn])
       .apply(([topics, role]) => kubePrometheusStackValues(args, alertmanagerConfig(topics as Record<Severity, string>, args.region, args.businessHoursTimeZone), role));
+    // The chart's CRDs, applied (and upgraded) before it: Helm would install them once and never again.
+    const crds = chartCrds(`${name}-kube-prometheus-stack-crds`, KUBE_PROMETHEUS_STACK_CRDS, child);
     const stack = new k8s.helm.v3.Release(`${name}-kube-prometheus-stack`, {
       name: "kube-prometheus-stack",
       chart: KUBE_PROMETHEUS_STACK.chart,
@@ -259,10 +263,11 @@ export class Monitoring extends pulumi.ComponentResource {
       repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
       namespace: MONITORING_NAMESPACE,
       values,
+      skipCrds: true,
       atomic: true,
       timeout: 900,
       maxHistory: 5,
-    }, inNs);
+    }, { parent: this, dependsOn: [namespace, crds] });
 
     this.crds = stack;
     for (const [release, chart, chartValues] of [
