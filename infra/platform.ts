@@ -10,6 +10,8 @@ import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
 import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
+import { RunnerLink } from "../components/network/runner-link";
+import { CiPreviewRbac } from "../components/cluster/ci-rbac";
 import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
 import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
@@ -48,11 +50,25 @@ export async function buildPlatform(spec: PlatformSpec) {
     if (tenant) poolTags[pool.name] = tenantTags({}, tenant);
   }
 
+  // CI reaches the private API endpoint from the bootstrap stack's runners of this stack's label.
+  const runnerLink = new RunnerLink(spec.stack, {
+    vpcId: network.vpcId,
+    cidr: spec.network.cidr,
+    routeTables: network.zones.map((z, i) => ({ zone: z.zone, routeTableId: network.privateRouteTableIds[i]! })),
+    runnerLabel: spec.ci.runnerLabel,
+    runnerCidr: spec.ci.runnerCidr,
+    tags,
+  }, inPrimary);
+  const ci = { deployRoleArn: spec.ci.deployRoleArn, previewRoleArn: spec.ci.previewRoleArn };
+
   const cluster = new Cluster(spec.stack, {
     clusterName: spec.cluster.name,
     kubernetesVersion: spec.cluster.kubernetesVersion,
     subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
     nodePools: spec.cluster.nodePools,
+    ci,
+    runnerCidrs: [spec.ci.runnerCidr],
+    apiPath: runnerLink.ready,
     endpointPublicAccessCidrs: spec.cluster.endpointPublicAccessCidrs,
     logRetentionDays: spec.cluster.logRetentionDays,
     deletionProtection: spec.environment === "production",
@@ -77,6 +93,9 @@ export async function buildPlatform(spec: PlatformSpec) {
       kubernetesVersion: spec.cluster.kubernetesVersion,
       subnets: drNetwork.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
       nodePools: plan.standbyNodePools,
+      // Access entries now, so activating DR needs no access change; the runners get a network path
+      // (cross-region peering) only with DR activation, which is a deliberate, reviewed change.
+      ci,
       logRetentionDays: spec.cluster.logRetentionDays,
       deletionProtection: true,
       protect: spec.data.protect,
@@ -88,6 +107,7 @@ export async function buildPlatform(spec: PlatformSpec) {
 
   // Observability first: the data stores send their events to its topics.
   const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
+  new CiPreviewRbac(spec.stack, {}, inCluster);
   const systemPool = spec.cluster.nodePools.find((p) => p.name === "system" && p.dedicatedTo === undefined)?.name ?? spec.cluster.tenantPool;
   const monitoring = new Monitoring(spec.stack, {
     environment: spec.environment,

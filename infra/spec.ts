@@ -8,6 +8,7 @@ import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
 import { connectionBudget, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
 import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
+import { ciEnvironmentOf, ciRoleName, runnerLabel, type CiPurpose } from "./ci";
 
 export const PROJECT = "odoo-fleet";
 
@@ -169,6 +170,18 @@ const platformImagesSchema = z.strictObject({
   tools: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
 });
 
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,64}$/;
+
+/** The CI identities that deploy and preview the stack, and the runners that reach its cluster. */
+const ciSchema = z.strictObject({
+  /** Role `pulumi up` runs as (bootstrap output deployRoleArns.<dev|prod>): cluster admin. */
+  deployRoleArn: z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN such as arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod" }),
+  /** Role of previews and drift checks (bootstrap output previewRoleArns.<dev|prod>): reads, and writes only in dry-run. */
+  previewRoleArn: z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN such as arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod" }),
+  /** The bootstrap stack's runner subnet for this stack (its `runners[].cidr`): admitted to the API endpoint on 443. */
+  runnerCidr: z.string(),
+});
+
 /** Stack configuration keys this program reads, with their schemas. Later areas add keys here. */
 const CONFIG_KEYS = {
   "aws:region": z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
@@ -194,6 +207,7 @@ const CONFIG_KEYS = {
   [`${PROJECT}:platformImages`]: platformImagesSchema,
   /** Alert links and routing; every field has a default. */
   [`${PROJECT}:observability`]: observabilitySchema.prefault({}),
+  [`${PROJECT}:ci`]: ciSchema,
 } as const;
 
 /**
@@ -269,6 +283,16 @@ export interface PlatformSpec {
   readonly owner: string;
   readonly costCentre: string;
   readonly observability: { readonly runbookBaseUrl: string; readonly businessHoursTimeZone: string };
+  readonly ci: CiSpec;
+}
+
+export interface CiSpec {
+  readonly deployRoleArn: string;
+  readonly previewRoleArn: string;
+  /** The self-hosted runner label whose runners reach this stack's private API endpoint. */
+  readonly runnerLabel: string;
+  /** The network of those runners. */
+  readonly runnerCidr: string;
 }
 
 export interface PostgresSpec {
@@ -573,6 +597,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
     owner: parsed[`${PROJECT}:owner`]!,
     costCentre: parsed[`${PROJECT}:costCentre`]!,
     observability: parsed[`${PROJECT}:observability`]!,
+    ci: { ...parsed[`${PROJECT}:ci`]!, runnerLabel: runnerLabel(stack) },
   };
 }
 
@@ -668,6 +693,41 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string
   });
   problems.push(...dataChecks(parsed, stack));
   problems.push(...capacityChecks(parsed));
+  problems.push(...ciChecks(parsed));
+  return problems;
+}
+
+/** CI roles of the stack's own CI environment, and a runner network that can be peered with the stack's. */
+function ciChecks(parsed: Parsed): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const ci = parsed[`${PROJECT}:ci`];
+  const environment = parsed[`${PROJECT}:environment`];
+  if (!ci) return problems;
+  if (environment) {
+    const env = ciEnvironmentOf(environment);
+    for (const [key, purpose] of [["deployRoleArn", "deploy"], ["previewRoleArn", "preview"]] as [keyof typeof ci, CiPurpose][]) {
+      const name = ci[key].split(":role/")[1]?.split("/").pop();
+      if (name !== ciRoleName(purpose, env)) {
+        problems.push({ path: `${PROJECT}:ci.${key}`, message: `${environment} stacks ${purpose} as ${ciRoleName(purpose, env)} (made by the bootstrap stack), got role ${name}` });
+      }
+    }
+  }
+  const path = `${PROJECT}:ci.runnerCidr`;
+  try {
+    const runners = parseCidr(ci.runnerCidr);
+    if (runners.prefix === 0) problems.push({ path, message: "0.0.0.0/0 would admit everyone to the API endpoint" });
+    // Peered networks must not overlap: the routes between them could not tell them apart.
+    for (const [key, cidr] of [["network", parsed[`${PROJECT}:network`]?.cidr], ["drNetwork", parsed[`${PROJECT}:drNetwork`]?.cidr]] as const) {
+      if (cidr === undefined) continue;
+      try {
+        if (overlaps(runners, parseCidr(cidr))) problems.push({ path, message: `${ci.runnerCidr} overlaps ${PROJECT}:${key}.cidr ${cidr}; the runner network is peered with it` });
+      } catch {
+        // A malformed network CIDR is reported under its own key.
+      }
+    }
+  } catch (error) {
+    problems.push({ path, message: (error as Error).message });
+  }
   return problems;
 }
 

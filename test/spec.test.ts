@@ -350,7 +350,7 @@ describe("review stacks", () => {
   const review = () => stackConfig("pr");
   test("the template parses into a review spec on its host", () => {
     const spec = parseStackSpec(review(), "pr");
-    expect(spec).toMatchObject({ mode: "review", kind: "shared", environment: "review", host: { stack: "odoo-fleet/odoo-fleet/shared-dev" } });
+    expect(spec).toMatchObject({ mode: "review", kind: "shared", environment: "review", host: { stack: "shared-dev" } });
     expect(spec.tenants.map((t) => t.name)).toEqual(["pr-template"]);
   });
 
