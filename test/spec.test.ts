@@ -109,7 +109,7 @@ describe("each class of invalid config names the stack file and key path", () =>
     [
       "a misspelt key",
       { "odoo-fleet:tenant": [] },
-      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants, odoo-fleet:data, odoo-fleet:drNetwork, odoo-fleet:owner, odoo-fleet:costCentre, odoo-fleet:ingress, odoo-fleet:platformImages, odoo-fleet:observability" }],
+      [{ path: "odoo-fleet:tenant", message: "unknown key; known keys are aws:region, odoo-fleet:kind, odoo-fleet:environment, odoo-fleet:drRegion, odoo-fleet:zones, odoo-fleet:network, odoo-fleet:cluster, odoo-fleet:tenants, odoo-fleet:data, odoo-fleet:drNetwork, odoo-fleet:owner, odoo-fleet:costCentre, odoo-fleet:ingress, odoo-fleet:platformImages, odoo-fleet:observability, odoo-fleet:ci" }],
     ],
     [
       "a missing required key",
