@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { dataShardId, tenantPosixId } from "../components/data/naming";
-import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
+import { contains, formatCidr, MAX_SUBNET_PREFIX, overlaps, parseCidr, runnerPublicSubnet, smallestSubnetPrefix, type Cidr } from "../components/network/cidr";
 import { connectionBudget, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
 import { strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
 import { ciEnvironmentOf, ciRoleName, runnerLabel, type CiPurpose } from "./ci";
@@ -228,6 +228,65 @@ const REVIEW_KEYS = {
   [`${PROJECT}:platformImages`]: CONFIG_KEYS[`${PROJECT}:platformImages`],
 } as const;
 
+/**
+ * The bootstrap stack: what must exist before any platform stack can be deployed by CI (state
+ * backends, secrets keys, the GitHub OIDC provider and CI roles, the runners and their network).
+ */
+const bootstrapSchema = z.strictObject({
+  /** `owner/name` of the GitHub repository whose workflows assume the CI roles and own the runners. */
+  repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, { error: "must be a GitHub repository such as odoo-fleet/odoo-fleet" }),
+  runnerNetwork: z.strictObject({
+    cidr: z.string(),
+    zone: z.string().regex(AWS_ZONE, { error: "must be an availability zone name such as eu-west-1a" }),
+  }),
+  /** Secrets Manager secret (name) with a GitHub token that may create runner registration tokens. */
+  runnerTokenSecret: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, { error: "must be a Secrets Manager secret name" }),
+  /** One runner pool per platform stack: its own subnet, its own label, a path to that stack's VPC only. */
+  runners: z
+    .array(
+      z.strictObject({
+        stack: dnsLabel(40),
+        cidr: z.string(),
+        /** Idle runners kept ready. @default 1 */
+        count: z.number().int().min(1).max(20).default(1),
+        /** @default "m7i.large" */
+        instanceType: z.string().regex(INSTANCE_TYPE, { error: "must be an EC2 instance type such as m7i.large" }).default("m7i.large"),
+      }),
+    )
+    .min(1, { error: "at least one platform stack needs runners" }),
+});
+
+const BOOTSTRAP_KEYS = {
+  "aws:region": CONFIG_KEYS["aws:region"],
+  [`${PROJECT}:environment`]: CONFIG_KEYS[`${PROJECT}:environment`],
+  [`${PROJECT}:owner`]: CONFIG_KEYS[`${PROJECT}:owner`],
+  [`${PROJECT}:costCentre`]: CONFIG_KEYS[`${PROJECT}:costCentre`],
+  [`${PROJECT}:bootstrap`]: bootstrapSchema,
+} as const;
+
+export interface RunnerPoolSpec {
+  readonly stack: string;
+  readonly label: string;
+  readonly cidr: string;
+  readonly count: number;
+  readonly instanceType: string;
+}
+
+export interface BootstrapSpec {
+  readonly mode: "bootstrap";
+  readonly project: typeof PROJECT;
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly environment: "production";
+  readonly region: string;
+  readonly owner: string;
+  readonly costCentre: string;
+  readonly repository: string;
+  readonly runnerNetwork: { readonly cidr: string; readonly zone: string };
+  readonly runnerTokenSecret: string;
+  readonly runners: readonly RunnerPoolSpec[];
+}
+
 /** Keys of other namespaces that stack files may carry and this program ignores. */
 const FOREIGN_NAMESPACES = ["aws", "kubernetes", "pulumi"];
 
@@ -246,8 +305,8 @@ export interface ReviewSpec {
   readonly platformImages: { readonly tools: string };
 }
 
-/** What a stack file describes: a whole platform, or a review environment on a host platform. */
-export type StackSpec = PlatformSpec | ReviewSpec;
+/** What a stack file describes: a whole platform, a review environment on a host platform, or the bootstrap. */
+export type StackSpec = PlatformSpec | ReviewSpec | BootstrapSpec;
 
 export interface PlatformSpec {
   readonly mode: "platform";
@@ -477,6 +536,7 @@ function parseKeys(config: Readonly<Record<string, string>>, keys: KeySchemas, u
 
 /** Validates a stack file's configuration into the spec of a platform or of a review stack. */
 export function parseStackSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): StackSpec {
+  if (config[`${PROJECT}:bootstrap`] !== undefined) return parseBootstrapSpec(config, stack, stackFile);
   return config[`${PROJECT}:host`] !== undefined ? parseReviewSpec(config, stack, stackFile) : parsePlatformSpec(config, stack, stackFile);
 }
 
@@ -510,6 +570,73 @@ function parseReviewSpec(config: Readonly<Record<string, string>>, stack: string
     costCentre: parsed[`${PROJECT}:costCentre`] as string,
     platformImages: parsed[`${PROJECT}:platformImages`] as { tools: string },
   };
+}
+
+function parseBootstrapSpec(config: Readonly<Record<string, string>>, stack: string, stackFile: string): BootstrapSpec {
+  const { parsed, problems } = parseKeys(config, BOOTSTRAP_KEYS, (key) =>
+    key in CONFIG_KEYS ? "not used by the bootstrap stack: it owns no platform" : `unknown key; known keys are ${Object.keys(BOOTSTRAP_KEYS).join(", ")}`,
+  );
+  const environment = parsed[`${PROJECT}:environment`] as Environment | undefined;
+  if (environment && environment !== "production") {
+    problems.push({ path: `${PROJECT}:environment`, message: `the bootstrap stack holds production's state, keys and roles: environment must be production, got ${environment}` });
+  }
+  const bootstrap = parsed[`${PROJECT}:bootstrap`] as z.infer<typeof bootstrapSchema> | undefined;
+  const region = parsed["aws:region"] as string | undefined;
+  if (bootstrap) problems.push(...runnerNetworkChecks(bootstrap, region));
+  if (problems.length > 0) throw new SpecError(stackFile, problems);
+  const spec = bootstrap!;
+  return {
+    mode: "bootstrap",
+    project: PROJECT,
+    stack,
+    stackFile,
+    environment: "production",
+    region: region!,
+    owner: parsed[`${PROJECT}:owner`] as string,
+    costCentre: parsed[`${PROJECT}:costCentre`] as string,
+    repository: spec.repository,
+    runnerNetwork: spec.runnerNetwork,
+    runnerTokenSecret: spec.runnerTokenSecret,
+    runners: spec.runners.map((r) => ({ ...r, label: runnerLabel(r.stack) })),
+  };
+}
+
+/** Runner subnets inside the runner VPC, clear of its public subnet and of each other; one pool per stack. */
+function runnerNetworkChecks(bootstrap: z.infer<typeof bootstrapSchema>, region: string | undefined): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const key = `${PROJECT}:bootstrap`;
+  if (region && !bootstrap.runnerNetwork.zone.startsWith(region)) problems.push({ path: `${key}.runnerNetwork.zone`, message: `${bootstrap.runnerNetwork.zone} is not in ${region}` });
+  let vpc: Cidr | undefined;
+  try {
+    vpc = parseCidr(bootstrap.runnerNetwork.cidr);
+    if (vpc.prefix < 16 || vpc.prefix > 24) {
+      problems.push({ path: `${key}.runnerNetwork.cidr`, message: `must have a prefix between /16 and /24, got /${vpc.prefix}` });
+      vpc = undefined;
+    }
+  } catch (error) {
+    problems.push({ path: `${key}.runnerNetwork.cidr`, message: (error as Error).message });
+  }
+  const publicSubnet = vpc ? parseCidr(runnerPublicSubnet(bootstrap.runnerNetwork.cidr)) : undefined;
+  const seen = new Map<string, number>();
+  const subnets: { index: number; cidr: Cidr }[] = [];
+  bootstrap.runners.forEach((pool, i) => {
+    const path = `${key}.runners[${i}]`;
+    const first = seen.get(pool.stack);
+    if (first !== undefined) problems.push({ path: `${path}.stack`, message: `${pool.stack} already has runners at ${key}.runners[${first}]` });
+    else seen.set(pool.stack, i);
+    try {
+      const cidr = parseCidr(pool.cidr);
+      if (cidr.prefix > MAX_SUBNET_PREFIX) problems.push({ path: `${path}.cidr`, message: `/${cidr.prefix} is smaller than AWS's smallest subnet /${MAX_SUBNET_PREFIX}` });
+      if (vpc && !contains(vpc, cidr)) problems.push({ path: `${path}.cidr`, message: `${pool.cidr} is not inside the runner network ${bootstrap.runnerNetwork.cidr}` });
+      if (publicSubnet && overlaps(publicSubnet, cidr)) problems.push({ path: `${path}.cidr`, message: `${pool.cidr} overlaps the runner network's public subnet ${formatCidr(publicSubnet)}` });
+      const clash = subnets.find((s) => overlaps(s.cidr, cidr));
+      if (clash) problems.push({ path: `${path}.cidr`, message: `${pool.cidr} overlaps ${key}.runners[${clash.index}].cidr` });
+      subnets.push({ index: i, cidr });
+    } catch (error) {
+      problems.push({ path: `${path}.cidr`, message: (error as Error).message });
+    }
+  });
+  return problems;
 }
 
 /** Validates a platform stack's configuration into a PlatformSpec, or throws a SpecError listing every problem. */

@@ -76,5 +76,5 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     message: `${r.tenant} (${r.tier}) must stay ${r.required === "serving" ? "serving" : "recoverable"} when ${r.zone} is lost, but is ${r.outcome}: ${r.reasons.join("; ")}`,
     tenant: r.tenant,
   }));
-  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}), tenants: tenantSummaries(spec.tenants, spec.environment) };
+  return { violations: [...evaluation.violations, ...isolationViolations, ...zoneViolations], isolation, recovery: { mechanisms, rows }, ...(zones ? { zones } : {}), tenants: tenantSummaries(spec.mode === "bootstrap" ? [] : spec.tenants, spec.environment) };
 }

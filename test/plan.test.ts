@@ -16,11 +16,11 @@ const planOf = (stack: string) => {
 };
 const ofType = (resources: CapturedResource[], type: string) => resources.filter((r) => r.type === type);
 
-test("the stack folder holds the three reference stacks and the review template", () => {
-  expect(stacks).toEqual(["dedicated-acme-prod", "pr", "shared-dev", "shared-prod"]);
+test("the stack folder holds the bootstrap stack, the three reference stacks and the review template", () => {
+  expect(stacks).toEqual(["bootstrap", "dedicated-acme-prod", "pr", "shared-dev", "shared-prod"]);
 });
 
-const platformStacks = stacks.filter((s) => s !== "pr");
+const platformStacks = stacks.filter((s) => s !== "pr" && s !== "bootstrap");
 
 describe.each(stacks)("plan of %s", (stack) => {
   test("exits 0 and writes a document that matches plan-format.md", () => {
