@@ -208,6 +208,7 @@ test("an invalid stack file makes plan exit 2 naming the file and each key path,
       "  odoo-fleet:owner: platform-team",
       "  odoo-fleet:costCentre: CC-1",
       `  odoo-fleet:platformImages: { tools: 'registry.example.com/tools@sha256:${"0".repeat(64)}' }`,
+      "  odoo-fleet:ci: { deployRoleArn: 'arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod', previewRoleArn: 'arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod', runnerCidr: 10.250.9.0/24 }",
       "",
     ].join("\n"),
   );
@@ -263,7 +264,7 @@ describe("the review template pr: tenants only, on the shared-dev cluster", () =
     const { status, document } = planOf("pr");
     expect(status).toBe(0);
     const reference = document.resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
-    expect(reference).toMatchObject({ read: true, name: "host", inputs: { name: "odoo-fleet/odoo-fleet/shared-dev" } });
+    expect(reference).toMatchObject({ read: true, name: "host", inputs: { name: "shared-dev" } });
     const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
     expect(aws.map((r) => [r.type, r.name])).toEqual([["aws:efs/accessPoint:AccessPoint", "pr-template-filestore"]]);
     expect(aws[0]!.inputs.rootDirectory).toMatchObject({ path: "/review/pr/pr-template" });
