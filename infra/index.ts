@@ -4,11 +4,13 @@
  * stack outputs. The spec is validated before any resource is declared.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { buildBootstrap } from "./bootstrap";
 import { buildPlatform } from "./platform";
 import { buildReviewStack } from "./review";
 import { parseStackSpec } from "./spec";
 
 export = async function odooFleet() {
   const spec = parseStackSpec(pulumi.runtime.allConfig(), pulumi.getStack());
+  if (spec.mode === "bootstrap") return buildBootstrap(spec);
   return spec.mode === "review" ? buildReviewStack(spec) : buildPlatform(spec);
 };

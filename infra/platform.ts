@@ -10,6 +10,8 @@ import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
 import { dataShardId, tenantPosixId } from "../components/data/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
+import { RunnerLink } from "../components/network/runner-link";
+import { CiPreviewRbac } from "../components/cluster/ci-rbac";
 import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
 import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
@@ -50,12 +52,26 @@ export async function buildPlatform(spec: PlatformSpec) {
 
   // The spec accepts only versions whose add-on builds the calendar pins.
   const addonVersions = eksVersion(spec.cluster.kubernetesVersion)?.addons ?? {};
+  // CI reaches the private API endpoint from the bootstrap stack's runners of this stack's label.
+  const runnerLink = new RunnerLink(spec.stack, {
+    vpcId: network.vpcId,
+    cidr: spec.network.cidr,
+    routeTables: network.zones.map((z, i) => ({ zone: z.zone, routeTableId: network.privateRouteTableIds[i]! })),
+    runnerLabel: spec.ci.runnerLabel,
+    runnerCidr: spec.ci.runnerCidr,
+    tags,
+  }, inPrimary);
+  const ci = { deployRoleArn: spec.ci.deployRoleArn, previewRoleArn: spec.ci.previewRoleArn };
+
   const cluster = new Cluster(spec.stack, {
     clusterName: spec.cluster.name,
     kubernetesVersion: spec.cluster.kubernetesVersion,
     addonVersions,
     subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
     nodePools: spec.cluster.nodePools,
+    ci,
+    runnerCidrs: [spec.ci.runnerCidr],
+    apiPath: runnerLink.ready,
     endpointPublicAccessCidrs: spec.cluster.endpointPublicAccessCidrs,
     logRetentionDays: spec.cluster.logRetentionDays,
     deletionProtection: spec.environment === "production",
@@ -81,6 +97,9 @@ export async function buildPlatform(spec: PlatformSpec) {
       addonVersions,
       subnets: drNetwork.zones.map((z) => ({ zone: z.zone, subnetId: z.privateSubnetId })),
       nodePools: plan.standbyNodePools,
+      // Access entries now, so activating DR needs no access change; the runners get a network path
+      // (cross-region peering) only with DR activation, which is a deliberate, reviewed change.
+      ci,
       logRetentionDays: spec.cluster.logRetentionDays,
       deletionProtection: true,
       protect: spec.data.protect,
@@ -92,6 +111,7 @@ export async function buildPlatform(spec: PlatformSpec) {
 
   // Observability first: the data stores send their events to its topics.
   const inCluster = { providers: { aws: primary, kubernetes: cluster.provider } };
+  new CiPreviewRbac(spec.stack, {}, inCluster);
   const systemPool = systemPoolOf(spec.cluster);
   const monitoring = new Monitoring(spec.stack, {
     environment: spec.environment,

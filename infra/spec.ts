@@ -5,9 +5,10 @@
  */
 import { z } from "zod";
 import { dataShardId, tenantPosixId } from "../components/data/naming";
-import { MAX_SUBNET_PREFIX, overlaps, parseCidr, smallestSubnetPrefix } from "../components/network/cidr";
+import { contains, formatCidr, MAX_SUBNET_PREFIX, overlaps, parseCidr, runnerPublicSubnet, smallestSubnetPrefix, type Cidr } from "../components/network/cidr";
 import { connectionBudget, connectionBudgetProblem, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
 import { EKS_VERSIONS, eksVersion, strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
+import { ciEnvironmentOf, ciRoleName, runnerLabel, type CiPurpose } from "./ci";
 
 export const PROJECT = "odoo-fleet";
 
@@ -166,6 +167,18 @@ const platformImagesSchema = z.strictObject({
   tools: z.string().regex(IMAGE_BY_DIGEST, { error: "must be an image reference pinned by digest (registry/name@sha256:<64 hex>)" }),
 });
 
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,64}$/;
+
+/** The CI identities that deploy and preview the stack, and the runners that reach its cluster. */
+const ciSchema = z.strictObject({
+  /** Role `pulumi up` runs as (bootstrap output deployRoleArns.<dev|prod>): cluster admin. */
+  deployRoleArn: z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN such as arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod" }),
+  /** Role of previews and drift checks (bootstrap output previewRoleArns.<dev|prod>): reads, and writes only in dry-run. */
+  previewRoleArn: z.string().regex(IAM_ROLE_ARN, { error: "must be an IAM role ARN such as arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod" }),
+  /** The bootstrap stack's runner subnet for this stack (its `runners[].cidr`): admitted to the API endpoint on 443. */
+  runnerCidr: z.string(),
+});
+
 /** Stack configuration keys this program reads, with their schemas. Later areas add keys here. */
 const CONFIG_KEYS = {
   "aws:region": z.string().regex(AWS_REGION, { error: "must be an AWS region such as eu-west-1" }),
@@ -191,6 +204,7 @@ const CONFIG_KEYS = {
   [`${PROJECT}:platformImages`]: platformImagesSchema,
   /** Alert links and routing; every field has a default. */
   [`${PROJECT}:observability`]: observabilitySchema.prefault({}),
+  [`${PROJECT}:ci`]: ciSchema,
 } as const;
 
 /**
@@ -211,6 +225,65 @@ const REVIEW_KEYS = {
   [`${PROJECT}:platformImages`]: CONFIG_KEYS[`${PROJECT}:platformImages`],
 } as const;
 
+/**
+ * The bootstrap stack: what must exist before any platform stack can be deployed by CI (state
+ * backends, secrets keys, the GitHub OIDC provider and CI roles, the runners and their network).
+ */
+const bootstrapSchema = z.strictObject({
+  /** `owner/name` of the GitHub repository whose workflows assume the CI roles and own the runners. */
+  repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, { error: "must be a GitHub repository such as odoo-fleet/odoo-fleet" }),
+  runnerNetwork: z.strictObject({
+    cidr: z.string(),
+    zone: z.string().regex(AWS_ZONE, { error: "must be an availability zone name such as eu-west-1a" }),
+  }),
+  /** Secrets Manager secret (name) with a GitHub token that may create runner registration tokens. */
+  runnerTokenSecret: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, { error: "must be a Secrets Manager secret name" }),
+  /** One runner pool per platform stack: its own subnet, its own label, a path to that stack's VPC only. */
+  runners: z
+    .array(
+      z.strictObject({
+        stack: dnsLabel(40),
+        cidr: z.string(),
+        /** Idle runners kept ready. @default 1 */
+        count: z.number().int().min(1).max(20).default(1),
+        /** @default "m7i.large" */
+        instanceType: z.string().regex(INSTANCE_TYPE, { error: "must be an EC2 instance type such as m7i.large" }).default("m7i.large"),
+      }),
+    )
+    .min(1, { error: "at least one platform stack needs runners" }),
+});
+
+const BOOTSTRAP_KEYS = {
+  "aws:region": CONFIG_KEYS["aws:region"],
+  [`${PROJECT}:environment`]: CONFIG_KEYS[`${PROJECT}:environment`],
+  [`${PROJECT}:owner`]: CONFIG_KEYS[`${PROJECT}:owner`],
+  [`${PROJECT}:costCentre`]: CONFIG_KEYS[`${PROJECT}:costCentre`],
+  [`${PROJECT}:bootstrap`]: bootstrapSchema,
+} as const;
+
+export interface RunnerPoolSpec {
+  readonly stack: string;
+  readonly label: string;
+  readonly cidr: string;
+  readonly count: number;
+  readonly instanceType: string;
+}
+
+export interface BootstrapSpec {
+  readonly mode: "bootstrap";
+  readonly project: typeof PROJECT;
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly environment: "production";
+  readonly region: string;
+  readonly owner: string;
+  readonly costCentre: string;
+  readonly repository: string;
+  readonly runnerNetwork: { readonly cidr: string; readonly zone: string };
+  readonly runnerTokenSecret: string;
+  readonly runners: readonly RunnerPoolSpec[];
+}
+
 /** Keys of other namespaces that stack files may carry and this program ignores. */
 const FOREIGN_NAMESPACES = ["aws", "kubernetes", "pulumi"];
 
@@ -229,8 +302,8 @@ export interface ReviewSpec {
   readonly platformImages: { readonly tools: string };
 }
 
-/** What a stack file describes: a whole platform, or a review environment on a host platform. */
-export type StackSpec = PlatformSpec | ReviewSpec;
+/** What a stack file describes: a whole platform, a review environment on a host platform, or the bootstrap. */
+export type StackSpec = PlatformSpec | ReviewSpec | BootstrapSpec;
 
 export interface PlatformSpec {
   readonly mode: "platform";
@@ -266,6 +339,16 @@ export interface PlatformSpec {
   readonly owner: string;
   readonly costCentre: string;
   readonly observability: { readonly runbookBaseUrl: string; readonly businessHoursTimeZone: string };
+  readonly ci: CiSpec;
+}
+
+export interface CiSpec {
+  readonly deployRoleArn: string;
+  readonly previewRoleArn: string;
+  /** The self-hosted runner label whose runners reach this stack's private API endpoint. */
+  readonly runnerLabel: string;
+  /** The network of those runners. */
+  readonly runnerCidr: string;
 }
 
 export interface PostgresSpec {
@@ -454,6 +537,7 @@ function parseKeys(config: Readonly<Record<string, string>>, keys: KeySchemas, u
 
 /** Validates a stack file's configuration into the spec of a platform or of a review stack. */
 export function parseStackSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): StackSpec {
+  if (config[`${PROJECT}:bootstrap`] !== undefined) return parseBootstrapSpec(config, stack, stackFile);
   return config[`${PROJECT}:host`] !== undefined ? parseReviewSpec(config, stack, stackFile) : parsePlatformSpec(config, stack, stackFile);
 }
 
@@ -487,6 +571,73 @@ function parseReviewSpec(config: Readonly<Record<string, string>>, stack: string
     costCentre: parsed[`${PROJECT}:costCentre`] as string,
     platformImages: parsed[`${PROJECT}:platformImages`] as { tools: string },
   };
+}
+
+function parseBootstrapSpec(config: Readonly<Record<string, string>>, stack: string, stackFile: string): BootstrapSpec {
+  const { parsed, problems } = parseKeys(config, BOOTSTRAP_KEYS, (key) =>
+    key in CONFIG_KEYS ? "not used by the bootstrap stack: it owns no platform" : `unknown key; known keys are ${Object.keys(BOOTSTRAP_KEYS).join(", ")}`,
+  );
+  const environment = parsed[`${PROJECT}:environment`] as Environment | undefined;
+  if (environment && environment !== "production") {
+    problems.push({ path: `${PROJECT}:environment`, message: `the bootstrap stack holds production's state, keys and roles: environment must be production, got ${environment}` });
+  }
+  const bootstrap = parsed[`${PROJECT}:bootstrap`] as z.infer<typeof bootstrapSchema> | undefined;
+  const region = parsed["aws:region"] as string | undefined;
+  if (bootstrap) problems.push(...runnerNetworkChecks(bootstrap, region));
+  if (problems.length > 0) throw new SpecError(stackFile, problems);
+  const spec = bootstrap!;
+  return {
+    mode: "bootstrap",
+    project: PROJECT,
+    stack,
+    stackFile,
+    environment: "production",
+    region: region!,
+    owner: parsed[`${PROJECT}:owner`] as string,
+    costCentre: parsed[`${PROJECT}:costCentre`] as string,
+    repository: spec.repository,
+    runnerNetwork: spec.runnerNetwork,
+    runnerTokenSecret: spec.runnerTokenSecret,
+    runners: spec.runners.map((r) => ({ ...r, label: runnerLabel(r.stack) })),
+  };
+}
+
+/** Runner subnets inside the runner VPC, clear of its public subnet and of each other; one pool per stack. */
+function runnerNetworkChecks(bootstrap: z.infer<typeof bootstrapSchema>, region: string | undefined): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const key = `${PROJECT}:bootstrap`;
+  if (region && !bootstrap.runnerNetwork.zone.startsWith(region)) problems.push({ path: `${key}.runnerNetwork.zone`, message: `${bootstrap.runnerNetwork.zone} is not in ${region}` });
+  let vpc: Cidr | undefined;
+  try {
+    vpc = parseCidr(bootstrap.runnerNetwork.cidr);
+    if (vpc.prefix < 16 || vpc.prefix > 24) {
+      problems.push({ path: `${key}.runnerNetwork.cidr`, message: `must have a prefix between /16 and /24, got /${vpc.prefix}` });
+      vpc = undefined;
+    }
+  } catch (error) {
+    problems.push({ path: `${key}.runnerNetwork.cidr`, message: (error as Error).message });
+  }
+  const publicSubnet = vpc ? parseCidr(runnerPublicSubnet(bootstrap.runnerNetwork.cidr)) : undefined;
+  const seen = new Map<string, number>();
+  const subnets: { index: number; cidr: Cidr }[] = [];
+  bootstrap.runners.forEach((pool, i) => {
+    const path = `${key}.runners[${i}]`;
+    const first = seen.get(pool.stack);
+    if (first !== undefined) problems.push({ path: `${path}.stack`, message: `${pool.stack} already has runners at ${key}.runners[${first}]` });
+    else seen.set(pool.stack, i);
+    try {
+      const cidr = parseCidr(pool.cidr);
+      if (cidr.prefix > MAX_SUBNET_PREFIX) problems.push({ path: `${path}.cidr`, message: `/${cidr.prefix} is smaller than AWS's smallest subnet /${MAX_SUBNET_PREFIX}` });
+      if (vpc && !contains(vpc, cidr)) problems.push({ path: `${path}.cidr`, message: `${pool.cidr} is not inside the runner network ${bootstrap.runnerNetwork.cidr}` });
+      if (publicSubnet && overlaps(publicSubnet, cidr)) problems.push({ path: `${path}.cidr`, message: `${pool.cidr} overlaps the runner network's public subnet ${formatCidr(publicSubnet)}` });
+      const clash = subnets.find((s) => overlaps(s.cidr, cidr));
+      if (clash) problems.push({ path: `${path}.cidr`, message: `${pool.cidr} overlaps ${key}.runners[${clash.index}].cidr` });
+      subnets.push({ index: i, cidr });
+    } catch (error) {
+      problems.push({ path: `${path}.cidr`, message: (error as Error).message });
+    }
+  });
+  return problems;
 }
 
 /** Validates a platform stack's configuration into a PlatformSpec, or throws a SpecError listing every problem. */
@@ -576,6 +727,7 @@ export function parsePlatformSpec(config: Readonly<Record<string, string>>, stac
     owner: parsed[`${PROJECT}:owner`]!,
     costCentre: parsed[`${PROJECT}:costCentre`]!,
     observability: parsed[`${PROJECT}:observability`]!,
+    ci: { ...parsed[`${PROJECT}:ci`]!, runnerLabel: runnerLabel(stack) },
   };
 }
 
@@ -680,6 +832,41 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string
   });
   problems.push(...dataChecks(parsed, stack));
   problems.push(...capacityChecks(parsed));
+  problems.push(...ciChecks(parsed));
+  return problems;
+}
+
+/** CI roles of the stack's own CI environment, and a runner network that can be peered with the stack's. */
+function ciChecks(parsed: Parsed): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const ci = parsed[`${PROJECT}:ci`];
+  const environment = parsed[`${PROJECT}:environment`];
+  if (!ci) return problems;
+  if (environment) {
+    const env = ciEnvironmentOf(environment);
+    for (const [key, purpose] of [["deployRoleArn", "deploy"], ["previewRoleArn", "preview"]] as [keyof typeof ci, CiPurpose][]) {
+      const name = ci[key].split(":role/")[1]?.split("/").pop();
+      if (name !== ciRoleName(purpose, env)) {
+        problems.push({ path: `${PROJECT}:ci.${key}`, message: `${environment} stacks ${purpose} as ${ciRoleName(purpose, env)} (made by the bootstrap stack), got role ${name}` });
+      }
+    }
+  }
+  const path = `${PROJECT}:ci.runnerCidr`;
+  try {
+    const runners = parseCidr(ci.runnerCidr);
+    if (runners.prefix === 0) problems.push({ path, message: "0.0.0.0/0 would admit everyone to the API endpoint" });
+    // Peered networks must not overlap: the routes between them could not tell them apart.
+    for (const [key, cidr] of [["network", parsed[`${PROJECT}:network`]?.cidr], ["drNetwork", parsed[`${PROJECT}:drNetwork`]?.cidr]] as const) {
+      if (cidr === undefined) continue;
+      try {
+        if (overlaps(runners, parseCidr(cidr))) problems.push({ path, message: `${ci.runnerCidr} overlaps ${PROJECT}:${key}.cidr ${cidr}; the runner network is peered with it` });
+      } catch {
+        // A malformed network CIDR is reported under its own key.
+      }
+    }
+  } catch (error) {
+    problems.push({ path, message: (error as Error).message });
+  }
   return problems;
 }
 

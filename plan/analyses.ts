@@ -101,7 +101,7 @@ export async function analyse(run: Pick<PlanRun, "config" | "stack" | "stackFile
     isolation,
     recovery: { mechanisms, rows },
     ...(zones ? { zones } : {}),
-    tenants: tenantSummaries(spec.tenants, spec.environment),
+    tenants: tenantSummaries(spec.mode === "bootstrap" ? [] : spec.tenants, spec.environment),
     names,
   };
 }

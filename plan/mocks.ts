@@ -184,6 +184,15 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
         return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
       case "aws:index/getCallerIdentity:getCallerIdentity":
         return { id: MOCK_ACCOUNT_ID, accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/deployer`, userId: "AROAMOCKDEPLOYER" };
+      // Lookups of what another stack made (the bootstrap stack's runner network), found by tags.
+      case "aws:ec2/getVpc:getVpc": {
+        const id = `vpc-${shortHash("lookup", JSON.stringify(args.inputs.tags ?? {}))}`;
+        return { id, arn: `arn:aws:ec2:${region}:${MOCK_ACCOUNT_ID}:vpc/${id}`, tags: args.inputs.tags ?? {} };
+      }
+      case "aws:ec2/getRouteTable:getRouteTable": {
+        const id = `rtb-${shortHash("lookup", String(args.inputs.vpcId), JSON.stringify(args.inputs.tags ?? {}))}`;
+        return { id, routeTableId: id, vpcId: args.inputs.vpcId, tags: args.inputs.tags ?? {} };
+      }
       default:
         throw new UnknownInvokeError(args.token);
     }

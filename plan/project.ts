@@ -46,6 +46,8 @@ export interface StackConfig {
   readonly secretKeys: string[];
   /** Keys holding `secure:` values that cannot be decrypted offline and got a placeholder. */
   readonly placeholders: string[];
+  /** The stack file's top-level secrets settings (`secretsprovider`, `encryptedkey`), as written. */
+  readonly secrets: { readonly secretsprovider?: unknown; readonly encryptedkey?: unknown };
 }
 
 /** Stands in for a `secure:` value that only the stack's secrets provider can decrypt. */
@@ -66,7 +68,7 @@ function replaceSecure(value: unknown, found: { secure: boolean }): unknown {
 
 export function readStackConfig(file: string, projectName: string): StackConfig {
   if (!existsSync(file)) throw new Error(`stack file ${file} does not exist`);
-  const doc = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown>; secretsprovider?: unknown; encryptedkey?: unknown };
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   const placeholders: string[] = [];
@@ -81,5 +83,9 @@ export function readStackConfig(file: string, projectName: string): StackConfig 
     }
     config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  return { config, secretKeys, placeholders };
+  const secrets = {
+    ...(doc.secretsprovider !== undefined ? { secretsprovider: doc.secretsprovider } : {}),
+    ...(doc.encryptedkey !== undefined ? { encryptedkey: doc.encryptedkey } : {}),
+  };
+  return { config, secretKeys, placeholders, secrets };
 }

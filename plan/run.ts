@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { SpecError } from "../infra/spec";
+import { ciEnvironmentOfConfig, secretsProviderProblems } from "../infra/ci";
+import { parseStackSpec, SpecError, type SpecProblem } from "../infra/spec";
 import { installCapture, redact, type CapturedResource } from "./capture";
 import { PlatformMocks } from "./mocks";
 import { readProject, readStackConfig, stackFilePath } from "./project";
@@ -72,7 +73,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   const file = options.stackFile ? path.resolve(options.stackFile) : stackFilePath(project, options.stack);
   const relative = path.relative(project.dir, file);
   const stackFile = relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
-  const { config, secretKeys, placeholders } = readStackConfig(file, project.name);
+  const { config, secretKeys, placeholders, secrets } = readStackConfig(file, project.name);
+  // Pulumi uses the stack files of its stack folder: each must name the platform's secrets key. A
+  // candidate file elsewhere (--stack-file) is checked when it names one.
+  const inStackFolder = path.dirname(file) === project.stackConfigDir;
+  const secretsProblems: SpecProblem[] = inStackFolder || Object.keys(secrets).length > 0 ? secretsProviderProblems(secrets, ciEnvironmentOfConfig(config)) : [];
   if (placeholders.length > 0) {
     progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
   }
@@ -104,9 +109,11 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   process.on("unhandledRejection", onRejection);
   await withoutStackTraces(async () => {
     try {
-      const stackOutputs = await pulumi.runtime.runInPulumiStack(async () =>
-        programExport instanceof Function ? programExport() : programExport,
-      );
+      const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+        // Reported with the configuration's own problems, all at once, before anything is registered.
+        if (secretsProblems.length > 0) throw new SpecError(stackFile, [...configProblems(config, options.stack, stackFile), ...secretsProblems]);
+        return programExport instanceof Function ? programExport() : programExport;
+      });
       outputs = redact(await serializeOutputs(stackOutputs ?? {})) as Record<string, unknown>;
     } catch (error) {
       if (!SpecError.isInstance(error)) throw error;
@@ -132,6 +139,17 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     invokes: mocks.invokes.map((i) => ({ token: i.token })),
     durationMs: Number(process.hrtime.bigint() - started) / 1e6,
   };
+}
+
+/** The configuration's problems, as the program would report them. */
+function configProblems(config: Readonly<Record<string, string>>, stack: string, stackFile: string): readonly SpecProblem[] {
+  try {
+    parseStackSpec(config, stack, stackFile);
+    return [];
+  } catch (error) {
+    if (SpecError.isInstance(error)) return error.problems;
+    throw error;
+  }
 }
 
 /**

@@ -41,6 +41,8 @@ export function inNamespace(resources: readonly PolicyResource[], type: string, 
 }
 
 export function awsTags(props: Props): Record<string, string> {
+  // Auto Scaling groups list their tags as { key, value, propagateAtLaunch }.
+  if (Array.isArray(props.tags)) return Object.fromEntries((props.tags as { key: string; value: string }[]).map((t) => [t.key, t.value]));
   return (props.tags ?? {}) as Record<string, string>;
 }
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { Cluster } from "../components/cluster";
 import { serviceAccountTrustPolicy } from "../components/iam";
 import { planNodeGroups } from "../components/cluster/nodes";
+import { accessEntriesFor, CI_PREVIEW_GROUP, cidrKey } from "../components/cluster/access";
 import type { CapturedResource } from "../plan/capture";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 
@@ -11,6 +12,10 @@ const POOLS = [
   { name: "general", instanceTypes: ["m7i.2xlarge"], minPerZone: 1, maxPerZone: 5, diskGiB: 80 },
   { name: "acme", instanceTypes: ["m7i.4xlarge"], minPerZone: 1, maxPerZone: 3, dedicatedTo: "acme" },
 ];
+const CI = {
+  deployRoleArn: "arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod",
+  previewRoleArn: "arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod",
+};
 const ISSUER = /^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/[0-9A-F]{17}$/;
 
 let resources: CapturedResource[];
@@ -23,6 +28,8 @@ beforeAll(async () => {
     kubernetesVersion: "1.33",
     subnets: ZONES.map((zone) => ({ zone, subnetId: `subnet-${zone}` })),
     nodePools: POOLS,
+    ci: CI,
+    runnerCidrs: ["10.250.2.0/24"],
     tags: TAGS,
     poolTags: { acme: { tenant: "acme", tier: "critical" } },
   });
@@ -31,6 +38,7 @@ beforeAll(async () => {
     kubernetesVersion: "1.33",
     subnets: ZONES.slice(0, 2).map((zone) => ({ zone, subnetId: `subnet-${zone}` })),
     nodePools: POOLS.slice(0, 1),
+    ci: CI,
     endpointPublicAccessCidrs: ["203.0.113.0/24"],
     logRetentionDays: 30,
     deletionProtection: false,
@@ -53,7 +61,7 @@ describe("EKS control plane", () => {
       enabledClusterLogTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: expect.stringMatching(/^arn:aws:kms:eu-west-1:123456789012:key\/prod-secrets-/) } },
       vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: false, subnetIds: ZONES.map((z) => `subnet-${z}`) },
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       bootstrapSelfManagedAddons: false,
       deletionProtection: true,
     });
@@ -185,5 +193,55 @@ describe("add-ons and identities", () => {
       Action: "sts:AssumeRoleWithWebIdentity",
       Condition: { StringEquals: { "oidc.example/id/ABC:sub": "system:serviceaccount:ns:sa", "oidc.example/id/ABC:aud": "sts.amazonaws.com" } },
     });
+  });
+});
+
+describe("CI access", () => {
+  test.each([
+    ["ci-deploy", CI.deployRoleArn, [], { name: "AmazonEKSClusterAdminPolicy", scope: "cluster" }],
+    ["ci-preview", CI.previewRoleArn, [CI_PREVIEW_GROUP], undefined],
+  ] as const)("accessEntriesFor: %s is %s with groups %j and policy %j", (key, principalArn, groups, policy) => {
+    const entry = accessEntriesFor(CI).find((e) => e.key === key)!;
+    expect(entry).toEqual({ key, principalArn, kubernetesGroups: groups, ...(policy ? { policy } : {}) });
+  });
+
+  test("accessEntriesFor refuses one role for both: previews run pull-request code", () => {
+    expect(() => accessEntriesFor({ deployRoleArn: CI.deployRoleArn, previewRoleArn: CI.deployRoleArn })).toThrow(/must differ/);
+  });
+
+  test.each([["10.250.2.0/24", "10-250-2-0-24"], ["192.168.0.0/16", "192-168-0-0-16"]])("cidrKey(%s) = %s", (cidr, key) => {
+    expect(cidrKey(cidr)).toBe(key);
+  });
+
+  test("every cluster: an access entry per CI role; only the deploy role is cluster admin, cluster-wide", () => {
+    for (const cluster of ["prod", "dev"]) {
+      const access = childrenOf(resources, named(resources, cluster, "odoo-fleet:compute:ClusterAccess"));
+      const entries = ofType(access, "aws:eks/accessEntry:AccessEntry");
+      expect(entries.map((e) => [e.name, e.inputs.principalArn, e.inputs.kubernetesGroups, e.inputs.type])).toEqual([
+        [`${cluster}-ci-deploy`, CI.deployRoleArn, undefined, "STANDARD"],
+        [`${cluster}-ci-preview`, CI.previewRoleArn, [CI_PREVIEW_GROUP], "STANDARD"],
+      ]);
+      for (const e of entries) expect(e.inputs.clusterName).toBe(`odoo-${cluster}`);
+      const associations = ofType(access, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+      expect(associations.map((a) => [a.inputs.principalArn, a.inputs.policyArn, a.inputs.accessScope])).toEqual([
+        [CI.deployRoleArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }],
+      ]);
+    }
+  });
+
+  test("the runners' network reaches the control plane on 443 only where runners are declared", () => {
+    const rules = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    expect(rules.map((r) => [r.name, r.inputs.securityGroupId, r.inputs.cidrIpv4, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort])).toEqual([
+      ["prod-runners-10-250-2-0-24", expect.stringMatching(/^sg-/), "10.250.2.0/24", "tcp", 443, 443],
+    ]);
+  });
+
+  test("the Kubernetes provider waits for the deploy role's access and the runners' rule", () => {
+    const provider = named(resources, "prod-k8s", "pulumi:providers:kubernetes");
+    for (const name of ["prod-ci-deploy"]) {
+      expect(provider.dependsOn).toContain(named(resources, name, "aws:eks/accessEntry:AccessEntry").urn);
+      expect(provider.dependsOn).toContain(named(resources, name, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").urn);
+    }
+    expect(provider.dependsOn).toContain(named(resources, "prod-runners-10-250-2-0-24", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").urn);
   });
 });

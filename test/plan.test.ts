@@ -17,11 +17,11 @@ const planOf = (stack: string) => {
 };
 const ofType = (resources: CapturedResource[], type: string) => resources.filter((r) => r.type === type);
 
-test("the stack folder holds the three reference stacks and the review template", () => {
-  expect(stacks).toEqual(["dedicated-acme-prod", "pr", "shared-dev", "shared-prod"]);
+test("the stack folder holds the bootstrap stack, the three reference stacks and the review template", () => {
+  expect(stacks).toEqual(["bootstrap", "dedicated-acme-prod", "pr", "shared-dev", "shared-prod"]);
 });
 
-const platformStacks = stacks.filter((s) => s !== "pr");
+const platformStacks = stacks.filter((s) => s !== "pr" && s !== "bootstrap");
 
 describe.each(stacks)("plan of %s", (stack) => {
   test("exits 0 and writes a document that matches plan-format.md", () => {
@@ -259,6 +259,7 @@ test("an invalid stack file makes plan exit 2 naming the file and each key path,
       "  odoo-fleet:owner: platform-team",
       "  odoo-fleet:costCentre: CC-1",
       `  odoo-fleet:platformImages: { tools: 'registry.example.com/tools@sha256:${"0".repeat(64)}' }`,
+      "  odoo-fleet:ci: { deployRoleArn: 'arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod', previewRoleArn: 'arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod', runnerCidr: 10.250.9.0/24 }",
       "",
     ].join("\n"),
   );
@@ -328,7 +329,7 @@ describe("the review template pr: tenants only, on the shared-dev cluster", () =
     const { status, document } = planOf("pr");
     expect(status).toBe(0);
     const reference = document.resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
-    expect(reference).toMatchObject({ read: true, name: "host", inputs: { name: "odoo-fleet/odoo-fleet/shared-dev" } });
+    expect(reference).toMatchObject({ read: true, name: "host", inputs: { name: "shared-dev" } });
     const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
     expect(aws.map((r) => [r.type, r.name])).toEqual([["aws:efs/accessPoint:AccessPoint", "pr-template-filestore"]]);
     expect(aws[0]!.inputs.rootDirectory).toMatchObject({ path: "/review/pr/pr-template" });

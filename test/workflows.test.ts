@@ -5,14 +5,18 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { listStacks, readProject } from "../plan/project";
+import { DEPLOY_SESSION_SECONDS, PREVIEW_SESSION_SECONDS } from "../components/ci/policies";
+import { parseStackSpec, type BootstrapSpec } from "../infra/spec";
+import { listStacks, readProject, readStackConfig } from "../plan/project";
 import { ROOT } from "./plan-cli";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const validator = path.join(ROOT, "node_modules", "@action-validator", "cli", "cli.mjs");
 const validate = (file: string) => spawnSync(process.execPath, [validator, file], { encoding: "utf8" });
 
-type Workflow = { on: Record<string, unknown>; jobs: Record<string, { environment?: string; permissions?: Record<string, string>; strategy?: { matrix?: { stack?: string[] } }; steps?: { uses?: string; with?: Record<string, unknown> }[] }> };
+type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> };
+type Job = { if?: string; "runs-on"?: unknown; environment?: string; permissions?: Record<string, string>; strategy?: { matrix?: { stack?: string[] | string } }; steps?: Step[] };
+type Workflow = { on: Record<string, unknown>; jobs: Record<string, Job> };
 const workflow = (name: string) => parse(readFileSync(path.join(WORKFLOWS, name), "utf8")) as Workflow;
 
 describe("workflows", () => {
@@ -58,7 +62,8 @@ describe("workflows", () => {
   });
 
   test("the stacks the deploy and drift workflows name are exactly those in stacks/", () => {
-    const stacks = listStacks(readProject(ROOT)).filter((s) => !s.startsWith("pr"));
+    // Not the review template (deployed as pr-<n> by review-stack.yml) nor bootstrap (applied by hand).
+    const stacks = listStacks(readProject(ROOT)).filter((s) => s !== "pr" && s !== "bootstrap");
     const deploy = workflow("deploy.yml");
     const deployed = [...deploy.jobs["up-development"]!.strategy!.matrix!.stack!, ...deploy.jobs["up-production"]!.strategy!.matrix!.stack!];
     expect(deployed.sort()).toEqual(stacks);
@@ -72,4 +77,103 @@ describe("workflows", () => {
       if (text.includes("configure-aws-credentials")) expect(text).toContain("role-to-assume");
     }
   });
+
+  const files = readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml"));
+  const allJobs = () => files.flatMap((file) => Object.entries(workflow(file).jobs).map(([name, job]) => ({ file, name, job })));
+
+  test("every job that runs the tests first installs the tools npm does not ship, with sudo", () => {
+    const testing = allJobs().filter(({ job }) => (job.steps ?? []).some((s) => /\bnpm test\b/.test(s.run ?? "")));
+    expect(testing.map(({ file, name }) => `${file}:${name}`).sort()).toEqual(["deploy.yml:test", "pull-request.yml:test"]);
+    for (const { job } of testing) {
+      const steps = job.steps!.map((s) => s.run ?? "");
+      expect(steps.indexOf("sudo bash .ci/install-tools")).toBeGreaterThanOrEqual(0);
+      expect(steps.indexOf("sudo bash .ci/install-tools")).toBeLessThan(steps.findIndex((r) => /\bnpm test\b/.test(r)));
+    }
+  });
+
+  test("previews leave out the review template and the bootstrap stack; the offline plan keeps them", () => {
+    const pr = workflow("pull-request.yml");
+    const pick = pr.jobs["changed-stacks"]!.steps!.find((s) => s.id === "pick")!.run!;
+    const previews = pick.split("\n").find((l) => l.includes("previews="))!;
+    expect(previews).toContain('. != "pr"');
+    expect(previews).toContain('. != "bootstrap"');
+    expect(pr.jobs.preview!.strategy!.matrix!.stack).toBe("${{ fromJSON(needs.changed-stacks.outputs.previews) }}");
+    expect(pr.jobs["offline-plan"]!.strategy!.matrix!.stack).toBe("${{ fromJSON(needs.changed-stacks.outputs.stacks) }}");
+  });
+
+  test("no Pulumi Cloud: stacks by their plain name in the S3 backend of their CI environment, no access token or organisation", () => {
+    for (const file of files) {
+      const text = readFileSync(path.join(WORKFLOWS, file), "utf8");
+      expect(text, file).not.toMatch(/PULUMI_ACCESS_TOKEN|PULUMI_ORG/);
+    }
+    const pulumiSteps = allJobs().flatMap(({ file, job }) => (job.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command).map((s) => ({ file, s })));
+    expect(pulumiSteps.length).toBe(5);
+    for (const { file, s } of pulumiSteps) {
+      expect(String(s.with!["stack-name"]), file).not.toContain("/");
+      expect(String(s.with!["cloud-url"]), file).toMatch(/vars\.PULUMI_BACKEND_URL_(DEV|PROD)/);
+    }
+    const template = readStackConfig(path.join(ROOT, "stacks", "Pulumi.pr.yaml"), "odoo-fleet").config;
+    expect(JSON.parse(template["odoo-fleet:host"]!)).toEqual({ stack: "shared-dev" });
+  });
+
+  test("the review stack is created with the secrets provider its template names", () => {
+    const up = workflow("review-stack.yml").jobs.deploy!.steps!.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
+    const doc = parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.pr.yaml"), "utf8")) as { secretsprovider: string };
+    expect(up.with!["secrets-provider"]).toBe(doc.secretsprovider);
+  });
+
+  test("review teardown: destroy, a second pass after a partial destroy, then stack rm, even after a failed step", () => {
+    const destroy = workflow("review-stack.yml").jobs.destroy!;
+    const steps = destroy.steps!;
+    const index = (id: string) => steps.findIndex((s) => s.id === id || s.name === id);
+    expect(steps[index("destroy")]!.run).toBe('pulumi destroy --stack "$STACK" --yes --refresh --continue-on-error');
+    expect(steps[index("retry")]!.if).toBe("${{ !cancelled() && steps.destroy.outcome == 'failure' }}");
+    const rm = steps[index("Remove the stack")]!;
+    expect(rm.run).toBe('pulumi stack rm "$STACK" --yes');
+    expect(rm.if).toBe("${{ !cancelled() && (steps.destroy.outcome == 'success' || steps.retry.outcome == 'success') }}");
+    expect(index("destroy")).toBeLessThan(index("retry"));
+    expect(index("retry")).toBeLessThan(index("Remove the stack"));
+    expect(steps.some((s) => s.run?.includes("pulumi login \"$PULUMI_BACKEND_URL\""))).toBe(true);
+  });
+
+  test("role sessions: deploys ask for the deploy role's 4 hours, previews for the preview role's 2", () => {
+    const assumptions = allJobs().flatMap(({ file, name, job }) => (job.steps ?? []).filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")).map((s) => ({ at: `${file}:${name}`, s })));
+    expect(assumptions.length).toBe(6);
+    for (const { at, s } of assumptions) {
+      const deploy = String(s.with!["role-to-assume"]).includes("DEPLOY_ROLE");
+      expect(s.with!["role-duration-seconds"], at).toBe(deploy ? DEPLOY_SESSION_SECONDS : PREVIEW_SESSION_SECONDS);
+    }
+  });
+
+  test("every job that assumes an AWS role runs on the bootstrap runners of the stack it touches", () => {
+    const bootstrap = parseStackSpec(readStackConfig(path.join(ROOT, "stacks", "Pulumi.bootstrap.yaml"), "odoo-fleet").config, "bootstrap") as BootstrapSpec;
+    const labels = new Set(bootstrap.runners.map((r) => r.label));
+    const withRole = allJobs().filter(({ job }) => (job.steps ?? []).some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")));
+    expect(withRole.length).toBe(6);
+    for (const { file, name, job } of withRole) {
+      const runsOn = job["runs-on"] as string[];
+      expect(runsOn[0], `${file}:${name}`).toBe("self-hosted");
+      const label = runsOn[1]!;
+      if (label.includes("${{ matrix.stack }}")) {
+        const stacks = job.strategy!.matrix!.stack!;
+        for (const stack of Array.isArray(stacks) ? stacks : [...labels].map((l) => l.replace(/^odoo-fleet-/, ""))) expect(labels.has(label.replace("${{ matrix.stack }}", stack)), `${file}:${name} ${stack}`).toBe(true);
+      } else {
+        expect(labels.has(label), `${file}:${name}`).toBe(true);
+      }
+    }
+  });
+
+  test("self-hosted runners never take pull requests from forks", () => {
+    for (const [file, job] of [["pull-request.yml", "preview"], ["review-stack.yml", "deploy"], ["review-stack.yml", "destroy"]] as const) {
+      expect(workflow(file).jobs[job]!.if, `${file}:${job}`).toContain("github.event.pull_request.head.repo.full_name == github.repository");
+    }
+  });
+
+  test("the workflows' '-prod' suffix picks production roles for exactly the production stacks", () => {
+    for (const stack of listStacks(readProject(ROOT)).filter((s) => s !== "bootstrap")) {
+      const environment = readStackConfig(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config["odoo-fleet:environment"];
+      expect(stack.endsWith("-prod"), stack).toBe(environment === "production");
+    }
+  });
 });
+

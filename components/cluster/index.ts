@@ -5,6 +5,7 @@ import { withName } from "../tagging";
 import { managedPolicyArn, serviceAccountTrustPolicy, serviceTrustPolicy } from "../iam";
 import { eksKubeconfig } from "./kubeconfig";
 import { planNodeGroups, type ClusterNodePool } from "./nodes";
+import { ClusterAccess, type CiIdentities } from "./access";
 
 export type { ClusterNodePool } from "./nodes";
 
@@ -44,6 +45,19 @@ export interface ClusterArgs {
    * @default true
    */
   protect?: boolean;
+  /** The CI roles that get access entries: cluster admin for deploys, a dry-run group for previews. */
+  ci: CiIdentities;
+  /**
+   * Networks of the CI runners, admitted to the control plane on 443.
+   * @default []
+   */
+  runnerCidrs?: readonly string[];
+  /**
+   * What the path from the runners to the private endpoint is made of (peering, routes): the
+   * Kubernetes provider waits for it.
+   * @default []
+   */
+  apiPath?: readonly pulumi.Resource[];
   /** Tags for every resource. */
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Extra tags per node pool name (e.g. tenant and tier of a dedicated pool). */
@@ -113,7 +127,9 @@ export class Cluster extends pulumi.ComponentResource {
       },
       enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
       encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      // Access only through the access entries below: whoever created the cluster gets nothing implicit
+      // (a human's bootstrap credentials or the deploy role alike). Fixed at creation.
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       // Add-ons below are EKS-managed from the start; self-managed copies would need adopting.
       bootstrapSelfManagedAddons: false,
       upgradePolicy: { supportType: "STANDARD" },
@@ -236,6 +252,14 @@ export class Cluster extends pulumi.ComponentResource {
     addon("aws-ebs-csi-driver", { serviceAccountRoleArn: ebsCsiRole.role.arn }, [...nodeGroups, ebsCsiRole.attachment]);
     addon("aws-efs-csi-driver", { serviceAccountRoleArn: efsCsiRole.role.arn }, [...nodeGroups, efsCsiRole.attachment]);
 
+    const access = new ClusterAccess(name, {
+      clusterName: cluster.name,
+      ci: args.ci,
+      clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+      runnerCidrs: args.runnerCidrs ?? [],
+      tags: args.tags,
+    }, child);
+
     this.clusterName = cluster.name;
     this.endpoint = cluster.endpoint;
     this.certificateAuthority = cluster.certificateAuthority.data;
@@ -250,7 +274,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(`${name}-k8s`, {
       kubeconfig: this.kubeconfig,
       enableServerSideApply: true,
-    }, { parent: this, dependsOn: nodeGroups });
+    }, { parent: this, dependsOn: [...nodeGroups, ...access.ready, ...(args.apiPath ?? [])] });
 
     this.registerOutputs({
       clusterName: this.clusterName,

@@ -123,3 +123,11 @@ export function planSubnets(vpcCidr: string, zones: readonly string[]): ZoneSubn
     isolated: formatCidr(subnetOf(isolatedPool, bits, i)),
   }));
 }
+
+/** The public subnet of the CI runners' VPC (its NAT gateway only): the VPC's first /26. */
+export const RUNNER_PUBLIC_PREFIX = 26;
+
+export function runnerPublicSubnet(vpcCidr: string): string {
+  const vpc = parseCidr(vpcCidr);
+  return formatCidr(subnetOf(vpc, RUNNER_PUBLIC_PREFIX - vpc.prefix, 0));
+}

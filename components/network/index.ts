@@ -42,6 +42,8 @@ export class Network extends pulumi.ComponentResource {
   public readonly privateSubnetIds: pulumi.Output<string>[];
   public readonly isolatedSubnetIds: pulumi.Output<string>[];
   public readonly natGatewayIds: pulumi.Output<string>[];
+  /** Route tables of the private subnets (nodes, the EKS control plane's interfaces), by zone order. */
+  public readonly privateRouteTableIds: pulumi.Output<string>[];
   public readonly flowLogGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -164,6 +166,7 @@ export class Network extends pulumi.ComponentResource {
     this.privateSubnetIds = groups.map((g) => g.privateSubnetId);
     this.isolatedSubnetIds = groups.map((g) => g.isolatedSubnetId);
     this.natGatewayIds = natGatewayIds;
+    this.privateRouteTableIds = privateRouteTableIds;
     this.flowLogGroupName = flowLogGroup.name;
     this.registerOutputs({
       vpcId: this.vpcId,

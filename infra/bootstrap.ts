@@ -1,0 +1,95 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CiRoles } from "../components/ci/ci-roles";
+import { ciSubjects, GITHUB_OIDC_HOST } from "../components/ci/policies";
+import { RunnerNetwork } from "../components/ci/runner-network";
+import { RunnerPool } from "../components/ci/runner-pool";
+import { StateBackend } from "../components/ci/state-backend";
+import { CI_ENVIRONMENTS, ciRoleName, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "./ci";
+import type { BootstrapSpec } from "./spec";
+import type { Tags } from "./tags";
+
+/** Tags of the bootstrap stack's resources (the platform stacks' set, with its own kind). */
+export function bootstrapTags(spec: Pick<BootstrapSpec, "project" | "stack" | "environment" | "owner" | "costCentre">): Tags {
+  return {
+    project: spec.project,
+    stack: spec.stack,
+    environment: spec.environment,
+    "stack-kind": "bootstrap",
+    owner: spec.owner,
+    "cost-centre": spec.costCentre,
+    "managed-by": "pulumi",
+  };
+}
+
+/**
+ * What CI needs before it can deploy any platform stack, deployed first and by hand with
+ * administrator credentials (README, "From an empty AWS account"): per CI environment a state
+ * backend and its secrets key and the deploy and preview roles; the GitHub OIDC provider; the
+ * runners, one label per platform stack, in a VPC each platform stack peers with. CI cannot change
+ * this stack: its roles are made here.
+ */
+export async function buildBootstrap(spec: BootstrapSpec) {
+  const tags = bootstrapTags(spec);
+  const primary = new aws.Provider("primary", { region: spec.region as aws.Region, defaultTags: { tags } });
+  const inPrimary = { providers: { aws: primary } };
+  const accountId = aws.getCallerIdentityOutput({}, { provider: primary }).accountId;
+
+  const backends = Object.fromEntries(CI_ENVIRONMENTS.map((env) => [env, new StateBackend(`pulumi-${env}`, {
+    bucketName: accountId.apply((account) => stateBucketName(env, account)),
+    keyAlias: secretsKeyAlias(env).replace(/^alias\//, ""),
+    tags,
+  }, inPrimary)])) as Record<CiEnvironment, StateBackend>;
+
+  // One per account and issuer URL; AWS no longer needs thumbprints for GitHub's issuer.
+  const github = new aws.iam.OpenIdConnectProvider("github-actions", {
+    url: `https://${GITHUB_OIDC_HOST}`,
+    clientIdLists: ["sts.amazonaws.com"],
+    tags: { ...tags, Name: "github-actions" },
+  }, { provider: primary, protect: true });
+
+  const roles = Object.fromEntries(CI_ENVIRONMENTS.map((env) => [env, new CiRoles(`ci-${env}`, {
+    deployRoleName: ciRoleName("deploy", env),
+    previewRoleName: ciRoleName("preview", env),
+    deploySubjects: ciSubjects("deploy", env, spec.repository),
+    previewSubjects: ciSubjects("preview", env, spec.repository),
+    oidcProviderArn: github.arn,
+    state: { bucketArn: backends[env].bucketArn, keyArn: backends[env].keyArn },
+    ...(env === "prod" ? {} : { denyProduction: { bucketArn: backends.prod.bucketArn, keyArn: backends.prod.keyArn } }),
+    tags,
+  }, inPrimary)])) as Record<CiEnvironment, CiRoles>;
+
+  const network = new RunnerNetwork("runners", {
+    cidr: spec.runnerNetwork.cidr,
+    zone: spec.runnerNetwork.zone,
+    subnets: spec.runners.map((r) => ({ label: r.label, cidr: r.cidr })),
+    lookupTags: { network: { [RUNNER_NETWORK_TAG]: RUNNER_NETWORK }, labelKey: RUNNER_LABEL_TAG },
+    tags,
+  }, inPrimary);
+  for (const pool of spec.runners) {
+    new RunnerPool(pool.stack, {
+      label: pool.label,
+      labelTag: RUNNER_LABEL_TAG,
+      repository: spec.repository,
+      subnetId: network.subnetIds[pool.label]!,
+      securityGroupId: network.securityGroupId,
+      tokenSecretName: spec.runnerTokenSecret,
+      region: spec.region,
+      accountId,
+      instanceType: pool.instanceType,
+      size: pool.count,
+      tags,
+    }, inPrimary);
+  }
+
+  const perEnvironment = <T>(value: (env: CiEnvironment) => T) => Object.fromEntries(CI_ENVIRONMENTS.map((env) => [env, value(env)])) as Record<CiEnvironment, T>;
+  return {
+    // `pulumi login <backendUrls.env>`; stack files name `secretsProviders.env`.
+    backendUrls: perEnvironment((env) => pulumi.interpolate`s3://${backends[env].bucketName}?region=${spec.region}`),
+    secretsProviders: perEnvironment((env) => secretsProviderUrl(env, spec.region)),
+    deployRoleArns: perEnvironment((env) => roles[env].deployRoleArn),
+    previewRoleArns: perEnvironment((env) => roles[env].previewRoleArn),
+    runnerVpcId: network.vpcId,
+    runnerLabels: Object.fromEntries(spec.runners.map((r) => [r.stack, r.label])),
+  };
+}

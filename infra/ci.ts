@@ -1,0 +1,92 @@
+/**
+ * One home for the names CI and the bootstrap stack agree on: the CI roles, the Pulumi secrets keys,
+ * the state buckets and the runner labels. The bootstrap stack creates what these name; platform
+ * stacks, workflows and the offline plan check against them.
+ */
+import { ENVIRONMENTS, PROJECT, type Environment } from "./spec";
+
+/**
+ * CI credentials are split by blast radius: production stacks use `prod` roles, keys and state;
+ * everything else (development, staging, review stacks) uses `dev`. Pull-request code never holds a
+ * `prod` credential that can write.
+ */
+export const CI_ENVIRONMENTS = ["dev", "prod"] as const;
+export type CiEnvironment = (typeof CI_ENVIRONMENTS)[number];
+
+export function ciEnvironmentOf(environment: Environment): CiEnvironment {
+  return environment === "production" ? "prod" : "dev";
+}
+
+/**
+ * The CI environment of a stack from its raw configuration, for checks made before the spec parses
+ * (the stack file's secrets provider). A stack without a valid environment is held to `prod`.
+ */
+export function ciEnvironmentOfConfig(config: Readonly<Record<string, string>>): CiEnvironment {
+  const environment = config[`${PROJECT}:environment`];
+  return (ENVIRONMENTS as readonly string[]).includes(environment ?? "") ? ciEnvironmentOf(environment as Environment) : "prod";
+}
+
+/** `deploy` runs `pulumi up`; `preview` runs previews of pull requests and the nightly drift check. */
+export type CiPurpose = "deploy" | "preview";
+
+/** IAM role names are unique per account: one per purpose and CI environment. */
+export function ciRoleName(purpose: CiPurpose, env: CiEnvironment): string {
+  return `odoo-fleet-ci-${purpose}-${env}`;
+}
+
+/** The KMS alias of the key that encrypts the Pulumi secrets of a CI environment's stacks. */
+export function secretsKeyAlias(env: CiEnvironment): string {
+  return `alias/odoo-fleet-pulumi-${env}`;
+}
+
+/** What `secretsprovider:` says in a stack file, as `pulumi stack change-secrets-provider` writes it. */
+export function secretsProviderUrl(env: CiEnvironment, region: string): string {
+  return `awskms://${secretsKeyAlias(env)}?region=${region}`;
+}
+
+/** State buckets are global: the account id keeps the name unique. */
+export function stateBucketName(env: CiEnvironment, accountId: string): string {
+  return `odoo-fleet-pulumi-state-${env}-${accountId}`;
+}
+
+/** The self-hosted runner label whose runners can reach a platform stack's private API endpoint. */
+export function runnerLabel(stack: string): string {
+  return `odoo-fleet-${stack}`;
+}
+
+/** Tag keys by which a platform stack finds the runner network the bootstrap stack made for it. */
+export const RUNNER_NETWORK_TAG = "odoo-fleet/runner-network";
+export const RUNNER_LABEL_TAG = "odoo-fleet/runner-label";
+
+/** Value of RUNNER_NETWORK_TAG on the bootstrap stack's runner VPC. */
+export const RUNNER_NETWORK = "bootstrap";
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+export interface SecretsProviderProblem {
+  readonly path: "secretsprovider" | "encryptedkey";
+  readonly message: string;
+}
+
+/**
+ * Checks a stack file's `secretsprovider` and `encryptedkey` against the key the bootstrap stack
+ * creates for its CI environment. Pulumi reads these two top-level keys, not `config:`.
+ */
+export function secretsProviderProblems(doc: { secretsprovider?: unknown; encryptedkey?: unknown }, env: CiEnvironment): SecretsProviderProblem[] {
+  const problems: SecretsProviderProblem[] = [];
+  const expected = secretsKeyAlias(env);
+  if (typeof doc.secretsprovider !== "string") {
+    problems.push({ path: "secretsprovider", message: `is required: awskms://${expected}?region=<region of the bootstrap stack>, so stack secrets are encrypted with the platform's own key` });
+  } else {
+    const match = /^awskms:\/\/([^?]+)\?region=([^&]+)$/.exec(doc.secretsprovider);
+    if (!match) problems.push({ path: "secretsprovider", message: `must be awskms://${expected}?region=<region>, got ${doc.secretsprovider}` });
+    else {
+      if (match[1] !== expected) problems.push({ path: "secretsprovider", message: `names ${match[1]}, but ${env} stacks use the bootstrap stack's key ${expected}` });
+      if (!AWS_REGION.test(match[2]!)) problems.push({ path: "secretsprovider", message: `region ${match[2]} is not an AWS region` });
+    }
+  }
+  if (typeof doc.encryptedkey !== "string" || doc.encryptedkey.length === 0) {
+    problems.push({ path: "encryptedkey", message: "is required: the data key as `pulumi stack change-secrets-provider` writes it" });
+  }
+  return problems;
+}
