@@ -71,6 +71,41 @@ const clusterSchema = z.strictObject({
   tenantPool: z.string().optional(),
 });
 
+/**
+ * Tenant names the platform keeps for itself: a tenant so named would claim a name the platform already
+ * claims, which `pulumi up` finds only halfway through (the plan's physical-names analysis, plan/names.ts,
+ * finds it offline). One entry per name, with why; test/spec.test.ts ties each reason to the code that
+ * makes it true.
+ */
+export const RESERVED_TENANT_NAMES: Readonly<Record<string, string>> = {
+  "fleet-system": "its namespace would be odoo-fleet-system, the platform's own (provisioning jobs, restore drills, their default-deny NetworkPolicy)",
+  default: "its cache user would take the URN and ElastiCache user id of the built-in `default` user every Valkey user group holds",
+};
+
+/**
+ * Review stacks (`pr-<number>`, .github/workflows/review-stack.yml) name their tenants after themselves
+ * and deploy them onto their host's cluster: a host tenant with this prefix would meet a pull request's
+ * namespace, system-namespace Secret and restore drill there.
+ */
+export const REVIEW_TENANT_PREFIX = "pr-";
+
+/**
+ * Why a tenant name cannot be used, if it cannot: reserved by the platform, or the review stacks'
+ * (`review`: the review stack it is declared in, whose tenants must carry its name).
+ */
+export function tenantNameProblem(name: string, review?: { stack: string }): string | undefined {
+  const reserved = RESERVED_TENANT_NAMES[name];
+  if (reserved !== undefined) return `${name} is reserved: ${reserved}`;
+  if (review === undefined) {
+    return name.startsWith(REVIEW_TENANT_PREFIX) ? `${name} starts with ${REVIEW_TENANT_PREFIX}, kept for review stacks' tenants, which share the host's cluster` : undefined;
+  }
+  const ownName = name === review.stack || name.startsWith(`${review.stack}-`);
+  if (!name.startsWith(REVIEW_TENANT_PREFIX) || !ownName) {
+    return `a review stack's tenants are named after it (${review.stack} or ${review.stack}-<suffix>) and start with ${REVIEW_TENANT_PREFIX}, so they never meet a host tenant or another review stack's on the shared cluster`;
+  }
+  return undefined;
+}
+
 const tenantSchema = z.strictObject({
   name: dnsLabel(TENANT_NAME_MAX),
   tier: z.enum(TIER_NAMES),
@@ -549,7 +584,7 @@ function parseReviewSpec(config: Readonly<Record<string, string>>, stack: string
   const environment = parsed[`${PROJECT}:environment`] as Environment | undefined;
   if (kind && kind !== "shared") problems.push({ path: `${PROJECT}:kind`, message: "a review stack runs on a shared host: kind must be shared" });
   if (environment && environment !== "review") problems.push({ path: `${PROJECT}:environment`, message: `a stack with a host is a review stack: environment must be review, got ${environment}` });
-  problems.push(...tenantListChecks(kind, raw).problems);
+  problems.push(...tenantListChecks(kind, raw, { stack }).problems);
   const tenants = parsed[`${PROJECT}:tenants`] as TenantSpec[] | undefined;
   tenants?.forEach((tenant, i) => {
     const over = quotaOverCaps(tenantQuota(tenant, "review"), tenant.tier);
@@ -871,9 +906,9 @@ function ciChecks(parsed: Parsed): SpecProblem[] {
 }
 
 
-/** Duplicate names and domains, and tiers the stack kind cannot hold, read from the raw list so a
- * duplicate is found even when another entry is malformed. */
-function tenantListChecks(kind: StackKind | undefined, raw: Record<string, unknown>): { problems: SpecProblem[]; names: Map<string, number> } {
+/** Duplicate and reserved names, duplicate domains, and tiers the stack kind cannot hold, read from the
+ * raw list so a duplicate is found even when another entry is malformed. `review`: a review stack's list. */
+function tenantListChecks(kind: StackKind | undefined, raw: Record<string, unknown>, review?: { stack: string }): { problems: SpecProblem[]; names: Map<string, number> } {
   const problems: SpecProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const rawTenants = Array.isArray(raw[`${PROJECT}:tenants`]) ? (raw[`${PROJECT}:tenants`] as unknown[]) : [];
@@ -887,6 +922,8 @@ function tenantListChecks(kind: StackKind | undefined, raw: Record<string, unkno
       const first = names.get(tenant.name);
       if (first !== undefined) add(`${path}.name`, `tenant ${tenant.name} is already declared at ${PROJECT}:tenants[${first}]`);
       else names.set(tenant.name, i);
+      const unusable = tenantNameProblem(tenant.name, review);
+      if (unusable !== undefined) add(`${path}.name`, unusable);
     }
     if (Array.isArray(tenant.domains)) {
       tenant.domains.forEach((domain, j) => {

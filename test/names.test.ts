@@ -406,31 +406,49 @@ test.each(["shared-dev", "shared-prod", "dedicated-acme-prod"])("%s: the backup 
   if (stack !== "shared-dev") expect(aliases).toEqual(expect.arrayContaining([`alias/${stack}-backup-bucket-dr`, `alias/${stack}-backup-vault-dr`]));
 });
 
-test("a deliberate collision (a tenant named fleet-system, whose namespace is the platform's): exit 1, both resources named", () => {
+/**
+ * A deliberate collision the spec lets through, for the analysis is there to catch what the spec does not.
+ * The spec refuses the names that collide with the platform's own (a tenant named fleet-system or default,
+ * infra/spec.ts RESERVED_TENANT_NAMES), so this one combines two values that are each fine: a data shard
+ * named redis-b and a tenant named b-redis-default on the first shard. The cache component names a tenant's
+ * user `<component>-redis-<tenant>` and its group's built-in user `<component>-redis-default`, with the
+ * component `<stack>` for the first shard and `<stack>-<shard>` for others: both users, and their
+ * passwords, get the URN `<stack>-redis-b-redis-default`, which the engine refuses. Their physical ids
+ * differ (the user id carries a hash of the group), so this is a URN and no name claimed twice. The plan
+ * CLI has no option to run another program, so a resource registered by the test itself is not an option.
+ */
+test("a deliberate collision the spec accepts (shard redis-b, tenant b-redis-default): exit 1, both resources named", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-names-"));
   const file = path.join(dir, "Pulumi.names-collision.yaml");
   const original = readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-dev.yaml"), "utf8");
-  const renamed = original.replace(/- name: demo\n/, "- name: fleet-system\n");
-  expect(renamed).not.toBe(original);
-  writeFileSync(file, renamed);
+  const changed = original.replace(/- name: demo\n/, "- name: b-redis-default\n").replace(/\n {2}odoo-fleet:ingress:/, "\n  odoo-fleet:data:\n    shards:\n      - name: redis-b\n  odoo-fleet:ingress:");
+  expect(changed.split("\n").length).toBe(original.split("\n").length + 3);
+  expect(changed).toContain("- name: b-redis-default\n");
+  writeFileSync(file, changed);
   const { status, stdout, document } = plan(["--stack-file", file]);
   expect(status).toBe(1);
-  const system = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:tenants:TenantPlatform$kubernetes:core/v1:Namespace::names-collision-system";
-  const tenantNamespace = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:tenants:OdooTenant$kubernetes:core/v1:Namespace::fleet-system-namespace";
-  expect(document.names!.collisions.map((c) => [c.label, c.name, c.urns])).toEqual([
-    ["Kubernetes core/Namespace", "odoo-fleet-system", [system, tenantNamespace]],
-    [
-      "Kubernetes networking.k8s.io/NetworkPolicy",
-      "default-deny",
-      [
-        "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:tenants:TenantPlatform$kubernetes:networking.k8s.io/v1:NetworkPolicy::names-collision-default-deny",
-        "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:tenants:OdooTenant$kubernetes:networking.k8s.io/v1:NetworkPolicy::fleet-system-networkpolicy-default-deny",
-      ],
-    ],
+  const user = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:data:Redis$aws:elasticache/user:User::names-collision-redis-b-redis-default";
+  const password = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:data:Redis$random:index/randomPassword:RandomPassword::names-collision-redis-b-redis-default";
+  expect(document.names).toEqual(expect.objectContaining({ collisions: [], ruleBreaks: [], duplicateUrns: [password, user] }));
+  // Both resources behind the one URN: the first shard's user of the tenant, and shard redis-b's default user.
+  const claimants = document.resources.filter((r) => r.urn === user).map((r) => [r.parent?.split("::").pop(), r.inputs.userName]);
+  expect(claimants.sort()).toEqual([
+    ["names-collision", "b-redis-default"],
+    ["names-collision-redis-b", "default"],
   ]);
-  expect(stdout).toContain(`[mandatory] physical-names: Kubernetes core/Namespace "odoo-fleet-system"`);
-  expect(stdout).toContain(system);
-  expect(stdout).toContain(tenantNamespace);
+  expect(document.resources.filter((r) => r.urn === password)).toHaveLength(2);
+  expect(stdout).toContain(`[mandatory] physical-names: ${user} is registered more than once: the engine refuses a duplicate URN`);
+  expect(stdout).toContain(`[mandatory] physical-names: ${password} is registered more than once`);
+});
+
+test("the tenant named fleet-system of the first deliberate collision is refused by the spec now: exit 2, naming the key", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-names-"));
+  const file = path.join(dir, "Pulumi.names-reserved.yaml");
+  writeFileSync(file, readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-dev.yaml"), "utf8").replace(/- name: demo\n/, "- name: fleet-system\n"));
+  const { status, stderr, document } = plan(["--stack-file", file]);
+  expect(status).toBe(2);
+  expect(document.resources).toEqual([]);
+  expect(stderr).toContain("odoo-fleet:tenants[0].name: fleet-system is reserved: its namespace would be odoo-fleet-system");
 });
 
 test("review stacks pr-101 and pr-102 on shared-dev's cluster: no collision with each other or with shared-dev", () => {

@@ -1,7 +1,10 @@
 import fc from "fast-check";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import { parsePlatformSpec, parseStackSpec, SpecError, type PlatformSpec } from "../infra/spec";
+import { CERT_MANAGER_NAMESPACE, TRAEFIK_NAMESPACE } from "../components/ingress";
+import { MONITORING_NAMESPACE } from "../components/observability";
+import { SYSTEM_NAMESPACE, tenantNamespace } from "../components/tenant/manifests";
+import { parsePlatformSpec, parseStackSpec, RESERVED_TENANT_NAMES, SpecError, tenantNameProblem, type PlatformSpec } from "../infra/spec";
 import { readStackConfig } from "../plan/project";
 
 const stackConfig = (stack: string) => readStackConfig(path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config;
@@ -321,11 +324,12 @@ describe("data tier settings", () => {
 });
 
 describe("properties", () => {
-  test("property: a tenant name is accepted exactly when it is a DNS label of at most 30 characters", () => {
+  test("property: a tenant name is accepted exactly when it is a DNS label of at most 30 characters, neither reserved nor a review stack's", () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/), (name) => {
+      // Reserved names and the pr- prefix mixed in, or random strings would almost never meet them.
+      fc.property(fc.oneof(fc.stringMatching(/^[a-zA-Z0-9_-]{1,40}$/), fc.constantFrom(...Object.keys(RESERVED_TENANT_NAMES)), fc.stringMatching(/^pr-[a-z0-9-]{0,30}$/)), (name) => {
         const config = configWith("shared-prod", { "odoo-fleet:tenants": [{ ...prodTenants()[0], name }] });
-        const valid = /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(name) && name.length <= 30;
+        const valid = /^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(name) && name.length <= 30 && !(name in RESERVED_TENANT_NAMES) && !name.startsWith("pr-");
         let accepted = true;
         try {
           parsePlatformSpec(config, "shared-prod");
@@ -358,6 +362,69 @@ describe("properties", () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe("reserved tenant names: names the platform or the review stacks already claim", () => {
+  const renamed = (names: Record<number, string>) => prodTenants().map((t, i) => (names[i] !== undefined ? { ...t, name: names[i] } : t));
+  const reserved = (name: string) => `${name} is reserved: ${RESERVED_TENANT_NAMES[name]}`;
+
+  test.each<[string, Record<number, string>, { path: string; message: string }[]]>([
+    ["fleet-system: the platform's namespace odoo-fleet-system", { 1: "fleet-system" }, [{ path: "odoo-fleet:tenants[1].name", message: reserved("fleet-system") }]],
+    ["default: the cache's built-in user", { 3: "default" }, [{ path: "odoo-fleet:tenants[3].name", message: reserved("default") }]],
+    [
+      "pr-<n>: a review stack's tenant on the same cluster",
+      { 0: "pr-42" },
+      [{ path: "odoo-fleet:tenants[0].name", message: "pr-42 starts with pr-, kept for review stacks' tenants, which share the host's cluster" }],
+    ],
+  ])("%s", (_, names, expected) => {
+    expect(problemsOf(configWith("shared-prod", { "odoo-fleet:tenants": renamed(names) }))).toEqual(expected);
+  });
+
+  test("the messages say why, and come with every other problem at once", () => {
+    expect(RESERVED_TENANT_NAMES["fleet-system"]).toContain("odoo-fleet-system");
+    expect(RESERVED_TENANT_NAMES.default).toContain("`default` user");
+    expect(problemsOf(configWith("shared-prod", { "odoo-fleet:drRegion": "eu-west-1", "odoo-fleet:tenants": renamed({ 0: "default", 2: "fleet-system", 3: "pr-7" }) }))).toEqual([
+      { path: "odoo-fleet:drRegion", message: "must differ from the primary region (aws:region is eu-west-1); a region loss would take both" },
+      { path: "odoo-fleet:tenants[0].name", message: reserved("default") },
+      { path: "odoo-fleet:tenants[2].name", message: reserved("fleet-system") },
+      { path: "odoo-fleet:tenants[3].name", message: "pr-7 starts with pr-, kept for review stacks' tenants, which share the host's cluster" },
+    ]);
+  });
+
+  test("names that only look alike are accepted", () => {
+    const spec = parsePlatformSpec(configWith("shared-prod", { "odoo-fleet:tenants": renamed({ 0: "fleet", 1: "defaults", 2: "print-shop", 3: "system" }) }), "shared-prod");
+    expect(spec.tenants.map((t) => t.name)).toEqual(["fleet", "defaults", "print-shop", "system"]);
+  });
+
+  test("no tenant accepted on a platform stack gets a platform namespace", () => {
+    const platformNamespaces = [SYSTEM_NAMESPACE, MONITORING_NAMESPACE, TRAEFIK_NAMESPACE, CERT_MANAGER_NAMESPACE, "default", "kube-system", "kube-public", "kube-node-lease"];
+    // The tenant whose namespace would be each of them, where one can (the tenant prefix odoo-).
+    const claimants = platformNamespaces.map((ns) => ns.replace(/^odoo-/, "")).filter((name) => platformNamespaces.includes(tenantNamespace(name)));
+    expect(claimants).toEqual(["fleet-system"]);
+    for (const name of claimants) expect(tenantNameProblem(name)).toBe(reserved(name));
+  });
+
+  test("a review stack's tenants carry its name and the pr- prefix; reserved names are refused there too", () => {
+    const tenants = JSON.parse(stackConfig("pr")["odoo-fleet:tenants"]!) as Record<string, unknown>[];
+    const review = (stack: string, names: string[]) => {
+      try {
+        return parseStackSpec(configWith("pr", { "odoo-fleet:tenants": names.map((name, i) => ({ ...tenants[0], name, domains: [`${name}-${i}.review.example`] })) }), stack).tenants.map((t) => t.name);
+      } catch (error) {
+        if (SpecError.isInstance(error)) return error.problems;
+        throw error;
+      }
+    };
+    const named = "a review stack's tenants are named after it (pr-101 or pr-101-<suffix>) and start with pr-, so they never meet a host tenant or another review stack's on the shared cluster";
+    expect(review("pr-101", ["pr-101", "pr-101-shop"])).toEqual(["pr-101", "pr-101-shop"]);
+    expect(review("pr-101", ["demo", "pr-102", "pr-1010", "default"])).toEqual([
+      { path: "odoo-fleet:tenants[0].name", message: named },
+      { path: "odoo-fleet:tenants[1].name", message: named },
+      { path: "odoo-fleet:tenants[2].name", message: named },
+      { path: "odoo-fleet:tenants[3].name", message: reserved("default") },
+    ]);
+    // A review stack not named pr-<n> (run by hand) cannot use the pr- names' protection.
+    expect(review("feature", ["feature"])).toEqual([{ path: "odoo-fleet:tenants[0].name", message: named.replace(/pr-101/g, "feature") }]);
   });
 });
 
