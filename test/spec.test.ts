@@ -409,7 +409,9 @@ describe("reserved tenant names: names the platform or the review stacks already
     const tenants = JSON.parse(stackConfig("pr")["odoo-fleet:tenants"]!) as Record<string, unknown>[];
     const review = (stack: string, names: string[]) => {
       try {
-        return parseStackSpec(configWith("pr", { "odoo-fleet:tenants": names.map((name, i) => ({ ...tenants[0], name, domains: [`${name}-${i}.review.example`] })) }), stack).tenants.map((t) => t.name);
+        const spec = parseStackSpec(configWith("pr", { "odoo-fleet:tenants": names.map((name, i) => ({ ...tenants[0], name, domains: [`${name}-${i}.review.example`] })) }), stack);
+        if (spec.mode === "bootstrap") throw new Error("the pr stack file is not a bootstrap stack");
+        return spec.tenants.map((t) => t.name);
       } catch (error) {
         if (SpecError.isInstance(error)) return error.problems;
         throw error;
