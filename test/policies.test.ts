@@ -119,6 +119,12 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
   ],
   [
     "backup-storage-immutable",
+    (r) => void (find(r, "dedicated-acme-prod-backup-dr", "aws:backup/vaultLockConfiguration:VaultLockConfiguration").inputs.minRetentionDays = 365),
+    ["mandatory: backup vault dedicated-acme-prod-backup-dr locks retention to 365-365 days; the tier catalogue needs 30-365, or a tenant of another tier could never be backed up there"],
+    () => dedicated,
+  ],
+  [
+    "backup-storage-immutable",
     (r) => void (find(r, "dedicated-acme-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.mode = "GOVERNANCE"),
     ["mandatory: backup bucket dedicated-acme-prod-backup locks in GOVERNANCE mode; the critical tier needs COMPLIANCE"],
     () => dedicated,
