@@ -3,9 +3,9 @@
  * turns them into resources, tests and policies check them.
  */
 import { standbyNodePools } from "../components/cluster/nodes";
-import type { BackupPlanSpec } from "../components/data/backup-vault";
+import type { BackupPlanSpec, VaultLockBounds } from "../components/data/backup-vault";
 import { systemPoolOf, type NodePoolSpec, type PlatformSpec } from "./spec";
-import { TIERS, type TierName } from "./tiers";
+import { TIERS, type TierName, type TierSpec } from "./tiers";
 
 export interface DataTierPlan {
   readonly strictestTier: TierName;
@@ -20,6 +20,8 @@ export interface DataTierPlan {
   readonly backupPlans: readonly BackupPlanSpec[];
   /** Vault Lock in compliance mode in production; governance mode elsewhere. */
   readonly vaultComplianceLock: boolean;
+  /** Vault Lock bounds: those of the whole catalogue, whatever tiers the stack serves today. */
+  readonly vaultLock: VaultLockBounds;
   /** The DR cluster's pools: the primary's, idling at zero nodes until a failover scales them, but for one system node. */
   readonly standbyNodePools: readonly (NodePoolSpec & { readonly minNodes?: number })[];
 }
@@ -42,6 +44,18 @@ export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "enviro
       .filter((t) => present.includes(t))
       .map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays })),
     vaultComplianceLock: spec.environment === "production",
+    vaultLock: vaultLockBounds(Object.values(TIERS)),
     standbyNodePools: standbyNodePools(spec.cluster.nodePools, systemPoolOf(spec.cluster)),
   };
+}
+
+/**
+ * Vault Lock bounds from every tier of the catalogue, not from the tiers a stack serves: a locked
+ * vault's bounds never change again, and a tenant of any tier added later must fit them. A tier
+ * whose retention falls outside (a catalogue change) needs a new vault.
+ */
+export function vaultLockBounds(tiers: readonly Pick<TierSpec, "logicalBackup">[]): VaultLockBounds {
+  if (tiers.length === 0) throw new Error("the tier catalogue is empty");
+  const days = tiers.map((t) => t.logicalBackup.keepDays);
+  return { minRetentionDays: Math.min(...days), maxRetentionDays: Math.max(...days) };
 }

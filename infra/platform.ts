@@ -213,6 +213,7 @@ export async function buildPlatform(spec: PlatformSpec) {
 
   const vault = new BackupVault(spec.stack, {
     plans: plan.backupPlans,
+    lockBounds: plan.vaultLock,
     complianceLock: plan.vaultComplianceLock,
     ...(dr ? { dr: { provider: dr } } : {}),
     protect: spec.data.protect,

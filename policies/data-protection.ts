@@ -5,6 +5,7 @@ import { BUCKET_PURPOSE_TAG } from "../components/data/backup-bucket";
 import { BACKUP_TIER_TAG } from "../components/data/backup-vault";
 import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../infra/recovery";
 import type { CapturedResource } from "../plan/capture";
+import { vaultLockBounds } from "../infra/data-tier";
 import { TIERS, type TierName } from "../infra/tiers";
 import { awsTags, inNamespace, isProduction, metadataOf } from "./common";
 
@@ -71,7 +72,7 @@ const purposeOf = (r: PolicyResource) => awsTags(r.props)[BUCKET_PURPOSE_TAG];
 export const backupStorageImmutable: StackValidationPolicy = {
   name: "backup-storage-immutable",
   description:
-    "Backup buckets are object-locked (mode and retention of their strictest tier), versioned, KMS-encrypted, private and protected; production replicates them with RTC where a tier asks; backup vaults are locked, in compliance mode in production.",
+    "Backup buckets are object-locked (mode and retention of their strictest tier), versioned, KMS-encrypted, private and protected; production replicates them with RTC where a tier asks; backup vaults are locked, in compliance mode in production, with bounds that admit every tier.",
   enforcementLevel: "mandatory",
   remediationSteps: "Use the BackupBucket and BackupVault components.",
   validateStack: (args, reportViolation) => {
@@ -118,6 +119,11 @@ export const backupStorageImmutable: StackValidationPolicy = {
       const lock = dependentsOf(vault, "aws:backup/vaultLockConfiguration:VaultLockConfiguration")[0];
       if (!lock) reportViolation(`backup vault ${vault.name} has no Vault Lock`, vault.urn);
       else if (isProduction(vault.props) && !((lock.props.changeableForDays ?? 0) >= 3)) reportViolation(`backup vault ${vault.name} is locked in governance mode; production needs compliance mode (changeableForDays >= 3)`, vault.urn);
+      // A locked vault's bounds never change: they must admit every tier, not only today's tenants'.
+      const needed = vaultLockBounds(Object.values(TIERS));
+      if (lock && !(lock.props.minRetentionDays <= needed.minRetentionDays && lock.props.maxRetentionDays >= needed.maxRetentionDays)) {
+        reportViolation(`backup vault ${vault.name} locks retention to ${lock.props.minRetentionDays}-${lock.props.maxRetentionDays} days; the tier catalogue needs ${needed.minRetentionDays}-${needed.maxRetentionDays}, or a tenant of another tier could never be backed up there`, vault.urn);
+      }
       if (isProduction(vault.props) && vault.opts.protect !== true) reportViolation(`backup vault ${vault.name} is not protected from pulumi destroy`, vault.urn);
     }
   },

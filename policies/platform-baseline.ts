@@ -63,17 +63,14 @@ export function eksVersionFinding(cluster: string, version: string, today: Date,
   }
 }
 
-const EKS_VERSION_CONFIG = { properties: { warnDays: { type: "integer", default: 60, minimum: 0, maximum: 365 } } } as const;
-
 // Policies run at preview time: "today" is the day of the preview.
 export const eksVersionInStandardSupport: ResourceValidationPolicy = {
   name: "eks-version-in-standard-support",
   description: "EKS clusters run a Kubernetes version in EKS standard support (EKS.2), per the release calendar in the tier catalogue.",
   enforcementLevel: "mandatory",
-  configSchema: EKS_VERSION_CONFIG,
   remediationSteps: "Set odoo-fleet:cluster.kubernetesVersion to a version in standard support, with its add-on builds in infra/eks-versions.ts.",
   validateResource: validateResourceOfType(aws.eks.Cluster, (cluster, args, reportViolation) => {
-    const finding = eksVersionFinding(cluster.name ?? args.name, String(cluster.version ?? ""), new Date(), args.getConfig<{ warnDays: number }>().warnDays);
+    const finding = eksVersionFinding(cluster.name ?? args.name, String(cluster.version ?? ""), new Date(), 0);
     if (finding?.level === "fail") reportViolation(finding.message);
   }),
 };
@@ -82,7 +79,7 @@ export const eksVersionSupportEnding: ResourceValidationPolicy = {
   name: "eks-version-support-ending",
   description: "Warns when an EKS cluster's Kubernetes version leaves standard support within warnDays (60 by default).",
   enforcementLevel: "advisory",
-  configSchema: EKS_VERSION_CONFIG,
+  configSchema: { properties: { warnDays: { type: "integer", default: 60, minimum: 0, maximum: 365 } } },
   remediationSteps: "Plan the upgrade of odoo-fleet:cluster.kubernetesVersion (one minor at a time) before the date.",
   validateResource: validateResourceOfType(aws.eks.Cluster, (cluster, args, reportViolation) => {
     const finding = eksVersionFinding(cluster.name ?? args.name, String(cluster.version ?? ""), new Date(), args.getConfig<{ warnDays: number }>().warnDays);

@@ -1,11 +1,14 @@
 import * as aws from "@pulumi/aws";
 import { beforeAll, describe, expect, test } from "vitest";
 import { BackupBucket, backupLifecycleRules } from "../components/data/backup-bucket";
-import { BackupVault, backupSchedule } from "../components/data/backup-vault";
+import fc from "fast-check";
+import { BackupVault, backupSchedule, plansOutsideLock } from "../components/data/backup-vault";
 import { Filestore } from "../components/data/filestore";
 import { cacheUserId, tenantPosixId } from "../components/data/naming";
 import { odooPostgresParameters, PostgresCluster } from "../components/data/postgres";
 import { Redis, tenantAccessString } from "../components/data/redis";
+import { dataTierPlan, vaultLockBounds } from "../infra/data-tier";
+import { strictestTier, TIER_NAMES, TIERS } from "../infra/tiers";
 import type { CapturedResource } from "../plan/capture";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 
@@ -57,8 +60,9 @@ beforeAll(async () => {
     tags: TAGS,
   });
   new BackupBucket("dev", { lock: { mode: "GOVERNANCE", days: 30 }, retention: [{ tier: "essential", keepDays: 30 }], protect: false, tags: TAGS });
-  new BackupVault("prod", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }, { tier: "business", everyHours: 6, keepDays: 90 }], dr: { provider: dr }, tags: TAGS });
-  new BackupVault("dev", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }], complianceLock: false, protect: false, tags: TAGS });
+  const lockBounds = { minRetentionDays: 30, maxRetentionDays: 365 };
+  new BackupVault("prod", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }, { tier: "business", everyHours: 6, keepDays: 90 }], lockBounds, dr: { provider: dr }, tags: TAGS });
+  new BackupVault("dev", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }], lockBounds, complianceLock: false, protect: false, tags: TAGS });
   resources = await harness.settle();
   drProviderUrn = named(resources, "dr", "pulumi:providers:aws").urn;
 });
@@ -321,10 +325,10 @@ describe("BackupBucket", () => {
 });
 
 describe("BackupVault", () => {
-  test("compliance-mode Vault Lock in both regions, bounds from the plans", () => {
+  test("compliance-mode Vault Lock in both regions, with the bounds it is given, not its plans' own", () => {
     for (const name of ["prod-backup", "prod-backup-dr"]) {
       const lock = named(resources, name, "aws:backup/vaultLockConfiguration:VaultLockConfiguration");
-      expect(lock.inputs).toEqual({ backupVaultName: name, minRetentionDays: 30, maxRetentionDays: 90, changeableForDays: 3 });
+      expect(lock.inputs).toEqual({ backupVaultName: name, minRetentionDays: 30, maxRetentionDays: 365, changeableForDays: 3 });
       expect(inDr(lock)).toBe(name.endsWith("-dr"));
       expect(named(resources, name, "aws:backup/vault:Vault").inputs.kmsKeyArn).toMatch(/^arn:aws:kms:/);
     }
@@ -343,5 +347,41 @@ describe("BackupVault", () => {
       [{ type: "STRINGEQUALS", key: "odoo-fleet/backup-tier", value: "business" }],
     ]);
     expect([1, 6, 24].map(backupSchedule)).toEqual(["cron(0 * * * ? *)", "cron(0 0/6 * * ? *)", "cron(0 2 * * ? *)"]);
+  });
+});
+
+describe("Vault Lock bounds", () => {
+  test("from the whole tier catalogue: essential's 30 days to critical's 365", () => {
+    expect(vaultLockBounds(Object.values(TIERS))).toEqual({ minRetentionDays: 30, maxRetentionDays: 365 });
+    expect(vaultLockBounds([{ logicalBackup: { everyHours: 1, keepDays: 7 } }, { logicalBackup: { everyHours: 1, keepDays: 400 } }])).toEqual({ minRetentionDays: 7, maxRetentionDays: 400 });
+    expect(() => vaultLockBounds([])).toThrow("the tier catalogue is empty");
+  });
+
+  test("the same for every stack, whatever tiers its tenants have: a tenant of any tier added later fits", () => {
+    fc.assert(
+      fc.property(fc.subarray([...TIER_NAMES]), fc.constantFrom("production", "development"), (tiers, environment) => {
+        const plan = dataTierPlan({
+          tenants: tiers.map((tier, i) => ({ name: `t${i}`, tier }) as never),
+          dr: { enabled: environment === "production", warmStandby: false },
+          environment,
+          data: { strictestTier: strictestTier(tiers) ?? "essential" } as never,
+          cluster: { nodePools: [{ name: "general", minPerZone: 1, maxPerZone: 2 }], tenantPool: "general" } as never,
+        });
+        expect(plan.vaultLock).toEqual({ minRetentionDays: 30, maxRetentionDays: 365 });
+        // Every tier's plan fits, present or not.
+        const all = TIER_NAMES.map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays }));
+        expect(plansOutsideLock(all, plan.vaultLock)).toEqual([]);
+      }),
+    );
+  });
+
+  test("a plan outside the bounds is named (BackupVault throws with these before registering its vault)", () => {
+    expect(plansOutsideLock([{ tier: "a", everyHours: 24, keepDays: 7 }, { tier: "b", everyHours: 24, keepDays: 90 }, { tier: "c", everyHours: 1, keepDays: 400 }], { minRetentionDays: 30, maxRetentionDays: 365 })).toEqual([
+      "plan a keeps 7 days, outside the Vault Lock's 30-365",
+      "plan c keeps 400 days, outside the Vault Lock's 30-365",
+    ]);
+    expect(() => new BackupVault("bad", { plans: [{ tier: "a", everyHours: 24, keepDays: 7 }], lockBounds: { minRetentionDays: 30, maxRetentionDays: 365 }, tags: TAGS })).toThrow(
+      "BackupVault bad: plan a keeps 7 days, outside the Vault Lock's 30-365",
+    );
   });
 });

@@ -36,6 +36,9 @@ describe("componentGraphDot", () => {
       "Monitoring / shared-prod / 30 resources",
       "Ingress / shared-prod / 5 resources",
       "TenantPlatform / shared-prod / 13 resources",
+      // The charts' CRDs, expanded by the Kubernetes provider at deploy time: no children offline.
+      "ConfigGroup / shared-prod-kube-prometheus-stack-crds",
+      "ConfigGroup / shared-prod-traefik-crds",
       "AwsAlarms / shared-prod / 16 resources",
       "OdooTenant / northwind / 35 resources",
       "OdooTenant / contoso / 34 resources",

@@ -149,6 +149,8 @@ test("shared-prod has the data tier its done-when names", () => {
   expect(rule.destination!.replicationTime).toEqual({ status: "Enabled", time: { minutes: 15 } });
   const locks = ofType(document.resources, "aws:backup/vaultLockConfiguration:VaultLockConfiguration");
   expect(locks.map((l) => [inDr(l), l.inputs.changeableForDays])).toEqual([[false, 3], [true, 3]]);
+  // Bounds of the whole catalogue (essential's 30 days to critical's 365), not of today's tenants.
+  expect(locks.map((l) => [l.inputs.minRetentionDays, l.inputs.maxRetentionDays])).toEqual([[30, 365], [30, 365]]);
 });
 
 test("dedicated-acme-prod adds a cross-region read replica and COMPLIANCE Object Lock", () => {

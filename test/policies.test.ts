@@ -11,6 +11,7 @@ import { evaluatePolicies } from "../plan/policy-eval";
 import { violationsByTenant, type PlanDocument } from "../plan/report";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
+import { eksVersionFinding } from "../policies/platform-baseline";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 let shared: PlanDocument;
@@ -119,6 +120,12 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
   ],
   [
     "backup-storage-immutable",
+    (r) => void (find(r, "dedicated-acme-prod-backup-dr", "aws:backup/vaultLockConfiguration:VaultLockConfiguration").inputs.minRetentionDays = 365),
+    ["mandatory: backup vault dedicated-acme-prod-backup-dr locks retention to 365-365 days; the tier catalogue needs 30-365, or a tenant of another tier could never be backed up there"],
+    () => dedicated,
+  ],
+  [
+    "backup-storage-immutable",
     (r) => void (find(r, "dedicated-acme-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.mode = "GOVERNANCE"),
     ["mandatory: backup bucket dedicated-acme-prod-backup locks in GOVERNANCE mode; the critical tier needs COMPLIANCE"],
     () => dedicated,
@@ -209,6 +216,22 @@ describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
   test(`fails with the exact message when broken: ${expected[0]!.slice(0, 60)}`, async () => {
     const got = await run(name, mutate, doc, config);
     expect(name === "tenant-isolation-complete" ? got.sort() : got).toEqual(expected);
+  });
+});
+
+describe("eksVersionFinding: what the EKS calendar says of a cluster's version on a given day", () => {
+  test.each([
+    ["1.35", "2026-12-02T09:00:00Z", undefined],
+    ["1.35", "2027-01-26T09:00:00Z", "warn: EKS c runs Kubernetes 1.35, whose standard support ends on 2027-03-27, in 60 days; add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade before then"],
+    ["1.34", "2026-10-03T09:00:00Z", "warn: EKS c runs Kubernetes 1.34, whose standard support ends on 2026-12-02, in 60 days; upgrade to 1.35 before then"],
+    ["1.34", "2026-10-02T09:00:00Z", undefined],
+    ["1.34", "2026-12-02T00:00:00Z", "fail: EKS c runs Kubernetes 1.34, out of standard support since 2026-12-02: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; upgrade to 1.35"],
+    ["1.33", "2026-08-01T09:00:00Z", "fail: EKS c runs Kubernetes 1.33, out of standard support since 2026-07-29: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; upgrade to 1.35"],
+    ["1.35", "2027-03-27T09:00:00Z", "fail: EKS c runs Kubernetes 1.35, out of standard support since 2027-03-27: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade"],
+    ["1.28", "2026-12-02T09:00:00Z", "fail: EKS c runs Kubernetes 1.28, which the EKS calendar (infra/eks-versions.ts) does not list; upgrade to 1.35"],
+  ] as const)("%s on %s", (version, today, expected) => {
+    const finding = eksVersionFinding("c", version, new Date(today), 60);
+    expect(finding && `${finding.level}: ${finding.message}`).toBe(expected);
   });
 });
 

@@ -15,8 +15,20 @@ export interface BackupPlanSpec {
   keepDays: number;
 }
 
+/** Retention bounds of a Vault Lock: a recovery point kept shorter or longer is refused. */
+export interface VaultLockBounds {
+  minRetentionDays: number;
+  maxRetentionDays: number;
+}
+
 export interface BackupVaultArgs {
   plans: readonly BackupPlanSpec[];
+  /**
+   * Vault Lock bounds. A compliance-mode lock cannot change once its cooling-off ends, so they must
+   * cover every plan the vault may ever serve, not only today's (infra/data-tier.ts takes them from
+   * the whole tier catalogue).
+   */
+  lockBounds: VaultLockBounds;
   /**
    * Vault Lock in compliance mode (immutable after a 3-day cooling-off) rather than governance mode.
    * @default true
@@ -42,10 +54,11 @@ export function backupSchedule(hours: number): string {
   return `cron(0 0/${hours} * * ? *)`;
 }
 
-/** Vault Lock bounds: every plan's retention must fit between them. */
-export function vaultLockBounds(plans: readonly BackupPlanSpec[]): { minRetentionDays: number; maxRetentionDays: number } {
-  const days = plans.map((p) => p.keepDays);
-  return { minRetentionDays: Math.min(...days), maxRetentionDays: Math.max(...days) };
+/** Plans whose retention a Vault Lock with `bounds` would refuse, one message each. */
+export function plansOutsideLock(plans: readonly BackupPlanSpec[], bounds: VaultLockBounds): string[] {
+  return plans
+    .filter((p) => p.keepDays < bounds.minRetentionDays || p.keepDays > bounds.maxRetentionDays)
+    .map((p) => `plan ${p.tier} keeps ${p.keepDays} days, outside the Vault Lock's ${bounds.minRetentionDays}-${bounds.maxRetentionDays}`);
 }
 
 /**
@@ -57,12 +70,15 @@ export class BackupVault extends pulumi.ComponentResource {
   public readonly drVaultArn?: pulumi.Output<string>;
 
   constructor(name: string, args: BackupVaultArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("odoo-fleet:data:BackupVault", name, {}, opts);
+    // Refused before anything is registered.
     if (args.plans.length === 0) throw new Error(`BackupVault ${name} needs at least one plan`);
+    const outside = plansOutsideLock(args.plans, args.lockBounds);
+    if (outside.length > 0) throw new Error(`BackupVault ${name}: ${outside.join("; ")}`);
+    super("odoo-fleet:data:BackupVault", name, {}, opts);
     const protect = args.protect ?? true;
     const compliance = args.complianceLock ?? true;
     const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
-    const bounds = vaultLockBounds(args.plans);
+    const bounds = { minRetentionDays: args.lockBounds.minRetentionDays, maxRetentionDays: args.lockBounds.maxRetentionDays };
 
     const lockedVault = (vaultName: string, alias: string, options: pulumi.CustomResourceOptions) => {
       const key = encryptionKey(vaultName, { description: `AWS Backup vault ${vaultName}`, alias, tags: args.tags }, { ...options, protect });
