@@ -28,7 +28,9 @@ export default function setup(project: TestProject): () => void {
     new Promise<void>((resolve) => {
       const files = stackPlanFiles(dir, stack);
       // Its own process group, so that the teardown also ends the host plan a review stack starts.
-      const child = spawn(process.execPath, [CLI, "--stack", stack, "--html", files.html, "--json", files.json], { cwd: ROOT, detached: true });
+      // The default stack as the quick start plans it, with no --stack.
+      const args = [...(stack === DEFAULT_STACK ? [] : ["--stack", stack]), "--html", files.html, "--json", files.json];
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, detached: true });
       running.add(child);
       let stdout = "";
       let stderr = "";
@@ -37,7 +39,7 @@ export default function setup(project: TestProject): () => void {
       const finish = (run: Omit<CliRun, "json">) => {
         running.delete(child);
         // Written whole, then renamed: a reader sees no file or the complete one.
-        writeFileSync(`${files.run}.tmp`, JSON.stringify({ ...run, json: files.json }));
+        writeFileSync(`${files.run}.tmp`, JSON.stringify({ ...run, json: files.json, args }));
         renameSync(`${files.run}.tmp`, files.run);
         resolve();
       };
@@ -52,8 +54,17 @@ export default function setup(project: TestProject): () => void {
 
   // A run of files that read no plan may end first: end the plans still running, which this setup started.
   return () => {
-    for (const child of running) if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+    queue.length = 0;
+    for (const child of running) {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+      // Nothing is read from them any more: let vitest exit without waiting for them to close.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.unref();
+    }
   };
 }
 
+/** plan/cli.ts DEFAULT_STACK (importing the CLI would run it). */
+const DEFAULT_STACK = "shared-dev";
 const rank = (stack: string) => ["shared-prod", "dedicated-acme-prod", "shared-dev"].indexOf(stack) >>> 0;

@@ -58,11 +58,12 @@ export function stackPlanFiles(dir: string, stack: string) {
 const WAIT_MS = 300_000;
 
 /**
- * The plan of `stacks/Pulumi.<stack>.yaml` through the CLI (`--stack <stack> --html <file> --json <file>`),
- * made once per test run by test/global-setup.ts; waits until it is there. The document is parsed
+ * The plan of `stacks/Pulumi.<stack>.yaml` through the CLI (`--stack <stack> --html <file> --json <file>`;
+ * the default stack without `--stack`), made once per test run by test/global-setup.ts; waits until it
+ * is there. `args` are the CLI's arguments. The document is parsed
  * afresh on each call: tests may change their copy.
  */
-export function stackPlan(stack: string): CliResult & { html: string } {
+export function stackPlan(stack: string): CliResult & { html: string; args: string[] } {
   const { dir, stacks } = inject("stackPlans");
   if (!stacks.includes(stack)) throw new Error(`no plan of stack ${stack}: test/global-setup.ts plans the stacks of stacks/ (${stacks.join(", ")})`);
   const files = stackPlanFiles(dir, stack);
@@ -72,6 +73,6 @@ export function stackPlan(stack: string): CliResult & { html: string } {
     if (Date.now() > deadline) throw new Error(`the plan of ${stack} was not done after ${WAIT_MS / 1000} s (${files.run})`);
     Atomics.wait(pause, 0, 0, 100);
   }
-  const run = JSON.parse(readFileSync(files.run, "utf8")) as CliRun;
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, html: files.html, document: documentOf(run) };
+  const run = JSON.parse(readFileSync(files.run, "utf8")) as CliRun & { args: string[] };
+  return { args: run.args, status: run.status, stdout: run.stdout, stderr: run.stderr, html: files.html, document: documentOf(run) };
 }

@@ -241,55 +241,15 @@ describe.each(platformStacks)("add-ons of %s", (stack) => {
   });
 });
 
-test("an invalid stack file makes plan exit 2 naming the file and each key path, with no resources", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-bad-"));
-  const file = path.join(dir, "Pulumi.bad-prod.yaml");
-  writeFileSync(
-    file,
-    [
-      "config:",
-      "  aws:region: eu-west-1",
-      "  odoo-fleet:kind: shared",
-      "  odoo-fleet:environment: production",
-      "  odoo-fleet:drRegion: eu-west-1",
-      "  odoo-fleet:zones: [eu-west-1a, eu-west-1b]",
-      "  odoo-fleet:network: { cidr: 10.0.0.0/16 }",
-      "  odoo-fleet:cluster: { kubernetesVersion: '1.35', nodePools: [{ name: general, instanceTypes: [m7i.large], minPerZone: 1, maxPerZone: 2 }] }",
-      "  odoo-fleet:tenants:",
-      "    - { name: a, tier: gold, domains: [a.example.com], odoo: { version: '18.0', image: 'odoo:18' }, expectedUsers: 5 }",
-      "  odoo-fleet:ingress: { acmeEmail: ops@example.com }",
-      "  odoo-fleet:owner: platform-team",
-      "  odoo-fleet:costCentre: CC-1",
-      `  odoo-fleet:platformImages: { tools: 'registry.example.com/tools@sha256:${"0".repeat(64)}' }`,
-      "  odoo-fleet:ci: { deployRoleArn: 'arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod', previewRoleArn: 'arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod', runnerCidr: 10.250.9.0/24 }",
-      "",
-    ].join("\n"),
-  );
-  const { status, stdout, stderr, document } = runPlanCli(["--stack-file", file]);
-  expect(status).toBe(2);
-  expect(stdout).toBe("");
-  expect(stderr).toContain(
-    [
-      `${file}: invalid stack configuration (4 problems):`,
-      '  - odoo-fleet:tenants[0].tier: "gold" is not one of essential, business, critical',
-      "  - odoo-fleet:tenants[0].odoo.image: must be an image reference pinned by digest (registry/name@sha256:<64 hex>)",
-      "  - odoo-fleet:drRegion: must differ from the primary region (aws:region is eu-west-1); a region loss would take both",
-      "  - odoo-fleet:zones: production stacks need 3 zones or more, got 2",
-    ].join("\n"),
-  );
-  expect(document.stack).toBe("bad-prod");
-  expect(document.resources).toEqual([]);
-  expect(document.summary).toEqual({ resourceCount: 0, byType: {} });
-  expect(document.errors).toHaveLength(4);
-});
-
 test("plan without --stack plans shared-dev", () => {
-  const result = runPlanCli([]);
+  // The global setup plans the default stack as the quick start does: `npm run plan`, no --stack.
+  const result = planOf("shared-dev");
+  expect(result.args).not.toContain("--stack");
   expect(result.status).toBe(0);
   expect(result.document.stack).toBe("shared-dev");
 });
 
-describe("each class of invalid config: exit 2, the message, nothing registered", () => {
+describe("an invalid stack file: exit 2 naming the file and each key path of each class of problem, nothing registered", () => {
   const prod = () => parse(readFileSync(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "utf8")) as { config: Record<string, unknown> };
   const tenants = (doc: { config: Record<string, unknown> }) => doc.config["odoo-fleet:tenants"] as Record<string, unknown>[];
   const classes: [string, (doc: { config: Record<string, unknown> }) => void, string][] = [
@@ -301,13 +261,13 @@ describe("each class of invalid config: exit 2, the message, nothing registered"
   ];
   // One stack file with every class at once (a plan is a process of its own): the spec reports all
   // problems together, so each class must still produce its own line. test/spec.test.ts checks each
-  // class alone, at the spec.
+  // class alone, at the spec. The stack takes its name from the file.
   let file: string;
   let result: ReturnType<typeof runPlanCli>;
   beforeAll(() => {
     const doc = prod();
     for (const [, mutate] of classes) mutate(doc);
-    file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-class-")), "Pulumi.shared-prod.yaml");
+    file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-bad-")), "Pulumi.bad-prod.yaml");
     writeFileSync(file, stringify(doc));
     result = runPlanCli(["--stack-file", file]);
   });
@@ -317,7 +277,9 @@ describe("each class of invalid config: exit 2, the message, nothing registered"
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(`${file}: invalid stack configuration (${classes.length} problems):\n`);
     expect(result.stderr).toContain("plan: invalid configuration: 0 resources registered besides the root stack");
+    expect(result.document.stack).toBe("bad-prod");
     expect(result.document.resources).toEqual([]);
+    expect(result.document.summary).toEqual({ resourceCount: 0, byType: {} });
     expect(result.document.errors).toHaveLength(classes.length);
   });
 

@@ -1,5 +1,5 @@
-/** The GitHub workflows, checked offline by a real workflow validator (@action-validator/cli). */
-import { spawnSync } from "node:child_process";
+/** The GitHub workflows, checked offline by a real workflow validator (@action-validator/core, what its CLI runs). */
+import { validateWorkflow } from "@action-validator/core";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -11,8 +11,8 @@ import { listStacks, readProject, readStackConfig } from "../plan/project";
 import { ROOT } from "./plan-cli";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
-const validator = path.join(ROOT, "node_modules", "@action-validator", "cli", "cli.mjs");
-const validate = (file: string) => spawnSync(process.execPath, [validator, file], { encoding: "utf8" });
+/** The validator's errors for a workflow file: none when it passes. */
+const validate = (file: string) => validateWorkflow(readFileSync(file, "utf8")).errors;
 
 type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown> };
 type Job = { if?: string; "runs-on"?: unknown; environment?: string; permissions?: Record<string, string>; strategy?: { matrix?: { stack?: string[] | string } }; steps?: Step[] };
@@ -21,14 +21,13 @@ const workflow = (name: string) => parse(readFileSync(path.join(WORKFLOWS, name)
 
 describe("workflows", () => {
   test.each(readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml")))("%s passes the validator", (file) => {
-    const result = validate(path.join(WORKFLOWS, file));
-    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(validate(path.join(WORKFLOWS, file))).toEqual([]);
   });
 
   test("the validator rejects a broken workflow (it can fail)", () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-wf-")), "broken.yml");
     writeFileSync(file, "name: x\non: push\njobs:\n  a:\n    runs-onn: ubuntu-latest\n    steps: []\n");
-    expect(validate(file).status).not.toBe(0);
+    expect(validate(file).map((e) => e.title)).not.toEqual([]);
   });
 
   test("pull requests: tests, offline plan with report and comment, then preview with the policy pack", () => {
