@@ -11,9 +11,9 @@
  * driver needs a customer key. cert-manager solves HTTP-01 (no Route 53) and nothing runs
  * external-dns: neither has a role.
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
-import { runPlanCli } from "./plan-cli";
+import { stackPlan } from "./plan-cli";
 
 // ---- a small IAM evaluator: Allow/Deny, * and ? in Action and Resource, the condition operators the policies use
 
@@ -198,15 +198,16 @@ const ADD_ONS: Record<string, { serviceAccount: string; policy: string }> = {
   "aws-efs-csi-driver": { serviceAccount: "kube-system:efs-csi-controller-sa", policy: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" },
 };
 
+// The run's one plan of each stack (test/global-setup.ts), read once per file.
 const plans = new Map<string, Plan>();
-beforeAll(() => {
-  for (const stack of STACKS) {
-    const result = runPlanCli(["--stack", stack]);
+function plan(stack: string): Plan {
+  if (!plans.has(stack)) {
+    const result = stackPlan(stack);
     if (result.status !== 0) throw new Error(`plan of ${stack} failed: ${result.stderr}`);
     plans.set(stack, readPlan(result.document.resources));
   }
-}, 180_000);
-const plan = (stack: string) => plans.get(stack)!;
+  return plans.get(stack)!;
+}
 
 describe("the IRSA roles of every stack", () => {
   test.each<[string, string[]]>([
