@@ -11,9 +11,9 @@
  * driver needs a customer key. cert-manager solves HTTP-01 (no Route 53) and nothing runs
  * external-dns: neither has a role.
  */
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
-import { runPlanCli } from "./plan-cli";
+import { stackPlan } from "./plan-cli";
 
 // ---- a small IAM evaluator: Allow/Deny, * and ? in Action and Resource, the condition operators the policies use
 
@@ -121,7 +121,8 @@ const roleArnNames = (role: CapturedResource, arn: string) => new RegExp(`:role/
 
 function readPlan(resources: CapturedResource[]): Plan {
   const roles = ofType(resources, "aws:iam/role:Role")
-    .filter((r) => String(r.inputs.assumeRolePolicy).includes("sts:AssumeRoleWithWebIdentity"))
+    // Web identities of an EKS cluster's OIDC issuer; GitHub's (the CI roles of the bootstrap stack) are not IRSA.
+    .filter((r) => String(r.inputs.assumeRolePolicy).includes("sts:AssumeRoleWithWebIdentity") && /:oidc-provider\/oidc\.eks\./.test(String(r.inputs.assumeRolePolicy)))
     .map((role) => {
       const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as { Statement: { Condition: { StringEquals: Record<string, string> } }[] };
       const subject = Object.entries(trust.Statement[0]!.Condition.StringEquals).find(([k]) => k.endsWith(":sub"))![1].replace(/^system:serviceaccount:/, "");
@@ -191,22 +192,23 @@ const can = (role: ServiceAccountRole, action: string, resource: string, context
 const otherKeys = (plan: Plan, except: readonly string[]) =>
   ofType(plan.resources, "aws:kms/key:Key").map((k) => `arn:aws:kms:${plan.region}:123456789012:key/${k.id}`).filter((arn) => !except.includes(arn));
 
-const STACKS = ["shared-dev", "shared-prod", "dedicated-acme-prod", "pr"] as const;
+const STACKS = ["shared-dev", "shared-prod", "dedicated-acme-prod", "pr", "bootstrap"] as const;
 const ADD_ONS: Record<string, { serviceAccount: string; policy: string }> = {
   "vpc-cni": { serviceAccount: "kube-system:aws-node", policy: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" },
   "aws-ebs-csi-driver": { serviceAccount: "kube-system:ebs-csi-controller-sa", policy: "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" },
   "aws-efs-csi-driver": { serviceAccount: "kube-system:efs-csi-controller-sa", policy: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy" },
 };
 
+// The run's one plan of each stack (test/global-setup.ts), read once per file.
 const plans = new Map<string, Plan>();
-beforeAll(() => {
-  for (const stack of STACKS) {
-    const result = runPlanCli(["--stack", stack]);
+function plan(stack: string): Plan {
+  if (!plans.has(stack)) {
+    const result = stackPlan(stack);
     if (result.status !== 0) throw new Error(`plan of ${stack} failed: ${result.stderr}`);
     plans.set(stack, readPlan(result.document.resources));
   }
-}, 180_000);
-const plan = (stack: string) => plans.get(stack)!;
+  return plans.get(stack)!;
+}
 
 describe("the IRSA roles of every stack", () => {
   test.each<[string, string[]]>([
@@ -222,6 +224,8 @@ describe("the IRSA roles of every stack", () => {
       ["kube-system:aws-node", "kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-acme:odoo-backup", "odoo-fleet-system:restore-drill", "odoo-fleet-system:tenant-provisioner"],
     ],
     ["pr", []],
+    // Runners and CI identities only (EC2 instance roles, GitHub OIDC): no cluster, no IRSA.
+    ["bootstrap", []],
   ])("%s: one role per service account that calls AWS", (stack, subjects) => {
     expect(plan(stack).roles.map((r) => r.subject).sort()).toEqual(subjects);
   });
@@ -248,7 +252,7 @@ describe("the IRSA roles of every stack", () => {
   });
 });
 
-describe.each(STACKS.filter((s) => s !== "pr"))("%s: each workload's role allows what it calls, and no more", (stack) => {
+describe.each(["shared-dev", "shared-prod", "dedicated-acme-prod"])("%s: each workload's role allows what it calls, and no more", (stack) => {
   test("the add-ons: their AWS managed policy each, nothing inline, and the add-on runs under that role", () => {
     const p = plan(stack);
     const addOns = ofType(p.resources, "aws:eks/addon:Addon").filter((a) => ADD_ONS[String(a.inputs.addonName)]);
