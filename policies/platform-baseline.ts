@@ -2,7 +2,6 @@
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
 import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
-import { CI_ENVIRONMENTS, ciRoleName } from "../infra/ci";
 import { awsTags, isProduction } from "./common";
 
 export const eksEndpointPrivate: ResourceValidationPolicy = {
@@ -19,28 +18,6 @@ export const eksEndpointPrivate: ResourceValidationPolicy = {
       if (cidrs.length === 0 || cidrs.includes("0.0.0.0/0")) reportViolation(`EKS ${cluster.name ?? args.name} public endpoint is open to the internet`);
     }
   }),
-};
-
-const PREVIEW_ROLES = CI_ENVIRONMENTS.map((env) => ciRoleName("preview", env));
-
-export const eksAccessThroughEntries: ResourceValidationPolicy = {
-  name: "eks-access-through-entries",
-  description: "EKS clusters authenticate through access entries only (API mode), grant their creator nothing implicit, and never make a CI preview identity cluster admin.",
-  enforcementLevel: "mandatory",
-  remediationSteps: "Set accessConfig { authenticationMode: API, bootstrapClusterCreatorAdminPermissions: false } and bind preview roles to the odoo-fleet-ci-preview group instead of an access policy.",
-  validateResource: [
-    validateResourceOfType(aws.eks.Cluster, (cluster, args, reportViolation) => {
-      const access = cluster.accessConfig;
-      if (access?.authenticationMode !== "API") reportViolation(`EKS ${cluster.name ?? args.name} authenticates in ${access?.authenticationMode ?? "CONFIG_MAP"} mode, not through access entries only`);
-      if (access?.bootstrapClusterCreatorAdminPermissions !== false) reportViolation(`EKS ${cluster.name ?? args.name} makes whoever creates it cluster admin, outside any access entry`);
-    }),
-    validateResourceOfType(aws.eks.AccessPolicyAssociation, (association, args, reportViolation) => {
-      const role = String(association.principalArn ?? "").split("/").pop() ?? "";
-      if (PREVIEW_ROLES.includes(role) && /\/(AmazonEKSClusterAdminPolicy|AmazonEKSAdminPolicy|AmazonEKSEditPolicy)$/.test(String(association.policyArn))) {
-        reportViolation(`access policy association ${args.name} gives the preview role ${role}, which runs pull-request code, ${String(association.policyArn).split("/").pop()}`);
-      }
-    }),
-  ],
 };
 
 export const eksAuditAndSecretsEncryption: ResourceValidationPolicy = {
@@ -136,4 +113,4 @@ export const tlsEverywhere: StackValidationPolicy = {
   },
 };
 
-export const platformBaselinePolicies = [eksEndpointPrivate, eksAccessThroughEntries, eksAuditAndSecretsEncryption, nodesRequireImdsv2, kmsKeysRotated, subnetsNoPublicIps, vpcBaseline, tlsEverywhere];
+export const platformBaselinePolicies = [eksEndpointPrivate, eksAuditAndSecretsEncryption, nodesRequireImdsv2, kmsKeysRotated, subnetsNoPublicIps, vpcBaseline, tlsEverywhere];
