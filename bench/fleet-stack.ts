@@ -69,6 +69,11 @@ export function fleetStackConfig(count: number): Record<string, unknown> {
       })),
       "odoo-fleet:ingress": { acmeEmail: "platform-certificates@odoo-fleet.example" },
       "odoo-fleet:platformImages": { tools: TOOLS },
+      "odoo-fleet:ci": {
+        deployRoleArn: "arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod",
+        previewRoleArn: "arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod",
+        runnerCidr: "10.250.4.0/24",
+      },
     },
   };
 }

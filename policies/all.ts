@@ -2,6 +2,7 @@
  * Every policy of the odoo-fleet pack, in one list. Side-effect free: the pack (policies/index.ts)
  * and the offline plan both read it.
  */
+import { accessPolicies } from "./access";
 import { dataProtectionPolicies } from "./data-protection";
 import { isolationPolicies } from "./isolation";
 import { platformBaselinePolicies } from "./platform-baseline";
@@ -9,4 +10,4 @@ import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...stackPolicies, ...taggingPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies];

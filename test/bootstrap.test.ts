@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, test } from "vitest";
 import { ciSubjects, DEPLOY_SESSION_SECONDS, denyProductionPolicy, githubTrustPolicy, previewStatePolicy, runnerUserData } from "../components/ci/policies";
-import { runnerPublicSubnet } from "../components/network/cidr";
+import { overlaps, parseCidr, runnerPublicSubnet } from "../components/network/cidr";
 import { buildBootstrap } from "../infra/bootstrap";
 import { ciEnvironmentOf } from "../infra/ci";
 import { parsePlatformSpec, parseStackSpec, SpecError, type BootstrapSpec } from "../infra/spec";
@@ -88,6 +88,10 @@ describe("bootstrap spec", () => {
       expect(spec.ci.runnerCidr, stack).toBe(pools.get(stack)!.cidr);
       expect(spec.ci.runnerLabel, stack).toBe(pools.get(stack)!.label);
       expect(spec.ci.deployRoleArn, stack).toMatch(new RegExp(`:role/odoo-fleet-ci-deploy-${ciEnvironmentOf(spec.environment)}$`));
+      // Peered VPCs may not overlap anywhere, not only at the runner subnet.
+      for (const cidr of [spec.network.cidr, spec.dr.network?.cidr].filter((c): c is string => c !== undefined)) {
+        expect(overlaps(parseCidr(cidr), parseCidr(bootstrapSpec().runnerNetwork.cidr)), `${stack} ${cidr}`).toBe(false);
+      }
     }
   });
 

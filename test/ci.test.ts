@@ -171,6 +171,7 @@ describe("plans: every cluster has access entries for both CI roles; the runners
     const policy = ofType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy")[0]!;
     expect(policy.inputs.spec).toMatchObject({
       failurePolicy: "Fail",
+      matchConstraints: { resourceRules: [{ apiGroups: ["*"], resources: ["*/*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"] }] },
       matchConditions: [{ expression: "'odoo-fleet-ci-preview' in request.userInfo.groups" }],
       validations: [{ expression: "request.dryRun == true" }],
     });

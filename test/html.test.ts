@@ -27,12 +27,15 @@ describe("componentGraphDot", () => {
     const dot = componentGraphDot(prod.resources);
     expect(labels(dot)).toEqual([
       "Network / shared-prod / 37 resources",
+      "RunnerLink / shared-prod / 5 resources",
       "Cluster / shared-prod / 31 resources",
       "PostgresCluster / shared-prod / 14 resources",
       "Redis / shared-prod / 19 resources",
       "Filestore / shared-prod / 16 resources",
       "BackupBucket / shared-prod / 31 resources",
       "BackupVault / shared-prod / 15 resources",
+      "ClusterAccess / shared-prod / 4 resources",
+      "CiPreviewRbac / shared-prod / 4 resources",
       "Monitoring / shared-prod / 30 resources",
       "Ingress / shared-prod / 5 resources",
       "TenantPlatform / shared-prod / 13 resources",

@@ -22,5 +22,6 @@ test("with an invalid configuration the program registers nothing but the root s
     { path: "odoo-fleet:costCentre", message: "is required" },
     { path: "odoo-fleet:ingress", message: "is required" },
     { path: "odoo-fleet:platformImages", message: "is required" },
+    { path: "odoo-fleet:ci", message: "is required" },
   ]);
 });

@@ -47,6 +47,20 @@ describe.each(stacks)("plan of %s", (stack) => {
 });
 
 describe.each(platformStacks)("plan of platform stack %s", (stack) => {
+  test("every EKS cluster: an access entry per CI role of the stack, the deploy role alone cluster admin", () => {
+    const { document } = planOf(stack);
+    const env = stack.endsWith("-prod") ? "prod" : "dev";
+    const clusters = ofType(document.resources, "aws:eks/cluster:Cluster");
+    expect(clusters.length).toBeGreaterThan(0);
+    for (const cluster of clusters) {
+      const name = cluster.inputs.name as string;
+      const entries = ofType(document.resources, "aws:eks/accessEntry:AccessEntry").filter((e) => e.inputs.clusterName === name);
+      expect(entries.map((e) => String(e.inputs.principalArn).split("/").pop()), name).toEqual([`odoo-fleet-ci-deploy-${env}`, `odoo-fleet-ci-preview-${env}`]);
+      const admins = ofType(document.resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter((a) => a.inputs.clusterName === name);
+      expect(admins.map((a) => String(a.inputs.principalArn).split("/").pop()), name).toEqual([`odoo-fleet-ci-deploy-${env}`]);
+    }
+  });
+
   test("every AWS resource goes through an explicit provider: the DR one exactly for resources named -dr", () => {
     const { document } = planOf(stack);
     const aws = document.resources.filter((r) => r.custom && r.type.startsWith("aws:"));

@@ -146,6 +146,18 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     ["mandatory: EKS odoo-shared-prod has a public endpoint in production", "mandatory: EKS odoo-shared-prod public endpoint is open to the internet"],
   ],
   [
+    "eks-access-through-entries",
+    (r) => {
+      Object.assign(find(r, "shared-prod-eks", "aws:eks/cluster:Cluster").inputs.accessConfig, { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true });
+      find(r, "shared-prod-ci-deploy", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").inputs.principalArn = "arn:aws:iam::123456789012:role/odoo-fleet-ci-preview-prod";
+    },
+    [
+      "mandatory: EKS odoo-shared-prod authenticates in API_AND_CONFIG_MAP mode, not through access entries only",
+      "mandatory: EKS odoo-shared-prod makes whoever creates it cluster admin, outside any access entry",
+      "mandatory: access policy association shared-prod-ci-deploy gives the preview role odoo-fleet-ci-preview-prod, which runs pull-request code, AmazonEKSClusterAdminPolicy",
+    ],
+  ],
+  [
     "eks-audit-and-secrets-encryption",
     (r) => void (find(r, "shared-prod-eks", "aws:eks/cluster:Cluster").inputs.enabledClusterLogTypes = ["api", "authenticator"]),
     ["mandatory: EKS odoo-shared-prod does not log audit, controllerManager, scheduler"],

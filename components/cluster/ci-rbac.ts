@@ -58,7 +58,8 @@ export class CiPreviewRbac extends pulumi.ComponentResource {
       spec: {
         failurePolicy: "Fail",
         matchConstraints: {
-          resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"] }],
+          // `*/*`: every resource and subresource (`*` alone leaves out pods/exec, serviceaccounts/token...).
+          resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*/*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"] }],
         },
         matchConditions: [{ name: "ci-preview-group", expression: IS_PREVIEW_GROUP }],
         validations: [{ expression: DRY_RUN_ONLY, message: `${CI_PREVIEW_GROUP} may only make dry-run requests (pulumi preview)`, reason: "Forbidden" }],
