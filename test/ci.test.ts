@@ -8,7 +8,7 @@ import { ciEnvironmentOf, ciRoleName, runnerLabel, secretsProviderProblems, secr
 import { parsePlatformSpec, SpecError, type Environment } from "../infra/spec";
 import { listStacks, readProject, readStackConfig } from "../plan/project";
 import type { PlanDocument } from "../plan/report";
-import { ROOT, runPlanCli } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 const stackFile = (stack: string) => path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
 const stackConfig = (stack: string) => readStackConfig(stackFile(stack), "odoo-fleet").config;
@@ -125,7 +125,7 @@ describe("secrets providers", () => {
 describe("plans: every cluster has access entries for both CI roles; the runners reach the primary one", () => {
   let acme: PlanDocument;
   beforeAll(() => {
-    const result = runPlanCli(["--stack", "dedicated-acme-prod"]);
+    const result = stackPlan("dedicated-acme-prod");
     expect(result.status, result.stderr).toBe(0);
     acme = result.document;
   }, 120_000);

@@ -74,7 +74,7 @@ describe("componentGraphDot", () => {
     const rendered = await renderSvg(componentGraphDot(prod.resources));
     expect("svg" in rendered ? rendered.svg.slice(0, 4) : rendered.error).toBe("<svg");
     const svg = (rendered as { svg: string }).svg;
-    expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(15);
+    expect(svg.match(/<g id="node\d+" class="node">/g)).toHaveLength(20);
   });
 
   test("a graph Graphviz cannot read gives the reason instead of a picture", async () => {
@@ -106,9 +106,9 @@ describe("htmlReport", () => {
     expect(html).toContain("<h2>Tenants (4)");
     expect(html).toContain('<td><b>eu-west-1a</b></td><td class="num"><span class="badge ok">2</span></td><td class="num"><span class="badge warn">2</span></td><td class="num"><span class="badge ok">0</span></td>');
     expect(html).toContain('<span class="badge ok">0 cross tenant path</span>');
-    // The graph itself, drawn by the CLI: one SVG with a node per component.
+    // The graph itself, drawn by the CLI: one SVG with a node per component (the 20 above).
     expect(html.match(/<svg/g)).toHaveLength(1);
-    expect(html.match(/<g id="node\d+" class="node">/g)).toHaveLength(15);
+    expect(html.match(/<g id="node\d+" class="node">/g)).toHaveLength(20);
   });
 
   test("violations, shortfalls, a data-loss change and untrusted text, escaped", () => {

@@ -19,7 +19,7 @@ import {
   type PlannedStack,
 } from "../plan/names";
 import type { PlanDocument } from "../plan/report";
-import { ROOT, runPlanCli, type CliResult } from "./plan-cli";
+import { ROOT, runPlanCli, stackPlan, type CliResult } from "./plan-cli";
 
 // ---- hand-made captured resources ------------------------------------------------------------
 
@@ -368,6 +368,7 @@ describe("across stacks that share a cluster or an account", () => {
 // ---- the real program, through the CLI ------------------------------------------------------
 
 const STACKS = ["shared-dev", "shared-prod", "dedicated-acme-prod", "pr"] as const;
+/** A candidate stack file through the CLI, once per file; the stacks of stacks/ come from the run's global setup (stackPlan). */
 const plans = new Map<string, CliResult>();
 function plan(args: string[]): CliResult {
   const key = args.join(" ");
@@ -390,7 +391,7 @@ function reviewStackFile(stack: string): string {
 
 describe.each(STACKS)("plan of %s", (stack) => {
   test("claims its physical names with no collision, no naming-rule break, no log group AWS creates first, no duplicate URN", () => {
-    const { status, stdout, document } = plan(["--stack", stack]);
+    const { status, stdout, document } = stackPlan(stack);
     expect(status).toBe(0);
     expect(document.names).toEqual(expect.objectContaining({ collisions: [], ruleBreaks: [], duplicateUrns: [], createdByService: [] }));
     expect(document.names!.checked).toBeGreaterThan(document.names!.autonamed);
@@ -400,7 +401,7 @@ describe.each(STACKS)("plan of %s", (stack) => {
 });
 
 test.each(["shared-dev", "shared-prod", "dedicated-acme-prod"])("%s: the backup bucket's and the backup vault's keys have aliases of their own", (stack) => {
-  const aliases = plan(["--stack", stack]).document.resources.filter((r) => r.type === "aws:kms/alias:Alias").map((r) => r.inputs.name as string);
+  const aliases = stackPlan(stack).document.resources.filter((r) => r.type === "aws:kms/alias:Alias").map((r) => r.inputs.name as string);
   expect(aliases).toEqual(expect.arrayContaining([`alias/${stack}-backup-bucket`, `alias/${stack}-backup-vault`]));
   expect(new Set(aliases).size).toBe(aliases.length);
   if (stack !== "shared-dev") expect(aliases).toEqual(expect.arrayContaining([`alias/${stack}-backup-bucket-dr`, `alias/${stack}-backup-vault-dr`]));
@@ -452,7 +453,7 @@ test("the tenant named fleet-system of the first deliberate collision is refused
 });
 
 test("review stacks pr-101 and pr-102 on shared-dev's cluster: no collision with each other or with shared-dev", () => {
-  const host = plan(["--stack", "shared-dev"]).document;
+  const host = stackPlan("shared-dev").document;
   const reviews = ["pr-101", "pr-102"].map((stack) => {
     const result = plan(["--stack-file", reviewStackFile(stack)]);
     expect(result.status).toBe(0);
@@ -465,6 +466,6 @@ test("review stacks pr-101 and pr-102 on shared-dev's cluster: no collision with
   for (const s of stacks) expect(nameClaims(s.resources, s).some((c) => c.where === systemScope)).toBe(true);
   expect(crossStackCollisions(stacks)).toEqual([]);
   // The whole fleet in one account (the cautious reading): no two stacks claim one AWS name either.
-  const platform = (["shared-prod", "dedicated-acme-prod"] as const).map((s) => planned(plan(["--stack", s]).document));
+  const platform = (["shared-prod", "dedicated-acme-prod"] as const).map((s) => planned(stackPlan(s).document));
   expect(crossStackCollisions([...stacks, ...platform])).toEqual([]);
 });

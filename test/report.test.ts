@@ -77,7 +77,7 @@ describe("replacements of stateful resources", () => {
     const { bucket, result, markdown } = againstPrevious();
     expect(result.status, result.stderr).toBe(0);
     expect(result.document.changes!.filter((c) => c.change !== "update")).toEqual([{ urn: bucket.urn, type: "aws:s3/bucket:Bucket", change: "replace", paths: ["objectLockEnabled"], stateful: true, replaceBecause: ["objectLockEnabled"] }]);
-    expect(result.stdout).toContain(`changes against the previous plan: 0 to add, 7 to update, 1 to replace, 0 to remove\n  !! DATA LOSS RISK: replaces aws:s3/bucket:Bucket (forced by objectLockEnabled): ${bucket.urn}\n`);
+    expect(result.stdout).toContain(`changes against the previous plan: 0 to add, 5 to update, 1 to replace, 0 to remove\n  !! DATA LOSS RISK: replaces aws:s3/bucket:Bucket (forced by objectLockEnabled): ${bucket.urn}\n`);
     expect(markdown).toContain("> [!CAUTION]\n> **1 stateful resource is replaced or removed: the data in it is lost unless restored.**\n");
     expect(markdown).toContain(`> - replace \`${bucket.urn.split("::").slice(2).join("::")}\` (forced by \`objectLockEnabled\`)`);
   });
