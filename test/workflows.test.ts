@@ -90,6 +90,28 @@ describe("workflows", () => {
     }
   });
 
+  // `npm run build` only transpiles (esbuild, no type-check): whatever tests or hands dist/ to Pulumi type-checks first.
+  test("every job that runs the tests or a Pulumi command on dist/ type-checks before it builds", () => {
+    const order = (job: Job) => job.steps!.flatMap((s) => (s.run ?? "").split(/&&|\n/).map((c) => c.trim()).filter(Boolean));
+    const building = allJobs().filter(({ job }) => (job.steps ?? []).some((s) => /\bnpm test\b/.test(s.run ?? "") || (s.uses?.startsWith("pulumi/actions@") && s.with?.command !== undefined)));
+    expect(building.map(({ file, name }) => `${file}:${name}`).sort()).toEqual([
+      "deploy.yml:test",
+      "deploy.yml:up-development",
+      "deploy.yml:up-production",
+      "drift.yml:drift",
+      "pull-request.yml:preview",
+      "pull-request.yml:test",
+      "review-stack.yml:deploy",
+    ]);
+    for (const { job } of building) {
+      const commands = order(job);
+      const typecheck = commands.indexOf("npm run typecheck");
+      const build = commands.findIndex((c) => c === "npm run build" || c === "npm test");
+      expect(typecheck).toBeGreaterThanOrEqual(0);
+      expect(typecheck).toBeLessThan(build);
+    }
+  });
+
   test("previews leave out the review template and the bootstrap stack; the offline plan keeps them", () => {
     const pr = workflow("pull-request.yml");
     const pick = pr.jobs["changed-stacks"]!.steps!.find((s) => s.id === "pick")!.run!;
