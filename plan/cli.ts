@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- [--stack <name>] [--stack-file <file>] [--json <file>]`
+ * `npm run plan -- [--stack <name>] [--stack-file <file>] [--json <file>] [--host-plan <host.json>]`
  * Offline plan: runs the real program with a stack's configuration under Pulumi's mock runtime and
  * prints what it would create. Exit status: 0 valid; 1 a mandatory violation; 2 invalid configuration;
  * 3 the program or the plan itself failed.
@@ -28,13 +28,14 @@ async function main(): Promise<number> {
       html: { type: "string" },
       against: { type: "string" },
       "policy-config": { type: "string" },
+      "host-plan": { type: "string" },
       "stack-traces": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>] [--report <out.md>] [--html <out.html>] [--against <previous.json>] [--policy-config <file.json>] [--stack-traces]\n");
+    process.stdout.write("usage: npm run plan -- [--stack <name>] [--stack-file <Pulumi.<name>.yaml>] [--json <out.json>] [--report <out.md>] [--html <out.html>] [--against <previous.json>] [--policy-config <file.json>] [--host-plan <host.json>] [--stack-traces]\n");
     return 0;
   }
   const stackFile = values["stack-file"];
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     projectDir,
     stack,
     ...(stackFile ? { stackFile } : {}),
+    ...(values["host-plan"] ? { hostPlan: values["host-plan"] } : {}),
     stackTraces: values["stack-traces"] === true,
     onProgress: (message) => process.stderr.write(`plan: ${message}\n`),
   });

@@ -19,6 +19,12 @@ export interface PlanOptions {
   readonly stack: string;
   /** Plan this file instead of the stack's own file in the stack folder (e.g. a candidate config). */
   readonly stackFile?: string;
+  /**
+   * A review stack's host already planned (a `--json` file of that stack): its outputs answer the
+   * StackReference, so the host is not planned again.
+   * @default undefined: the host is planned in a process of its own
+   */
+  readonly hostPlan?: string;
   /** Progress lines (stderr in the CLI). */
   readonly onProgress?: (message: string) => void;
   /**
@@ -82,7 +88,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
   }
 
-  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1", hostOutputs(project.dir, config, progress));
+  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1", hostOutputs(project.dir, config, progress, options.hostPlan));
   await pulumi.runtime.setMocks(mocks, project.name, options.stack, false);
   pulumi.runtime.setAllConfig(config, secretKeys);
 
@@ -156,9 +162,12 @@ function configProblems(config: Readonly<Record<string, string>>, stack: string,
  * A review stack reads its host's outputs through a StackReference. Offline, the host is planned too
  * (in its own process, as every plan is) and its planned outputs answer the reference.
  */
-function hostOutputs(projectDir: string, config: Readonly<Record<string, string>>, progress: (message: string) => void): Record<string, Record<string, unknown>> {
+function hostOutputs(projectDir: string, config: Readonly<Record<string, string>>, progress: (message: string) => void, hostPlan?: string): Record<string, Record<string, unknown>> {
   const hostConfig = config["odoo-fleet:host"];
-  if (hostConfig === undefined) return {};
+  if (hostConfig === undefined) {
+    if (hostPlan !== undefined) throw new Error(`--host-plan ${hostPlan}: this stack has no odoo-fleet:host, so no host to read`);
+    return {};
+  }
   let name: string;
   try {
     name = String((JSON.parse(hostConfig) as { stack?: unknown }).stack);
@@ -166,12 +175,21 @@ function hostOutputs(projectDir: string, config: Readonly<Record<string, string>
     return {}; // the spec reports the malformed key
   }
   const hostStack = name.split("/").pop()!;
+  if (hostPlan !== undefined) return { [name]: plannedHostOutputs(hostPlan, hostStack) };
   progress(`planning host stack ${hostStack} for the stack reference ${name}`);
   const out = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-host-")), "host.json");
   const result = spawnSync(process.execPath, [path.join(projectDir, "dist", "plan", "cli.js"), "--stack", hostStack, "--json", out], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`the host stack ${hostStack} does not plan cleanly (exit ${result.status}):\n${result.stderr}`);
   const outputs = (JSON.parse(readFileSync(out, "utf8")) as { outputs?: Record<string, unknown> }).outputs ?? {};
   return { [name]: outputs };
+}
+
+/** The outputs of a host plan file (`--host-plan`), which must be a clean plan of that host stack. */
+function plannedHostOutputs(file: string, hostStack: string): Record<string, unknown> {
+  const document = JSON.parse(readFileSync(file, "utf8")) as { stack?: unknown; outputs?: Record<string, unknown> };
+  if (document.stack !== hostStack) throw new Error(`--host-plan ${file} is a plan of stack ${String(document.stack)}, but odoo-fleet:host names ${hostStack}`);
+  if (document.outputs === undefined) throw new Error(`--host-plan ${file} has no outputs: plan the host stack ${hostStack} cleanly first`);
+  return document.outputs;
 }
 
 /** Resources declared inside `apply` register late: wait until no registration is in flight or new. */

@@ -63,7 +63,7 @@ const WAIT_MS = 300_000;
  * is there. `args` are the CLI's arguments. The document is parsed
  * afresh on each call: tests may change their copy.
  */
-export function stackPlan(stack: string): CliResult & { html: string; args: string[] } {
+export function stackPlan(stack: string): CliResult & { html: string; json: string; args: string[] } {
   const { dir, stacks } = inject("stackPlans");
   if (!stacks.includes(stack)) throw new Error(`no plan of stack ${stack}: test/global-setup.ts plans the stacks of stacks/ (${stacks.join(", ")})`);
   const files = stackPlanFiles(dir, stack);
@@ -74,5 +74,5 @@ export function stackPlan(stack: string): CliResult & { html: string; args: stri
     Atomics.wait(pause, 0, 0, 100);
   }
   const run = JSON.parse(readFileSync(files.run, "utf8")) as CliRun & { args: string[] };
-  return { args: run.args, status: run.status, stdout: run.stdout, stderr: run.stderr, html: files.html, document: documentOf(run) };
+  return { args: run.args, status: run.status, stdout: run.stdout, stderr: run.stderr, html: files.html, json: files.json, document: documentOf(run) };
 }
