@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { projectFile } from "../components/tenant/project-files";
-import { clientOlderThanServer, MASTER, startServer, type TestServer } from "./postgres";
+import { clientOlderThanServer, clientPath, MASTER, startServer, type TestServer } from "./postgres";
 import { missingTools } from "./tools";
 
 const FAKE_AWS = `#!/bin/sh
@@ -59,7 +59,7 @@ describe.skipIf(unable)(SUITE, () => {
     // its own role, as Odoo does) and a filestore.
     const provisioned = spawnSync("/bin/sh", [projectFile("scripts/provision-tenant-db.sh")], {
       encoding: "utf8",
-      env: { PATH: process.env.PATH, ...pg.env, PGUSER: MASTER.user, PGPASSWORD: MASTER.password, TENANT_ROLE: TENANT.user, TENANT_DB: "odoo_northwind", TENANT_PASSWORD_FILE: path.join(root, "tenant.password"), TENANT_CONNECTION_LIMIT: "20" },
+      env: { PATH: clientPath(), ...pg.env, PGUSER: MASTER.user, PGPASSWORD: MASTER.password, TENANT_ROLE: TENANT.user, TENANT_DB: "odoo_northwind", TENANT_PASSWORD_FILE: path.join(root, "tenant.password"), TENANT_CONNECTION_LIMIT: "20" },
     });
     expect(provisioned.status, provisioned.stderr).toBe(0);
     const schema = [
@@ -92,7 +92,7 @@ describe.skipIf(unable)(SUITE, () => {
   });
 
   const env = (extra: Record<string, string>) => ({
-    PATH: `${path.join(root, "bin")}:${process.env.PATH}`,
+    PATH: `${path.join(root, "bin")}:${clientPath()}`,
     ...pg.env,
     // The drill's credentials (the master's); the backup runs with the tenant's own (asTenant).
     PGUSER: MASTER.user,

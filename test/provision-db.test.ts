@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { projectFile } from "../components/tenant/project-files";
-import { MASTER, startServer, type TestServer } from "./postgres";
+import { clientPath, MASTER, startServer, type TestServer } from "./postgres";
 import { missingTools } from "./tools";
 
 const SCRIPT = projectFile("scripts/provision-tenant-db.sh");
@@ -37,7 +37,7 @@ describe.skipIf(missingTools("provision-tenant-db.sh on a real PostgreSQL server
     writeFileSync(file, password, { mode: 0o600 });
     return spawnSync("/bin/sh", [SCRIPT], {
       encoding: "utf8",
-      env: { PATH: process.env.PATH, ...pg.env, PGUSER: MASTER.user, PGPASSWORD: MASTER.password, TENANT_ROLE: role, TENANT_DB: `odoo_${tenant}`, TENANT_PASSWORD_FILE: file, TENANT_CONNECTION_LIMIT: "42" },
+      env: { PATH: clientPath(), ...pg.env, PGUSER: MASTER.user, PGPASSWORD: MASTER.password, TENANT_ROLE: role, TENANT_DB: `odoo_${tenant}`, TENANT_PASSWORD_FILE: file, TENANT_CONNECTION_LIMIT: "42" },
     });
   }
   const asTenant = (tenant: string, password: string, database: string, query: string) => pg.sql(database, query, { user: `odoo_${tenant}`, password });
