@@ -1,6 +1,6 @@
 /** IAM documents of the CI identities, as pure functions. */
 import type { CiEnvironment, CiPurpose } from "../../infra/ci";
-import type { PolicyDocument } from "../iam";
+import { webIdentityTrustPolicy, type PolicyDocument } from "../iam";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
@@ -20,19 +20,7 @@ export function ciSubjects(purpose: CiPurpose, env: CiEnvironment, repository: s
 
 /** Trust policy: GitHub's OIDC tokens for STS, from the given subjects only. */
 export function githubTrustPolicy(oidcProviderArn: string, subjects: readonly string[]): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: [...subjects] },
-        },
-      },
-    ],
-  };
+  return webIdentityTrustPolicy(oidcProviderArn, { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: [...subjects] });
 }
 
 /**

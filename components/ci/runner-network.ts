@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { runnerPublicSubnet } from "../network/cidr";
-import { flowLogWritePolicy } from "../network";
-import { serviceTrustPolicy } from "../iam";
+import { vpcFlowLog } from "../network";
 import { withName } from "../tagging";
 
 export interface RunnerNetworkArgs {
@@ -94,21 +93,7 @@ export class RunnerNetwork extends pulumi.ComponentResource {
       tags: tagsFor(`${name}-runners`),
     }, child);
 
-    const flowLogGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { retentionInDays: args.flowLogRetentionDays ?? 365, tags: tagsFor(`${name}-flow-logs`) }, child);
-    const flowLogRole = new aws.iam.Role(`${name}-flow-logs`, {
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")),
-      tags: tagsFor(`${name}-flow-logs`),
-    }, child);
-    new aws.iam.RolePolicy(`${name}-flow-logs`, { role: flowLogRole.id, policy: flowLogGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) }, child);
-    new aws.ec2.FlowLog(`${name}-flow-log`, {
-      vpcId: vpc.id,
-      trafficType: "ALL",
-      logDestinationType: "cloud-watch-logs",
-      logDestination: flowLogGroup.arn,
-      iamRoleArn: flowLogRole.arn,
-      maxAggregationInterval: 60,
-      tags: tagsFor(`${name}-flow-log`),
-    }, child);
+    vpcFlowLog(name, vpc.id, args.flowLogRetentionDays ?? 365, tagsFor, child);
 
     this.vpcId = vpc.id;
     this.securityGroupId = runners.id;
