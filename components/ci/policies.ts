@@ -51,15 +51,18 @@ export function previewStatePolicy(args: { bucketArn: string; keyArn: string }):
 
 /**
  * Guard of the dev roles, which run pull-request code (review stacks) or review it (previews): no
- * access to the production state and key, and no change to anything tagged for production. One
- * account holds both environments here; an account per environment would make this a boundary.
+ * access to the production state and key, no change to anything tagged for production, and no
+ * change to any CI role: the dev roles are tagged development (their environment's), and a dev
+ * deploy role (AdministratorAccess) could otherwise delete this very guard from itself. One account
+ * holds both environments here; an account per environment would make this a boundary.
  */
-export function denyProductionPolicy(args: { prodBucketArn: string; prodKeyArn: string }): PolicyDocument {
+export function denyProductionPolicy(args: { prodBucketArn: string; prodKeyArn: string; ciRoleArnPattern: string }): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "NoProductionState", Effect: "Deny", Action: "s3:*", Resource: [args.prodBucketArn, `${args.prodBucketArn}/*`] },
       { Sid: "NoProductionKey", Effect: "Deny", Action: "kms:*", Resource: args.prodKeyArn },
+      { Sid: "NoCiRoles", Effect: "Deny", NotAction: ["iam:Get*", "iam:List*"], Resource: args.ciRoleArnPattern },
       {
         Sid: "NoProductionResources",
         Effect: "Deny",

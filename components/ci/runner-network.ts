@@ -8,10 +8,15 @@ export interface RunnerNetworkArgs {
   cidr: string;
   /** One zone: CI tolerates a zone outage better than it pays for a NAT gateway per zone. */
   zone: string;
-  /** One private subnet per runner label (per platform stack), each with its own route table. */
-  subnets: readonly { label: string; cidr: string }[];
+  /**
+   * One private subnet per runner label (per platform stack), each with its own route table, both
+   * tagged with that platform's environment: the platform stack's CI role adds routes there.
+   */
+  subnets: readonly { label: string; cidr: string; environment: string }[];
   /** Tags that let platform stacks find the VPC (and, with the label tag, each route table). */
   lookupTags: { network: Record<string, string>; labelKey: string };
+  /** `environment` tag of the VPC, which every platform stack peers with (as accepter). */
+  vpcEnvironment: string;
   /** @default 365 */
   flowLogRetentionDays?: number;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -37,7 +42,7 @@ export class RunnerNetwork extends pulumi.ComponentResource {
       cidrBlock: args.cidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
-      tags: tagsFor(`${name}-vpc`, args.lookupTags.network),
+      tags: tagsFor(`${name}-vpc`, { ...args.lookupTags.network, environment: args.vpcEnvironment }),
     }, child);
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [], tags: tagsFor(`${name}-default-closed`) }, child);
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagsFor(`${name}-igw`) }, child);
@@ -65,18 +70,18 @@ export class RunnerNetwork extends pulumi.ComponentResource {
 
     const subnetIds: Record<string, pulumi.Output<string>> = {};
     const routeTableIds: Record<string, pulumi.Output<string>> = {};
-    for (const { label, cidr } of args.subnets) {
+    for (const { label, cidr, environment } of args.subnets) {
       const subnet = new aws.ec2.Subnet(`${name}-${label}`, {
         vpcId: vpc.id,
         availabilityZone: args.zone,
         cidrBlock: cidr,
         mapPublicIpOnLaunch: false,
-        tags: tagsFor(`${name}-${label}`, { "odoo-fleet/subnet-role": "private", [args.lookupTags.labelKey]: label }),
+        tags: tagsFor(`${name}-${label}`, { "odoo-fleet/subnet-role": "private", [args.lookupTags.labelKey]: label, environment }),
       }, child);
       // Routes to the platform VPC are added by the platform stack (RunnerLink), in this table.
       const routes = new aws.ec2.RouteTable(`${name}-${label}`, {
         vpcId: vpc.id,
-        tags: tagsFor(`${name}-${label}`, { [args.lookupTags.labelKey]: label }),
+        tags: tagsFor(`${name}-${label}`, { [args.lookupTags.labelKey]: label, environment }),
       }, child);
       // Inline routes would make this stack remove the platform's routes on its next update.
       new aws.ec2.Route(`${name}-${label}-internet`, { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, child);
