@@ -21,7 +21,8 @@ describe("CI identities' documents", () => {
   test.each([
     ["deploy", "prod", [`repo:${REPO}:environment:production`]],
     ["deploy", "dev", [`repo:${REPO}:environment:development`, `repo:${REPO}:environment:review`]],
-    ["preview", "prod", [`repo:${REPO}:pull_request`, `repo:${REPO}:ref:refs/heads/main`]],
+    // Pull-request code never runs as the prod preview role (it decrypts production secrets).
+    ["preview", "prod", [`repo:${REPO}:ref:refs/heads/main`]],
     ["preview", "dev", [`repo:${REPO}:pull_request`, `repo:${REPO}:ref:refs/heads/main`]],
   ] as const)("%s role of %s trusts %j", (purpose, env, subjects) => {
     expect(ciSubjects(purpose, env, REPO)).toEqual(subjects);
@@ -160,6 +161,9 @@ describe("bootstrap program (mock harness)", () => {
     const trust = JSON.parse(roles().find((r) => r.inputs.name === "odoo-fleet-ci-deploy-prod")!.inputs.assumeRolePolicy as string);
     expect(trust.Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"]).toEqual([`repo:${REPO}:environment:production`]);
     expect(trust.Statement[0].Principal.Federated).toBe("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com");
+    const subjectsOf = (name: string) => JSON.parse(roles().find((r) => r.inputs.name === name)!.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"];
+    expect(subjectsOf("odoo-fleet-ci-preview-prod")).toEqual([`repo:${REPO}:ref:refs/heads/main`]);
+    expect(subjectsOf("odoo-fleet-ci-preview-dev")).toEqual([`repo:${REPO}:pull_request`, `repo:${REPO}:ref:refs/heads/main`]);
     // What the platform stack files name (with the example account of the mocks).
     const named_ = (stack: string) => parsePlatformSpec(configOf(stack), stack).ci;
     expect(outputs.deployRoleArns).toEqual({ dev: named_("shared-dev").deployRoleArn, prod: named_("shared-prod").deployRoleArn });

@@ -90,12 +90,14 @@ describe("workflows", () => {
     }
   });
 
-  test("previews leave out the review template and the bootstrap stack; the offline plan keeps them", () => {
+  test("live previews leave out the review template, the bootstrap stack and production stacks; the offline plan keeps them all", () => {
     const pr = workflow("pull-request.yml");
     const pick = pr.jobs["changed-stacks"]!.steps!.find((s) => s.id === "pick")!.run!;
     const previews = pick.split("\n").find((l) => l.includes("previews="))!;
     expect(previews).toContain('. != "pr"');
     expect(previews).toContain('. != "bootstrap"');
+    // Production stacks are those named *-prod (the last test holds names and environments together).
+    expect(previews).toContain('(endswith("-prod") | not)');
     expect(pr.jobs.preview!.strategy!.matrix!.stack).toBe("${{ fromJSON(needs.changed-stacks.outputs.previews) }}");
     expect(pr.jobs["offline-plan"]!.strategy!.matrix!.stack).toBe("${{ fromJSON(needs.changed-stacks.outputs.stacks) }}");
   });
@@ -160,6 +162,18 @@ describe("workflows", () => {
         expect(labels.has(label), `${file}:${name}`).toBe(true);
       }
     }
+  });
+
+  test("pull-request code never assumes a production role nor reaches a production backend", () => {
+    const onPullRequests = files.filter((file) => Object.keys(workflow(file).on).some((event) => event.startsWith("pull_request")));
+    expect(onPullRequests.sort()).toEqual(["pull-request.yml", "review-stack.yml"]);
+    for (const file of onPullRequests) {
+      const text = readFileSync(path.join(WORKFLOWS, file), "utf8");
+      expect(text.match(/AWS_PROD_[A-Z_]+|PULUMI_BACKEND_URL_PROD/g), file).toBeNull();
+    }
+    const preview = workflow("pull-request.yml").jobs.preview!.steps!;
+    expect(preview.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!.with!["role-to-assume"]).toBe("${{ secrets.AWS_DEV_PREVIEW_ROLE_ARN }}");
+    expect(preview.find((s) => s.uses?.startsWith("pulumi/actions@"))!.with!["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL_DEV }}");
   });
 
   test("self-hosted runners never take pull requests from forks", () => {

@@ -9,12 +9,14 @@ export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
  * job has one (`repo:<repo>:environment:<name>`), else the event: pull requests get
  * `repo:<repo>:pull_request`, the nightly drift run on main `repo:<repo>:ref:refs/heads/main`.
  * https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/about-security-hardening-with-openid-connect
- * Deploys come only from the workflow environments (whose protection rules gate production);
- * previews from pull requests and main.
+ * Deploys come only from the workflow environments (whose protection rules gate production).
+ * Previews run the checked-out code with the role's credentials: the dev preview role takes pull
+ * requests and main, the prod one main only (merged, reviewed code: drift), since it can decrypt
+ * production secrets and read the clusters' Secrets. Pull requests preview production offline.
  */
 export function ciSubjects(purpose: CiPurpose, env: CiEnvironment, repository: string): string[] {
   const repo = `repo:${repository}`;
-  if (purpose === "preview") return [`${repo}:pull_request`, `${repo}:ref:refs/heads/main`];
+  if (purpose === "preview") return env === "prod" ? [`${repo}:ref:refs/heads/main`] : [`${repo}:pull_request`, `${repo}:ref:refs/heads/main`];
   return env === "prod" ? [`${repo}:environment:production`] : [`${repo}:environment:development`, `${repo}:environment:review`];
 }
 
