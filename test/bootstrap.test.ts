@@ -62,11 +62,14 @@ describe("CI identities' documents", () => {
     expect(allows({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }, { Effect: "Deny", NotAction: ["iam:Get*"], Resource: "arn:r" }] }, request)).toBe(!denied);
   });
 
-  test("a runner registers ephemeral with its one label, switches its metadata off before any job, and powers off after one", () => {
+  test("a runner registers ephemeral with its one label and self-update on, switches its metadata off before any job, and powers off after one", () => {
     const script = runnerUserData({ repository: REPO, label: "odoo-fleet-shared-prod", tokenSecretId: "odoo-fleet/github-runner-token", region: "eu-west-1" });
     const lines = script.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
-    expect(lines[lines.indexOf(lines.find((l) => l.includes("./config.sh"))!)]).toContain("--ephemeral --disableupdate --url https://github.com/odoo-fleet/odoo-fleet");
+    const config = lines.find((l) => l.includes("./config.sh"))!;
+    expect(config).toContain("--ephemeral --url https://github.com/odoo-fleet/odoo-fleet");
+    // Self-update stays on: GitHub refuses runners too old to run jobs when it is disabled.
+    expect(script).not.toContain("--disableupdate");
     expect(lines.find((l) => l.includes("./config.sh"))).toContain("--labels odoo-fleet-shared-prod ");
     expect(at(/config\.sh/)).toBeLessThan(at(/--http-endpoint disabled/));
     expect(at(/--http-endpoint disabled/)).toBeLessThan(at(/run\.sh/));

@@ -96,7 +96,14 @@ export function runnerInstancePolicy(args: { secretArnPattern: string; labelTag:
   };
 }
 
-/** GitHub Actions runner release the instances install (https://github.com/actions/runner/releases). */
+/**
+ * GitHub Actions runner release the instances install first (https://github.com/actions/runner/releases).
+ * A floor, not a pin: runners keep self-update on, because GitHub refuses jobs to runners older than
+ * its supported versions once updates are disabled (runners must then be updated within 30 days of a
+ * release), and a runner "automatically updates itself when a job is assigned" to it
+ * (https://docs.github.com/en/actions/concepts/runners/communicating-with-self-hosted-runners).
+ * An ephemeral runner updates at most once, before its one job; `run.sh` restarts it after the update.
+ */
 export const RUNNER_VERSION = "2.329.0";
 
 /**
@@ -123,7 +130,7 @@ chown -R runner: /home/runner
 token=$(aws secretsmanager get-secret-value --region ${args.region} --secret-id ${args.tokenSecretId} --query SecretString --output text)
 registration=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Accept: application/vnd.github+json" https://api.github.com/repos/${args.repository}/actions/runners/registration-token | jq -r .token)
 unset token
-sudo -u runner ./config.sh --unattended --ephemeral --disableupdate --url https://github.com/${args.repository} --token "$registration" --labels ${args.label} --name "${args.label}-$(hostname)"
+sudo -u runner ./config.sh --unattended --ephemeral --url https://github.com/${args.repository} --token "$registration" --labels ${args.label} --name "${args.label}-$(hostname)"
 imds=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
 instance=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/instance-id)
 aws ec2 modify-instance-metadata-options --region ${args.region} --instance-id "$instance" --http-endpoint disabled
