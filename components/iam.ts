@@ -19,6 +19,14 @@ export function serviceTrustPolicy(service: string): PolicyDocument {
  */
 export function serviceAccountTrustPolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, serviceAccount: string): PolicyDocument {
   const issuer = issuerUrl.replace(/^https:\/\//, "");
+  return webIdentityTrustPolicy(oidcProviderArn, {
+    [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+    [`${issuer}:aud`]: "sts.amazonaws.com",
+  });
+}
+
+/** Trust policy for tokens of one OIDC provider (EKS's issuer, GitHub's) whose claims equal these. */
+export function webIdentityTrustPolicy(oidcProviderArn: string, claimsEqual: Record<string, string | string[]>): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -26,12 +34,7 @@ export function serviceAccountTrustPolicy(oidcProviderArn: string, issuerUrl: st
         Effect: "Allow",
         Principal: { Federated: oidcProviderArn },
         Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: {
-            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
-            [`${issuer}:aud`]: "sts.amazonaws.com",
-          },
-        },
+        Condition: { StringEquals: claimsEqual },
       },
     ],
   };

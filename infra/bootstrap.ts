@@ -5,7 +5,7 @@ import { ciSubjects, GITHUB_OIDC_HOST } from "../components/ci/policies";
 import { RunnerNetwork } from "../components/ci/runner-network";
 import { RunnerPool } from "../components/ci/runner-pool";
 import { StateBackend } from "../components/ci/state-backend";
-import { CI_ENVIRONMENTS, ciRoleName, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "./ci";
+import { CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "./ci";
 import type { BootstrapSpec } from "./spec";
 import type { Tags } from "./tags";
 
@@ -28,6 +28,12 @@ export function bootstrapTags(spec: Pick<BootstrapSpec, "project" | "stack" | "e
  * backend and its secrets key and the deploy and preview roles; the GitHub OIDC provider; the
  * runners, one label per platform stack, in a VPC each platform stack peers with. CI cannot change
  * this stack: its roles are made here.
+ *
+ * The provider's default tags say production (the stack's environment); resources of the dev CI
+ * environment and the runner network's per-label parts override `environment` with their own tags,
+ * which win over default tags for the same key. The dev roles' guard (denyProductionPolicy) denies
+ * changes to production-tagged resources, so what dev CI must use or change may not carry it.
+ * https://registry.terraform.io/providers/hashicorp/aws/latest/docs#default_tags-configuration-block
  */
 export async function buildBootstrap(spec: BootstrapSpec) {
   const tags = bootstrapTags(spec);
@@ -35,10 +41,12 @@ export async function buildBootstrap(spec: BootstrapSpec) {
   const inPrimary = { providers: { aws: primary } };
   const accountId = aws.getCallerIdentityOutput({}, { provider: primary }).accountId;
 
+  const ciTags = (env: CiEnvironment): Tags => ({ ...tags, environment: environmentTagOf(env) });
+
   const backends = Object.fromEntries(CI_ENVIRONMENTS.map((env) => [env, new StateBackend(`pulumi-${env}`, {
     bucketName: accountId.apply((account) => stateBucketName(env, account)),
     keyAlias: secretsKeyAlias(env).replace(/^alias\//, ""),
-    tags,
+    tags: ciTags(env),
   }, inPrimary)])) as Record<CiEnvironment, StateBackend>;
 
   // One per account and issuer URL; AWS no longer needs thumbprints for GitHub's issuer.
@@ -55,15 +63,16 @@ export async function buildBootstrap(spec: BootstrapSpec) {
     previewSubjects: ciSubjects("preview", env, spec.repository),
     oidcProviderArn: github.arn,
     state: { bucketArn: backends[env].bucketArn, keyArn: backends[env].keyArn },
-    ...(env === "prod" ? {} : { denyProduction: { bucketArn: backends.prod.bucketArn, keyArn: backends.prod.keyArn } }),
-    tags,
+    ...(env === "prod" ? {} : { denyProduction: { bucketArn: backends.prod.bucketArn, keyArn: backends.prod.keyArn, ciRoleNamePattern: CI_ROLE_NAME_PATTERN } }),
+    tags: ciTags(env),
   }, inPrimary)])) as Record<CiEnvironment, CiRoles>;
 
   const network = new RunnerNetwork("runners", {
     cidr: spec.runnerNetwork.cidr,
     zone: spec.runnerNetwork.zone,
-    subnets: spec.runners.map((r) => ({ label: r.label, cidr: r.cidr })),
+    subnets: spec.runners.map((r) => ({ label: r.label, cidr: r.cidr, environment: r.environment })),
     lookupTags: { network: { [RUNNER_NETWORK_TAG]: RUNNER_NETWORK }, labelKey: RUNNER_LABEL_TAG },
+    vpcEnvironment: RUNNER_NETWORK_ENVIRONMENT,
     tags,
   }, inPrimary);
   for (const pool of spec.runners) {

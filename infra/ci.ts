@@ -26,6 +26,15 @@ export function ciEnvironmentOfConfig(config: Readonly<Record<string, string>>):
   return (ENVIRONMENTS as readonly string[]).includes(environment ?? "") ? ciEnvironmentOf(environment as Environment) : "prod";
 }
 
+/**
+ * The `environment` tag of what belongs to one CI environment (its state backend, key and roles):
+ * the dev roles' production guard denies changes to whatever is tagged production, so the dev
+ * environment's own resources must not be.
+ */
+export function environmentTagOf(env: CiEnvironment): Environment {
+  return env === "prod" ? "production" : "development";
+}
+
 /** `deploy` runs `pulumi up`; `preview` runs previews of pull requests and the nightly drift check. */
 export type CiPurpose = "deploy" | "preview";
 
@@ -60,6 +69,18 @@ export const RUNNER_LABEL_TAG = "odoo-fleet/runner-label";
 
 /** Value of RUNNER_NETWORK_TAG on the bootstrap stack's runner VPC. */
 export const RUNNER_NETWORK = "bootstrap";
+
+/**
+ * `environment` tag of the runner VPC. Not production: every platform stack, development ones
+ * included, makes a peering with this VPC as accepter, which the dev roles' production guard would
+ * deny. Not development either: the VPC serves production runners too. `ci` names what it is; the
+ * required-tags policy asks only that the tag be present. Everything else shared in that network
+ * (NAT, internet gateway, public subnet, security group, flow log) stays production, out of dev's reach.
+ */
+export const RUNNER_NETWORK_ENVIRONMENT = "ci";
+
+/** Every CI role's name (ciRoleName), as an IAM resource pattern. */
+export const CI_ROLE_NAME_PATTERN = "odoo-fleet-ci-*";
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 

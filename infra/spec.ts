@@ -278,6 +278,8 @@ const bootstrapSchema = z.strictObject({
     .array(
       z.strictObject({
         stack: dnsLabel(40),
+        /** That platform stack's odoo-fleet:environment: the tag of its subnet and route table, which its CI role must be allowed to change. */
+        environment: z.enum(ENVIRONMENTS),
         cidr: z.string(),
         /** Idle runners kept ready. @default 1 */
         count: z.number().int().min(1).max(20).default(1),
@@ -298,6 +300,7 @@ const BOOTSTRAP_KEYS = {
 
 export interface RunnerPoolSpec {
   readonly stack: string;
+  readonly environment: Environment;
   readonly label: string;
   readonly cidr: string;
   readonly count: number;

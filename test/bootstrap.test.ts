@@ -10,6 +10,7 @@ import { parsePlatformSpec, parseStackSpec, SpecError, type BootstrapSpec } from
 import type { CapturedResource } from "../plan/capture";
 import { listStacks, readProject, readStackConfig } from "../plan/project";
 import { childrenOf, named, ofType, startHarness } from "./harness";
+import { allows, type PolicyDoc, type Request } from "./iam-evaluator";
 import { ROOT } from "./plan-cli";
 
 const configOf = (stack: string) => readStackConfig(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config;
@@ -20,7 +21,8 @@ describe("CI identities' documents", () => {
   test.each([
     ["deploy", "prod", [`repo:${REPO}:environment:production`]],
     ["deploy", "dev", [`repo:${REPO}:environment:development`, `repo:${REPO}:environment:review`]],
-    ["preview", "prod", [`repo:${REPO}:pull_request`, `repo:${REPO}:ref:refs/heads/main`]],
+    // Pull-request code never runs as the prod preview role (it decrypts production secrets).
+    ["preview", "prod", [`repo:${REPO}:ref:refs/heads/main`]],
     ["preview", "dev", [`repo:${REPO}:pull_request`, `repo:${REPO}:ref:refs/heads/main`]],
   ] as const)("%s role of %s trusts %j", (purpose, env, subjects) => {
     expect(ciSubjects(purpose, env, REPO)).toEqual(subjects);
@@ -42,21 +44,32 @@ describe("CI identities' documents", () => {
     expect(writes.map((s) => s.Resource)).toEqual(["arn:aws:s3:::b/.pulumi/locks/*"]);
   });
 
-  test("dev roles are denied the production state, key and production-tagged resources", () => {
-    const doc = denyProductionPolicy({ prodBucketArn: "arn:aws:s3:::p", prodKeyArn: "arn:kp" });
+  test("dev roles are denied the production state, key, every CI role and production-tagged resources", () => {
+    const doc = denyProductionPolicy({ prodBucketArn: "arn:aws:s3:::p", prodKeyArn: "arn:kp", ciRoleArnPattern: "arn:aws:iam::*:role/ci-*" });
     expect(doc.Statement.map((s) => [s.Effect, s.Resource])).toEqual([
       ["Deny", ["arn:aws:s3:::p", "arn:aws:s3:::p/*"]],
       ["Deny", "arn:kp"],
+      ["Deny", "arn:aws:iam::*:role/ci-*"],
       ["Deny", "*"],
     ]);
-    expect(doc.Statement[2]!.Condition).toEqual({ StringEquals: { "aws:ResourceTag/environment": "production" } });
+    expect(doc.Statement[3]!.Condition).toEqual({ StringEquals: { "aws:ResourceTag/environment": "production" } });
   });
 
-  test("a runner registers ephemeral with its one label, switches its metadata off before any job, and powers off after one", () => {
+  test.each<[string, Request, boolean]>([
+    ["NotAction: an action outside the list", { action: "iam:DeleteRolePolicy", resource: "arn:r" }, true],
+    ["NotAction: an action of the list", { action: "iam:GetRole", resource: "arn:r" }, false],
+  ])("the evaluator, %s matches the deny", (_, request, denied) => {
+    expect(allows({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }, { Effect: "Deny", NotAction: ["iam:Get*"], Resource: "arn:r" }] }, request)).toBe(!denied);
+  });
+
+  test("a runner registers ephemeral with its one label and self-update on, switches its metadata off before any job, and powers off after one", () => {
     const script = runnerUserData({ repository: REPO, label: "odoo-fleet-shared-prod", tokenSecretId: "odoo-fleet/github-runner-token", region: "eu-west-1" });
     const lines = script.split("\n");
     const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
-    expect(lines[lines.indexOf(lines.find((l) => l.includes("./config.sh"))!)]).toContain("--ephemeral --disableupdate --url https://github.com/odoo-fleet/odoo-fleet");
+    const config = lines.find((l) => l.includes("./config.sh"))!;
+    expect(config).toContain("--ephemeral --url https://github.com/odoo-fleet/odoo-fleet");
+    // Self-update stays on: GitHub refuses runners too old to run jobs when it is disabled.
+    expect(script).not.toContain("--disableupdate");
     expect(lines.find((l) => l.includes("./config.sh"))).toContain("--labels odoo-fleet-shared-prod ");
     expect(at(/config\.sh/)).toBeLessThan(at(/--http-endpoint disabled/));
     expect(at(/--http-endpoint disabled/)).toBeLessThan(at(/run\.sh/));
@@ -72,10 +85,10 @@ describe("bootstrap spec", () => {
   test("the stack file: one pool and label per platform stack", () => {
     const spec = bootstrapSpec();
     expect(spec).toMatchObject({ mode: "bootstrap", environment: "production", region: "eu-west-1", repository: REPO, runnerNetwork: { cidr: "10.250.0.0/20", zone: "eu-west-1a" } });
-    expect(spec.runners.map((r) => [r.stack, r.label, r.cidr, r.count, r.instanceType])).toEqual([
-      ["shared-dev", "odoo-fleet-shared-dev", "10.250.1.0/24", 2, "m7i.large"],
-      ["shared-prod", "odoo-fleet-shared-prod", "10.250.2.0/24", 1, "m7i.large"],
-      ["dedicated-acme-prod", "odoo-fleet-dedicated-acme-prod", "10.250.3.0/24", 1, "m7i.large"],
+    expect(spec.runners.map((r) => [r.stack, r.environment, r.label, r.cidr, r.count, r.instanceType])).toEqual([
+      ["shared-dev", "development", "odoo-fleet-shared-dev", "10.250.1.0/24", 2, "m7i.large"],
+      ["shared-prod", "production", "odoo-fleet-shared-prod", "10.250.2.0/24", 1, "m7i.large"],
+      ["dedicated-acme-prod", "production", "odoo-fleet-dedicated-acme-prod", "10.250.3.0/24", 1, "m7i.large"],
     ]);
   });
 
@@ -87,6 +100,8 @@ describe("bootstrap spec", () => {
       const spec = parsePlatformSpec(configOf(stack), stack);
       expect(spec.ci.runnerCidr, stack).toBe(pools.get(stack)!.cidr);
       expect(spec.ci.runnerLabel, stack).toBe(pools.get(stack)!.label);
+      // The pool's subnet and route table carry the platform's environment: its CI role changes them.
+      expect(spec.environment, stack).toBe(pools.get(stack)!.environment);
       expect(spec.ci.deployRoleArn, stack).toMatch(new RegExp(`:role/odoo-fleet-ci-deploy-${ciEnvironmentOf(spec.environment)}$`));
       // Peered VPCs may not overlap anywhere, not only at the runner subnet.
       for (const cidr of [spec.network.cidr, spec.dr.network?.cidr].filter((c): c is string => c !== undefined)) {
@@ -104,10 +119,10 @@ describe("bootstrap spec", () => {
         runnerNetwork: { cidr: "10.250.0.0/20", zone: "eu-central-1a" },
         runnerTokenSecret: "odoo-fleet/github-runner-token",
         runners: [
-          { stack: "shared-dev", cidr: "10.250.0.0/24" },
-          { stack: "shared-prod", cidr: "10.251.0.0/24" },
-          { stack: "shared-dev", cidr: "10.250.1.0/24" },
-          { stack: "acme", cidr: "10.250.1.128/25" },
+          { stack: "shared-dev", environment: "development", cidr: "10.250.0.0/24" },
+          { stack: "shared-prod", environment: "production", cidr: "10.251.0.0/24" },
+          { stack: "shared-dev", environment: "development", cidr: "10.250.1.0/24" },
+          { stack: "acme", environment: "production", cidr: "10.250.1.128/25" },
         ],
       }),
     };
@@ -149,6 +164,9 @@ describe("bootstrap program (mock harness)", () => {
     const trust = JSON.parse(roles().find((r) => r.inputs.name === "odoo-fleet-ci-deploy-prod")!.inputs.assumeRolePolicy as string);
     expect(trust.Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"]).toEqual([`repo:${REPO}:environment:production`]);
     expect(trust.Statement[0].Principal.Federated).toBe("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com");
+    const subjectsOf = (name: string) => JSON.parse(roles().find((r) => r.inputs.name === name)!.inputs.assumeRolePolicy as string).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"];
+    expect(subjectsOf("odoo-fleet-ci-preview-prod")).toEqual([`repo:${REPO}:ref:refs/heads/main`]);
+    expect(subjectsOf("odoo-fleet-ci-preview-dev")).toEqual([`repo:${REPO}:pull_request`, `repo:${REPO}:ref:refs/heads/main`]);
     // What the platform stack files name (with the example account of the mocks).
     const named_ = (stack: string) => parsePlatformSpec(configOf(stack), stack).ci;
     expect(outputs.deployRoleArns).toEqual({ dev: named_("shared-dev").deployRoleArn, prod: named_("shared-prod").deployRoleArn });
@@ -209,5 +227,73 @@ describe("bootstrap program (mock harness)", () => {
       blockDeviceMappings: [{ ebs: { encrypted: "true" } }],
     });
     expect(Buffer.from(String(template.inputs.userData), "base64").toString()).toContain("--labels odoo-fleet-shared-prod ");
+  });
+  /** Tags AWS sees on a resource: its provider's default tags, overridden by its own for the same key. */
+  const effectiveTags = (resource: CapturedResource): Record<string, string> => {
+    const provider = resources.find((p) => p.type.startsWith("pulumi:providers:") && resource.provider?.startsWith(`${p.urn}::`));
+    const raw = provider?.inputs.defaultTags;
+    const defaults = ((typeof raw === "string" ? JSON.parse(raw) : raw) as { tags?: Record<string, string> } | undefined)?.tags ?? {};
+    return { ...defaults, ...((resource.inputs.tags as Record<string, string> | undefined) ?? {}) };
+  };
+  const ARN = "arn:aws:ec2:eu-west-1:123456789012";
+
+  test("the effective environment tags: dev backend and roles development, the runner VPC ci, each label its platform's", () => {
+    const environmentOf = (resource: CapturedResource) => effectiveTags(resource).environment;
+    expect(ofType(resources, "aws:kms/key:Key").map(environmentOf)).toEqual(["development", "production"]);
+    expect(ofType(resources, "aws:s3/bucket:Bucket").map(environmentOf)).toEqual(["development", "production"]);
+    expect(roles().map((r) => [r.inputs.name, environmentOf(r)]).sort()).toEqual([
+      ["odoo-fleet-ci-deploy-dev", "development"],
+      ["odoo-fleet-ci-deploy-prod", "production"],
+      ["odoo-fleet-ci-preview-dev", "development"],
+      ["odoo-fleet-ci-preview-prod", "production"],
+    ]);
+    expect(environmentOf(named(resources, "runners-vpc", "aws:ec2/vpc:Vpc"))).toBe("ci");
+    expect(ofType(resources, "aws:ec2/routeTable:RouteTable").map((t) => [t.name, environmentOf(t)])).toEqual([
+      ["runners-odoo-fleet-shared-dev", "development"],
+      ["runners-odoo-fleet-shared-prod", "production"],
+      ["runners-odoo-fleet-dedicated-acme-prod", "production"],
+      ["runners-public-rt", "production"],
+    ]);
+    expect(ofType(resources, "aws:ec2/subnet:Subnet").map((t) => [t.name, environmentOf(t)])).toEqual([
+      ["runners-public", "production"],
+      ["runners-odoo-fleet-shared-dev", "development"],
+      ["runners-odoo-fleet-shared-prod", "production"],
+      ["runners-odoo-fleet-dedicated-acme-prod", "production"],
+    ]);
+  });
+
+  test.each(["ci-dev-deploy", "ci-dev-preview"])("%s: what its guard lets through, evaluated against the plan's effective tags", (role) => {
+    // The deploy role's AdministratorAccess (the preview role's reads are narrower; the guard is the same).
+    const guard = JSON.parse(String(named(resources, `${role}-deny-production`, "aws:iam/rolePolicy:RolePolicy").inputs.policy)) as PolicyDoc;
+    const policy: PolicyDoc = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }, ...guard.Statement] };
+    const on = (resource: CapturedResource, arn: string, action: string): Request => ({ action, resource: arn, context: { "aws:ResourceTag/environment": effectiveTags(resource).environment ?? "" } });
+    const key = (alias: string) => {
+      const k = ofType(resources, "aws:kms/key:Key").find((r) => r.parent === named(resources, alias, "odoo-fleet:ci:StateBackend").urn)!;
+      return (action: string) => on(k, `arn:aws:kms:eu-west-1:123456789012:key/${k.id}`, action);
+    };
+    const bucket = (name: string) => (action: string, suffix = "") => on(named(resources, name, "aws:s3/bucket:Bucket"), `arn:aws:s3:::${named(resources, name, "aws:s3/bucket:Bucket").inputs.bucket}${suffix}`, action);
+    const table = (label: string) => (action: string) => { const t = named(resources, `runners-${label}`, "aws:ec2/routeTable:RouteTable"); return on(t, `${ARN}:route-table/${t.id}`, action); };
+    const vpc = named(resources, "runners-vpc", "aws:ec2/vpc:Vpc");
+    const ciRole = (name: string) => (action: string) => { const r = roles().find((x) => x.inputs.name === name)!; return on(r, `arn:aws:iam::123456789012:role/${name}`, action); };
+
+    const must: [string, Request][] = [
+      ["decrypt stack secrets with the dev key", key("pulumi-dev")("kms:Decrypt")],
+      ["read dev state", bucket("pulumi-dev-state")("s3:GetObject", "/.pulumi/stacks/odoo-fleet/shared-dev.json")],
+      ["peer with the runner VPC (accepter)", on(vpc, `${ARN}:vpc/${vpc.id}`, "ec2:CreateVpcPeeringConnection")],
+      ["route back from shared-dev's runner subnet", table("odoo-fleet-shared-dev")("ec2:CreateRoute")],
+    ];
+    const mustNot: [string, Request][] = [
+      ["decrypt with the prod key", key("pulumi-prod")("kms:Decrypt")],
+      ["schedule the prod key's deletion", key("pulumi-prod")("kms:ScheduleKeyDeletion")],
+      ["read prod state", bucket("pulumi-prod-state")("s3:GetObject", "/.pulumi/stacks/odoo-fleet/shared-prod.json")],
+      ["delete the prod bucket", bucket("pulumi-prod-state")("s3:DeleteBucket")],
+      ["change the prod deploy role's trust", ciRole("odoo-fleet-ci-deploy-prod")("iam:UpdateAssumeRolePolicy")],
+      ["remove its own guard", ciRole(role === "ci-dev-deploy" ? "odoo-fleet-ci-deploy-dev" : "odoo-fleet-ci-preview-dev")("iam:DeleteRolePolicy")],
+      ["route from shared-prod's runner subnet", table("odoo-fleet-shared-prod")("ec2:CreateRoute")],
+      ["route from dedicated-acme-prod's runner subnet", table("odoo-fleet-dedicated-acme-prod")("ec2:CreateRoute")],
+      ["delete a production route", table("odoo-fleet-shared-prod")("ec2:DeleteRoute")],
+    ];
+    expect(must.filter(([, request]) => !allows(policy, request)).map(([what]) => what)).toEqual([]);
+    expect(mustNot.filter(([, request]) => allows(policy, request)).map(([what]) => what)).toEqual([]);
   });
 });

@@ -162,6 +162,20 @@ describe("plans: every cluster has access entries for both CI roles; the runners
     expect(ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.fromPort === 443 && r.inputs.cidrIpv4 === "10.250.3.0/24")).toHaveLength(1);
   });
 
+  test("nothing registers Kubernetes resources through the DR cluster: no runner reaches it (no link in its region)", () => {
+    const provider = (name: string) => acme.resources.find((r) => r.type === "pulumi:providers:kubernetes" && r.name === name)!;
+    const through = (p: { urn: string }) => acme.resources.filter((r) => r.provider?.startsWith(`${p.urn}::`));
+    const [primary, dr] = [provider("dedicated-acme-prod-k8s"), provider("dedicated-acme-prod-dr-k8s")];
+    expect(through(dr).map((r) => r.urn)).toEqual([]);
+    // Every Kubernetes resource goes through the primary cluster's provider, which waits for the runner link.
+    const kubernetes = acme.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(kubernetes.length).toBeGreaterThan(0);
+    expect(through(primary).map((r) => r.urn).sort()).toEqual(kubernetes.map((r) => r.urn).sort());
+    // The DR region has no path from the runners: no peering, no 443 rule from a runner subnet there.
+    const drRegion = (r: { urn: string }) => r.urn.includes("dedicated-acme-prod-dr");
+    expect(ofType("aws:ec2/vpcPeeringConnection:VpcPeeringConnection").filter(drRegion)).toEqual([]);
+  });
+
   test("the preview group may write only in dry-run, and not to admission policies", () => {
     const role = ofType("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").find((r) => r.name === "dedicated-acme-prod-ci-preview")!;
     const rules = role.inputs.rules as { apiGroups: string[]; verbs: string[] }[];

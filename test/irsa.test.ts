@@ -15,51 +15,7 @@ import { describe, expect, test } from "vitest";
 import type { CapturedResource } from "../plan/capture";
 import { stackPlan } from "./plan-cli";
 
-// ---- a small IAM evaluator: Allow/Deny, * and ? in Action and Resource, the condition operators the policies use
-
-type Condition = Record<string, Record<string, string | string[] | boolean>>;
-interface Statement {
-  Effect: "Allow" | "Deny";
-  Action: string | string[];
-  Resource: string | string[];
-  Condition?: Condition;
-}
-interface PolicyDoc {
-  Statement: Statement[];
-}
-interface Request {
-  action: string;
-  resource: string;
-  context?: Record<string, string>;
-}
-
-const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-const glob = (pattern: string, value: string, caseInsensitive = false) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, caseInsensitive ? "i" : "").test(value);
-
-function conditionHolds(condition: Condition | undefined, context: Record<string, string>): boolean {
-  return Object.entries(condition ?? {}).every(([operator, keys]) =>
-    Object.entries(keys).every(([key, expected]) => {
-      const actual = context[key];
-      if (actual === undefined) return false;
-      const values = list(expected).map(String);
-      if (operator === "StringEquals" || operator === "Bool") return values.includes(actual);
-      if (operator === "StringLike") return values.some((v) => glob(v, actual));
-      throw new Error(`the evaluator does not know condition operator ${operator}`);
-    }),
-  );
-}
-
-/** Whether a policy allows a request: some Allow matches and no Deny does. */
-function allows(policy: PolicyDoc, request: Request): boolean {
-  const matching = policy.Statement.filter(
-    (s) =>
-      list(s.Action).some((a) => glob(a, request.action, true)) &&
-      list(s.Resource).some((r) => glob(r, request.resource)) &&
-      conditionHolds(s.Condition, request.context ?? {}),
-  );
-  return matching.some((s) => s.Effect === "Allow") && !matching.some((s) => s.Effect === "Deny");
-}
+import { allows, list, type PolicyDoc, type Request } from "./iam-evaluator";
 
 describe("the evaluator", () => {
   const doc: PolicyDoc = {

@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process";
 
 const installHint: Record<string, string> = {
   promtool: "apt-get install prometheus",
-  psql: "apt-get install postgresql-client",
-  pg_dump: "apt-get install postgresql-client",
-  pg_restore: "apt-get install postgresql-client",
+  psql: "apt-get install postgresql",
+  pg_dump: "apt-get install postgresql",
+  pg_restore: "apt-get install postgresql",
 };
 
 export function toolAvailable(tool: string): boolean {

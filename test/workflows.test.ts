@@ -1,6 +1,7 @@
 /** The GitHub workflows, checked offline by a real workflow validator (@action-validator/core, what its CLI runs). */
 import { validateWorkflow } from "@action-validator/core";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -112,12 +113,14 @@ describe("workflows", () => {
     }
   });
 
-  test("previews leave out the review template and the bootstrap stack; the offline plan keeps them", () => {
+  test("live previews leave out the review template, the bootstrap stack and production stacks; the offline plan keeps them all", () => {
     const pr = workflow("pull-request.yml");
     const pick = pr.jobs["changed-stacks"]!.steps!.find((s) => s.id === "pick")!.run!;
     const previews = pick.split("\n").find((l) => l.includes("previews="))!;
     expect(previews).toContain('. != "pr"');
     expect(previews).toContain('. != "bootstrap"');
+    // Production stacks are those named *-prod (the last test holds names and environments together).
+    expect(previews).toContain('(endswith("-prod") | not)');
     expect(pr.jobs.preview!.strategy!.matrix!.stack).toBe("${{ fromJSON(needs.changed-stacks.outputs.previews) }}");
     expect(pr.jobs["offline-plan"]!.strategy!.matrix!.stack).toBe("${{ fromJSON(needs.changed-stacks.outputs.stacks) }}");
   });
@@ -182,6 +185,79 @@ describe("workflows", () => {
         expect(labels.has(label), `${file}:${name}`).toBe(true);
       }
     }
+  });
+
+  test("pull-request code never assumes a production role nor reaches a production backend", () => {
+    const onPullRequests = files.filter((file) => Object.keys(workflow(file).on).some((event) => event.startsWith("pull_request")));
+    expect(onPullRequests.sort()).toEqual(["pull-request.yml", "review-stack.yml"]);
+    for (const file of onPullRequests) {
+      const text = readFileSync(path.join(WORKFLOWS, file), "utf8");
+      expect(text.match(/AWS_PROD_[A-Z_]+|PULUMI_BACKEND_URL_PROD/g), file).toBeNull();
+    }
+    const preview = workflow("pull-request.yml").jobs.preview!.steps!;
+    expect(preview.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!.with!["role-to-assume"]).toBe("${{ secrets.AWS_DEV_PREVIEW_ROLE_ARN }}");
+    expect(preview.find((s) => s.uses?.startsWith("pulumi/actions@"))!.with!["cloud-url"]).toBe("${{ vars.PULUMI_BACKEND_URL_DEV }}");
+  });
+
+  const GUARD = "Stack file holds its real encryptedkey";
+  const runsPulumi = (s: Step) => (s.uses?.startsWith("pulumi/actions@") && s.with?.command !== undefined) || /(^|\s)pulumi\s/.test(s.run ?? "");
+
+  test("every job that runs a pulumi command first checks its stack file's encryptedkey, before installing anything", () => {
+    const jobs = allJobs().filter(({ job }) => (job.steps ?? []).some(runsPulumi));
+    expect(jobs.map(({ file, name }) => `${file}:${name}`).sort()).toEqual([
+      "deploy.yml:up-development",
+      "deploy.yml:up-production",
+      "drift.yml:drift",
+      "pull-request.yml:preview",
+      "review-stack.yml:deploy",
+      "review-stack.yml:destroy",
+    ]);
+    for (const { file, name, job } of jobs) {
+      const steps = job.steps!;
+      const guard = steps.findIndex((s) => s.name?.startsWith(GUARD));
+      expect(guard, `${file}:${name}`).toBe(1);
+      expect(steps[0]!.uses, `${file}:${name}`).toMatch(/^actions\/checkout@/);
+      // Review stacks are copies of the template, with its encryptedkey.
+      const stackFile = file === "review-stack.yml" ? "stacks/Pulumi.pr.yaml" : "stacks/Pulumi.${{ matrix.stack }}.yaml";
+      expect(steps[guard]!.run, `${file}:${name}`).toBe(`sh scripts/require-encryptedkey.sh "${stackFile}"`);
+      expect(guard, `${file}:${name}`).toBeLessThan(steps.findIndex(runsPulumi));
+    }
+  });
+
+  describe("scripts/require-encryptedkey.sh", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-key-"));
+    const check = (file: string) => spawnSync("sh", [path.join(ROOT, "scripts", "require-encryptedkey.sh"), file], { encoding: "utf8" });
+    const variant = (stack: string, encryptedkey: string | undefined) => {
+      const file = path.join(dir, `Pulumi.${stack}.yaml`);
+      copyFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), file);
+      const lines = readFileSync(file, "utf8").split("\n").filter((l) => !l.startsWith("encryptedkey:"));
+      writeFileSync(file, (encryptedkey === undefined ? lines : [`encryptedkey: ${encryptedkey}`, ...lines]).join("\n"));
+      return file;
+    };
+    // What `pulumi stack change-secrets-provider` writes: base64 of the KMS ciphertext of the data key.
+    const REAL = Buffer.from("AQICAHh kms ciphertext of a 32-byte data key, for the test").toString("base64");
+
+    test.each(listStacks(readProject(ROOT)).filter((s) => s !== "bootstrap"))("the committed placeholder of Pulumi.%s.yaml fails, naming the file and the README step", (stack) => {
+      const file = path.join(dir, `placeholder-${stack}.yaml`);
+      copyFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), file);
+      const { status, stderr } = check(file);
+      expect(readFileSync(file, "utf8")).toMatch(/^encryptedkey: PLACEHOLDER-/m);
+      expect(status).toBe(1);
+      expect(stderr).toContain(`${file} still holds a placeholder encryptedkey`);
+      expect(stderr).toContain('README "From an empty AWS account" step 6');
+    });
+
+    test.each<[string, string | undefined, number, string]>([
+      ["a real key passes", REAL, 0, ""],
+      ["a quoted real key passes", `"${REAL}"`, 0, ""],
+      ["no key fails", undefined, 1, "has no encryptedkey"],
+      ["a key that is not base64 fails", `${REAL.slice(0, -4)}-x_y`, 1, "still holds a placeholder encryptedkey"],
+      ["a truncated key fails", REAL.slice(0, -1), 1, "still holds a placeholder encryptedkey"],
+    ])("%s", (_, key, status, message) => {
+      const result = check(variant("shared-prod", key));
+      expect(result.status, result.stderr).toBe(status);
+      expect(result.stderr).toContain(message);
+    });
   });
 
   test("self-hosted runners never take pull requests from forks", () => {

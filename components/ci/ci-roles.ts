@@ -14,8 +14,11 @@ export interface CiRolesArgs {
   oidcProviderArn: pulumi.Input<string>;
   /** This CI environment's state bucket and key. */
   state: { bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string> };
-  /** Set for non-production roles: the production state and key they are denied, with production-tagged resources. */
-  denyProduction?: { bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string> };
+  /**
+   * Set for non-production roles: the production state and key they are denied, with
+   * production-tagged resources and every CI role (names matching `ciRoleNamePattern`).
+   */
+  denyProduction?: { bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string>; ciRoleNamePattern: string };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -48,7 +51,9 @@ export class CiRoles extends pulumi.ComponentResource {
         const deny = args.denyProduction;
         new aws.iam.RolePolicy(`${name}-${purpose}-deny-production`, {
           role: created.id,
-          policy: pulumi.all([deny.bucketArn, deny.keyArn]).apply(([prodBucketArn, prodKeyArn]) => JSON.stringify(denyProductionPolicy({ prodBucketArn, prodKeyArn }))),
+          policy: pulumi.all([deny.bucketArn, deny.keyArn, partition]).apply(([prodBucketArn, prodKeyArn, p]) =>
+            JSON.stringify(denyProductionPolicy({ prodBucketArn, prodKeyArn, ciRoleArnPattern: `arn:${p}:iam::*:role/${deny.ciRoleNamePattern}` })),
+          ),
         }, child);
       }
       return created;

@@ -1,6 +1,6 @@
 /** IAM documents of the CI identities, as pure functions. */
 import type { CiEnvironment, CiPurpose } from "../../infra/ci";
-import type { PolicyDocument } from "../iam";
+import { webIdentityTrustPolicy, type PolicyDocument } from "../iam";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
@@ -9,30 +9,20 @@ export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
  * job has one (`repo:<repo>:environment:<name>`), else the event: pull requests get
  * `repo:<repo>:pull_request`, the nightly drift run on main `repo:<repo>:ref:refs/heads/main`.
  * https://docs.github.com/en/actions/deployment/security-hardening-your-deployments/about-security-hardening-with-openid-connect
- * Deploys come only from the workflow environments (whose protection rules gate production);
- * previews from pull requests and main.
+ * Deploys come only from the workflow environments (whose protection rules gate production).
+ * Previews run the checked-out code with the role's credentials: the dev preview role takes pull
+ * requests and main, the prod one main only (merged, reviewed code: drift), since it can decrypt
+ * production secrets and read the clusters' Secrets. Pull requests preview production offline.
  */
 export function ciSubjects(purpose: CiPurpose, env: CiEnvironment, repository: string): string[] {
   const repo = `repo:${repository}`;
-  if (purpose === "preview") return [`${repo}:pull_request`, `${repo}:ref:refs/heads/main`];
+  if (purpose === "preview") return env === "prod" ? [`${repo}:ref:refs/heads/main`] : [`${repo}:pull_request`, `${repo}:ref:refs/heads/main`];
   return env === "prod" ? [`${repo}:environment:production`] : [`${repo}:environment:development`, `${repo}:environment:review`];
 }
 
 /** Trust policy: GitHub's OIDC tokens for STS, from the given subjects only. */
 export function githubTrustPolicy(oidcProviderArn: string, subjects: readonly string[]): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Federated: oidcProviderArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-          StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: [...subjects] },
-        },
-      },
-    ],
-  };
+  return webIdentityTrustPolicy(oidcProviderArn, { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: [...subjects] });
 }
 
 /**
@@ -63,15 +53,18 @@ export function previewStatePolicy(args: { bucketArn: string; keyArn: string }):
 
 /**
  * Guard of the dev roles, which run pull-request code (review stacks) or review it (previews): no
- * access to the production state and key, and no change to anything tagged for production. One
- * account holds both environments here; an account per environment would make this a boundary.
+ * access to the production state and key, no change to anything tagged for production, and no
+ * change to any CI role: the dev roles are tagged development (their environment's), and a dev
+ * deploy role (AdministratorAccess) could otherwise delete this very guard from itself. One account
+ * holds both environments here; an account per environment would make this a boundary.
  */
-export function denyProductionPolicy(args: { prodBucketArn: string; prodKeyArn: string }): PolicyDocument {
+export function denyProductionPolicy(args: { prodBucketArn: string; prodKeyArn: string; ciRoleArnPattern: string }): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "NoProductionState", Effect: "Deny", Action: "s3:*", Resource: [args.prodBucketArn, `${args.prodBucketArn}/*`] },
       { Sid: "NoProductionKey", Effect: "Deny", Action: "kms:*", Resource: args.prodKeyArn },
+      { Sid: "NoCiRoles", Effect: "Deny", NotAction: ["iam:Get*", "iam:List*"], Resource: args.ciRoleArnPattern },
       {
         Sid: "NoProductionResources",
         Effect: "Deny",
@@ -103,7 +96,14 @@ export function runnerInstancePolicy(args: { secretArnPattern: string; labelTag:
   };
 }
 
-/** GitHub Actions runner release the instances install (https://github.com/actions/runner/releases). */
+/**
+ * GitHub Actions runner release the instances install first (https://github.com/actions/runner/releases).
+ * A floor, not a pin: runners keep self-update on, because GitHub refuses jobs to runners older than
+ * its supported versions once updates are disabled (runners must then be updated within 30 days of a
+ * release), and a runner "automatically updates itself when a job is assigned" to it
+ * (https://docs.github.com/en/actions/concepts/runners/communicating-with-self-hosted-runners).
+ * An ephemeral runner updates at most once, before its one job; `run.sh` restarts it after the update.
+ */
 export const RUNNER_VERSION = "2.329.0";
 
 /**
@@ -130,7 +130,7 @@ chown -R runner: /home/runner
 token=$(aws secretsmanager get-secret-value --region ${args.region} --secret-id ${args.tokenSecretId} --query SecretString --output text)
 registration=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Accept: application/vnd.github+json" https://api.github.com/repos/${args.repository}/actions/runners/registration-token | jq -r .token)
 unset token
-sudo -u runner ./config.sh --unattended --ephemeral --disableupdate --url https://github.com/${args.repository} --token "$registration" --labels ${args.label} --name "${args.label}-$(hostname)"
+sudo -u runner ./config.sh --unattended --ephemeral --url https://github.com/${args.repository} --token "$registration" --labels ${args.label} --name "${args.label}-$(hostname)"
 imds=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
 instance=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/instance-id)
 aws ec2 modify-instance-metadata-options --region ${args.region} --instance-id "$instance" --http-endpoint disabled

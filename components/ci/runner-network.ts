@@ -1,18 +1,22 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { runnerPublicSubnet } from "../network/cidr";
-import { flowLogWritePolicy } from "../network";
-import { serviceTrustPolicy } from "../iam";
+import { vpcFlowLog } from "../network";
 import { withName } from "../tagging";
 
 export interface RunnerNetworkArgs {
   cidr: string;
   /** One zone: CI tolerates a zone outage better than it pays for a NAT gateway per zone. */
   zone: string;
-  /** One private subnet per runner label (per platform stack), each with its own route table. */
-  subnets: readonly { label: string; cidr: string }[];
+  /**
+   * One private subnet per runner label (per platform stack), each with its own route table, both
+   * tagged with that platform's environment: the platform stack's CI role adds routes there.
+   */
+  subnets: readonly { label: string; cidr: string; environment: string }[];
   /** Tags that let platform stacks find the VPC (and, with the label tag, each route table). */
   lookupTags: { network: Record<string, string>; labelKey: string };
+  /** `environment` tag of the VPC, which every platform stack peers with (as accepter). */
+  vpcEnvironment: string;
   /** @default 365 */
   flowLogRetentionDays?: number;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -38,7 +42,7 @@ export class RunnerNetwork extends pulumi.ComponentResource {
       cidrBlock: args.cidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
-      tags: tagsFor(`${name}-vpc`, args.lookupTags.network),
+      tags: tagsFor(`${name}-vpc`, { ...args.lookupTags.network, environment: args.vpcEnvironment }),
     }, child);
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, ingress: [], egress: [], tags: tagsFor(`${name}-default-closed`) }, child);
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagsFor(`${name}-igw`) }, child);
@@ -66,18 +70,18 @@ export class RunnerNetwork extends pulumi.ComponentResource {
 
     const subnetIds: Record<string, pulumi.Output<string>> = {};
     const routeTableIds: Record<string, pulumi.Output<string>> = {};
-    for (const { label, cidr } of args.subnets) {
+    for (const { label, cidr, environment } of args.subnets) {
       const subnet = new aws.ec2.Subnet(`${name}-${label}`, {
         vpcId: vpc.id,
         availabilityZone: args.zone,
         cidrBlock: cidr,
         mapPublicIpOnLaunch: false,
-        tags: tagsFor(`${name}-${label}`, { "odoo-fleet/subnet-role": "private", [args.lookupTags.labelKey]: label }),
+        tags: tagsFor(`${name}-${label}`, { "odoo-fleet/subnet-role": "private", [args.lookupTags.labelKey]: label, environment }),
       }, child);
       // Routes to the platform VPC are added by the platform stack (RunnerLink), in this table.
       const routes = new aws.ec2.RouteTable(`${name}-${label}`, {
         vpcId: vpc.id,
-        tags: tagsFor(`${name}-${label}`, { [args.lookupTags.labelKey]: label }),
+        tags: tagsFor(`${name}-${label}`, { [args.lookupTags.labelKey]: label, environment }),
       }, child);
       // Inline routes would make this stack remove the platform's routes on its next update.
       new aws.ec2.Route(`${name}-${label}-internet`, { routeTableId: routes.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, child);
@@ -94,21 +98,7 @@ export class RunnerNetwork extends pulumi.ComponentResource {
       tags: tagsFor(`${name}-runners`),
     }, child);
 
-    const flowLogGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { retentionInDays: args.flowLogRetentionDays ?? 365, tags: tagsFor(`${name}-flow-logs`) }, child);
-    const flowLogRole = new aws.iam.Role(`${name}-flow-logs`, {
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")),
-      tags: tagsFor(`${name}-flow-logs`),
-    }, child);
-    new aws.iam.RolePolicy(`${name}-flow-logs`, { role: flowLogRole.id, policy: flowLogGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) }, child);
-    new aws.ec2.FlowLog(`${name}-flow-log`, {
-      vpcId: vpc.id,
-      trafficType: "ALL",
-      logDestinationType: "cloud-watch-logs",
-      logDestination: flowLogGroup.arn,
-      iamRoleArn: flowLogRole.arn,
-      maxAggregationInterval: 60,
-      tags: tagsFor(`${name}-flow-log`),
-    }, child);
+    vpcFlowLog(name, vpc.id, args.flowLogRetentionDays ?? 365, tagsFor, child);
 
     this.vpcId = vpc.id;
     this.securityGroupId = runners.id;

@@ -139,27 +139,7 @@ export class Network extends pulumi.ComponentResource {
       tags: tagsFor(`${name}-s3`),
     }, child);
 
-    const flowLogGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, {
-      retentionInDays: args.flowLogRetentionDays ?? 365,
-      tags: tagsFor(`${name}-flow-logs`),
-    }, child);
-    const flowLogRole = new aws.iam.Role(`${name}-flow-logs`, {
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")),
-      tags: tagsFor(`${name}-flow-logs`),
-    }, child);
-    new aws.iam.RolePolicy(`${name}-flow-logs`, {
-      role: flowLogRole.id,
-      policy: flowLogGroup.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))),
-    }, child);
-    new aws.ec2.FlowLog(`${name}-flow-log`, {
-      vpcId: vpc.id,
-      trafficType: "ALL",
-      logDestinationType: "cloud-watch-logs",
-      logDestination: flowLogGroup.arn,
-      iamRoleArn: flowLogRole.arn,
-      maxAggregationInterval: 60,
-      tags: tagsFor(`${name}-flow-log`),
-    }, child);
+    const flowLog = vpcFlowLog(name, vpc.id, args.flowLogRetentionDays ?? 365, tagsFor, child);
 
     this.zones = groups;
     this.publicSubnetIds = groups.map((g) => g.publicSubnetId);
@@ -167,7 +147,7 @@ export class Network extends pulumi.ComponentResource {
     this.isolatedSubnetIds = groups.map((g) => g.isolatedSubnetId);
     this.natGatewayIds = natGatewayIds;
     this.privateRouteTableIds = privateRouteTableIds;
-    this.flowLogGroupName = flowLogGroup.name;
+    this.flowLogGroupName = flowLog.group.name;
     this.registerOutputs({
       vpcId: this.vpcId,
       publicSubnetIds: this.publicSubnetIds,
@@ -176,6 +156,29 @@ export class Network extends pulumi.ComponentResource {
       natGatewayIds: this.natGatewayIds,
     });
   }
+}
+
+/**
+ * Every packet's metadata of a VPC into its own log group (FSBP EC2.6), written by a role that may
+ * write only there. Children of the caller's component (`opts` carries `parent`).
+ */
+export function vpcFlowLog(name: string, vpcId: pulumi.Input<string>, retentionInDays: number, tagsFor: (name: string) => pulumi.Input<Record<string, pulumi.Input<string>>>, opts: pulumi.CustomResourceOptions): { group: aws.cloudwatch.LogGroup; flowLog: aws.ec2.FlowLog } {
+  const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { retentionInDays, tags: tagsFor(`${name}-flow-logs`) }, opts);
+  const role = new aws.iam.Role(`${name}-flow-logs`, {
+    assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")),
+    tags: tagsFor(`${name}-flow-logs`),
+  }, opts);
+  new aws.iam.RolePolicy(`${name}-flow-logs`, { role: role.id, policy: group.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) }, opts);
+  const flowLog = new aws.ec2.FlowLog(`${name}-flow-log`, {
+    vpcId,
+    trafficType: "ALL",
+    logDestinationType: "cloud-watch-logs",
+    logDestination: group.arn,
+    iamRoleArn: role.arn,
+    maxAggregationInterval: 60,
+    tags: tagsFor(`${name}-flow-log`),
+  }, opts);
+  return { group, flowLog };
 }
 
 /** Least privilege for the flow-log service: write streams into this one group. */
