@@ -25,3 +25,19 @@ test("with an invalid configuration the program registers nothing but the root s
     { path: "odoo-fleet:ci", message: "is required" },
   ]);
 });
+
+/** A plan document as `--json` writes it, reduced to what a host plan is read for. */
+function hostPlanFile(document: { stack: string; outputs?: Record<string, unknown> }): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-host-plan-")), "host.json");
+  writeFileSync(file, JSON.stringify(document));
+  return file;
+}
+
+// Refused before the mock runtime is set up or the host planned: these runs leave no state behind.
+test("a review stack's host plan (--host-plan) must be a clean plan of the stack odoo-fleet:host names", async () => {
+  const prod = hostPlanFile({ stack: "shared-prod", outputs: { clusterName: "shared-prod" } });
+  await expect(runPlan({ projectDir: ROOT, stack: "pr", hostPlan: prod })).rejects.toThrow(`--host-plan ${prod} is a plan of stack shared-prod, but odoo-fleet:host names shared-dev`);
+  const failed = hostPlanFile({ stack: "shared-dev" });
+  await expect(runPlan({ projectDir: ROOT, stack: "pr", hostPlan: failed })).rejects.toThrow(`--host-plan ${failed} has no outputs: plan the host stack shared-dev cleanly first`);
+  await expect(runPlan({ projectDir: ROOT, stack: "shared-prod", hostPlan: prod })).rejects.toThrow(`--host-plan ${prod}: this stack has no odoo-fleet:host, so no host to read`);
+});
