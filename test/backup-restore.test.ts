@@ -176,8 +176,10 @@ describe.skipIf(unable)(SUITE, () => {
 
   test("a restored database without users fails the drill", async () => {
     expect(pg.sql("odoo_northwind", "DELETE FROM res_users", TENANT).status).toBe(0);
-    // Stamps are per second: the new backup must sort after the previous one.
-    spawnSync("sleep", ["1"]);
+    // Stamps are per second (UTC): the new backup must sort after the previous one, so wait for the next second if needed.
+    const latest = backups().at(-1)!;
+    const stampNow = () => new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    while (stampNow() <= latest) spawnSync("sleep", ["0.1"]);
     expect((await run("backup-tenant.sh", asTenant())).status).toBe(0);
     const result = await run("restore-drill.sh", { RTO_SECONDS: "600", REGISTRY_CHECK: "none" });
     expect(result.status).toBe(5);
