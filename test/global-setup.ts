@@ -7,7 +7,8 @@
  * --policy-config) are still planned by their own tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { parse } from "yaml";
 import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node" with { "resolution-mode": "import" };
@@ -22,14 +23,34 @@ export default function setup(project: TestProject): () => void {
   project.provide("stackPlans", { dir, stacks });
 
   const running = new Set<ChildProcess>();
-  // The stack most files read first; the review stack last (it plans its host stack too).
+  // The stacks most files read first; review stacks last, after their hosts (one worker never waits on a plan it has not started).
   const queue = [...stacks].sort((a, b) => rank(a) - rank(b));
-  const plan = (stack: string) =>
+  // Each stack's plan, settled when its files are written: a review stack waits for its host's.
+  const finished = new Map(stacks.map((stack) => {
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    return [stack, { done, settle }] as const;
+  }));
+  const plan = async (stack: string) => {
+    // A review stack's StackReference is answered by this run's plan of its host (--host-plan), where
+    // `npm run plan -- --stack pr` plans the host again; .ci/run plans it that way.
+    const host = reviewHostOf(stack);
+    if (host !== undefined) await finished.get(host)?.done;
+    await planOnce(stack, host);
+    finished.get(stack)!.settle();
+  };
+  const planOnce = (stack: string, host: string | undefined) =>
     new Promise<void>((resolve) => {
       const files = stackPlanFiles(dir, stack);
       // Its own process group, so that the teardown also ends the host plan a review stack starts.
-      // The default stack as the quick start plans it, with no --stack.
-      const args = [...(stack === DEFAULT_STACK ? [] : ["--stack", stack]), "--html", files.html, "--json", files.json];
+      // The default stack as the quick start plans it, with no --stack. HTML only where a test reads it.
+      const args = [
+        ...(stack === DEFAULT_STACK ? [] : ["--stack", stack]),
+        ...(HTML_STACKS.includes(stack) ? ["--html", files.html] : []),
+        ...(host !== undefined ? ["--host-plan", stackPlanFiles(dir, host).json] : []),
+        "--json",
+        files.json,
+      ];
       const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, detached: true });
       running.add(child);
       let stdout = "";
@@ -67,4 +88,11 @@ export default function setup(project: TestProject): () => void {
 
 /** plan/cli.ts DEFAULT_STACK (importing the CLI would run it). */
 const DEFAULT_STACK = "shared-dev";
-const rank = (stack: string) => ["shared-prod", "dedicated-acme-prod", "shared-dev"].indexOf(stack) >>> 0;
+/** The stacks whose HTML report a test reads (html.test.ts); the others are planned without --html. */
+const HTML_STACKS = ["shared-prod"];
+/** The host stack a review stack's file names (`odoo-fleet:host: { stack }`), or undefined. */
+function reviewHostOf(stack: string): string | undefined {
+  const config = (parse(readFileSync(path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, { stack?: string }> }).config;
+  return config?.["odoo-fleet:host"]?.stack;
+}
+const rank = (stack: string) => (reviewHostOf(stack) !== undefined ? Number.MAX_SAFE_INTEGER : ["shared-prod", "dedicated-acme-prod", "shared-dev"].indexOf(stack) >>> 0);
