@@ -21,6 +21,8 @@ export interface CapturedResource {
   dependsOn: string[];
   ignoreChanges: string[];
   inputs: Record<string, unknown>;
+  /** The URNs this resource was known by before (its `aliases` option), where it has any. */
+  aliases?: string[];
 }
 
 // Markers of Pulumi's wire format (sdk/nodejs/runtime/rpc.ts).
@@ -64,6 +66,22 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getAliasesList?(): AliasMessage[];
+  getAliasurnsList?(): string[];
+}
+/** pulumi.alias.Alias on the wire: a URN, or a spec the engine completes from the resource itself. */
+interface AliasMessage {
+  getUrn(): string;
+  getSpec(): { getName(): string; getType(): string; getStack(): string; getProject(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+}
+/** An alias spec, fields left empty where the resource's own value applies. */
+export interface AliasSpec {
+  readonly name?: string;
+  readonly type?: string;
+  readonly stack?: string;
+  readonly project?: string;
+  readonly parentUrn?: string;
+  readonly noParent?: boolean;
 }
 interface StructLike {
   toJavaScript(): Record<string, unknown>;
@@ -109,6 +127,25 @@ export function engineUrn(stack: string, project: string, parent: string | undef
   const parentType = parent ? parent.split("::")[2] : undefined;
   const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+
+/**
+ * The URN an alias stands for, completed as the engine completes it: name, type, stack and project
+ * default to the resource's own, the parent to its parent unless the alias says it had none.
+ */
+export function aliasUrn(alias: AliasSpec, resource: { stack: string; project: string; parent: string | undefined; type: string; name: string }): string {
+  const parent = alias.noParent ? undefined : alias.parentUrn || resource.parent;
+  return engineUrn(alias.stack || resource.stack, alias.project || resource.project, parent, alias.type || resource.type, alias.name || resource.name);
+}
+
+function aliasUrnsOf(request: RegisterRequest): string[] {
+  const own = { stack: pulumi.getStack(), project: pulumi.getProject(), parent: request.getParent() || undefined, type: request.getType(), name: request.getName() };
+  const structured = (request.getAliasesList?.() ?? []).map((alias) => {
+    const spec = alias.getSpec();
+    if (!spec) return alias.getUrn();
+    return aliasUrn({ name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn: spec.getParenturn(), noParent: spec.getNoparent() }, own);
+  });
+  return [...new Set([...structured, ...(request.getAliasurnsList?.() ?? [])])];
 }
 
 export interface Capture {
@@ -206,6 +243,8 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
     };
     const serialized = request.getObject()?.toJavaScript() ?? {};
     entry.inputs = redact(serialized) as Record<string, unknown>;
+    const aliases = aliasUrnsOf(request);
+    if (aliases.length > 0) entry.aliases = aliases;
     raw.set(entry, serialized);
     resources.push(entry);
     inFlight++;

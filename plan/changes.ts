@@ -62,17 +62,20 @@ function changedPaths(before: unknown, after: unknown, prefix: string, out: stri
 
 export function diffPlans(before: Pick<PlanDocument, "resources">, after: Pick<PlanDocument, "resources">): ResourceChange[] {
   const old = new Map(before.resources.map((r) => [r.urn, r]));
-  const now = new Map(after.resources.map((r) => [r.urn, r]));
+  const now = new Set(after.resources.map((r) => r.urn));
+  const movedFrom = aliasMatches(old, after.resources, now);
+  // Inputs refer to other resources by URN: a moved resource's old URN reads as its new one.
+  const renamed = new Map([...movedFrom].map(([to, from]) => [from, to]));
   const stateful = (r: CapturedResource) => (STATEFUL_TYPES as readonly string[]).includes(r.type);
   const changes: ResourceChange[] = [];
   for (const r of after.resources) {
-    const previous = old.get(r.urn);
+    const previous = old.get(movedFrom.get(r.urn) ?? r.urn);
     if (!previous) {
       changes.push({ urn: r.urn, type: r.type, change: "add", paths: [], stateful: stateful(r) });
       continue;
     }
     const paths: string[] = [];
-    changedPaths(previous.inputs, r.inputs, "", paths);
+    changedPaths(withUrnsRenamed(previous.inputs, renamed), r.inputs, "", paths);
     if (previous.protect !== r.protect) paths.push("(protect)");
     if (paths.length === 0) continue;
     const forcing = replacementPaths(r.type, paths);
@@ -80,8 +83,33 @@ export function diffPlans(before: Pick<PlanDocument, "resources">, after: Pick<P
       ? { urn: r.urn, type: r.type, change: "replace", paths, stateful: stateful(r), replaceBecause: forcing }
       : { urn: r.urn, type: r.type, change: "update", paths, stateful: stateful(r) });
   }
-  for (const r of before.resources) if (!now.has(r.urn)) changes.push({ urn: r.urn, type: r.type, change: "remove", paths: [], stateful: stateful(r) });
+  for (const r of before.resources) if (!now.has(r.urn) && !renamed.has(r.urn)) changes.push({ urn: r.urn, type: r.type, change: "remove", paths: [], stateful: stateful(r) });
   return changes;
+}
+
+/**
+ * New URN -> old URN for each resource of `after` that is not in the previous plan under its own URN
+ * but under one of its aliases (a rename or a move to another parent), as the engine matches them.
+ */
+export function aliasMatches(old: ReadonlyMap<string, CapturedResource>, after: readonly CapturedResource[], now: ReadonlySet<string>): Map<string, string> {
+  const moved = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const r of after) {
+    if (old.has(r.urn)) continue;
+    const from = r.aliases?.find((alias) => old.has(alias) && !now.has(alias) && !taken.has(alias));
+    if (from === undefined) continue;
+    moved.set(r.urn, from);
+    taken.add(from);
+  }
+  return moved;
+}
+
+function withUrnsRenamed(value: unknown, renamed: ReadonlyMap<string, string>): unknown {
+  if (renamed.size === 0) return value;
+  if (typeof value === "string") return renamed.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((v) => withUrnsRenamed(v, renamed));
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withUrnsRenamed(v, renamed)]));
 }
 
 /** Changes that lose data: a stateful resource replaced or removed. */

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { engineUrn, redact } from "../plan/capture";
+import { aliasUrn, engineUrn, redact } from "../plan/capture";
 import { OFFLINE_SECRET, readStackConfig } from "../plan/project";
 import { named, startHarness, type Harness } from "./harness";
 
@@ -73,5 +73,35 @@ describe("stack files", () => {
     expect(stack.secretKeys).toEqual(["odoo-fleet:smtp", "odoo-fleet:token"]);
     expect(stack.placeholders).toEqual(["odoo-fleet:smtp", "odoo-fleet:token"]);
     expect(JSON.stringify(stack)).not.toContain("v1:");
+  });
+});
+
+describe("aliases", () => {
+  test.each([
+    [{}, "urn:pulumi:s::p::odoo-fleet:data:Postgres$aws:rds/instance:Instance::db"],
+    [{ name: "old-db" }, "urn:pulumi:s::p::odoo-fleet:data:Postgres$aws:rds/instance:Instance::old-db"],
+    [{ parentUrn: "urn:pulumi:s::p::odoo-fleet:data:PostgresCluster::x" }, "urn:pulumi:s::p::odoo-fleet:data:PostgresCluster$aws:rds/instance:Instance::db"],
+    [{ noParent: true }, "urn:pulumi:s::p::aws:rds/instance:Instance::db"],
+    [{ stack: "t", project: "q", type: "aws:rds/cluster:Cluster" }, "urn:pulumi:t::q::odoo-fleet:data:Postgres$aws:rds/cluster:Cluster::db"],
+  ])("alias %j of a child of a component stands for %s", (alias, urn) => {
+    expect(aliasUrn(alias, { stack: "s", project: "p", parent: "urn:pulumi:s::p::odoo-fleet:data:Postgres::x", type: "aws:rds/instance:Instance", name: "db" })).toBe(urn);
+  });
+
+  test("the capture records each resource's aliases as the URNs the engine would match, and none where it has none", async () => {
+    class Renamed extends pulumi.ComponentResource {
+      constructor(name: string) {
+        super("odoo-fleet:test:Renamed", name, {}, { aliases: [{ type: "odoo-fleet:test:Old" }] });
+        new aws.s3.Bucket(`${name}-bucket`, {}, { parent: this, aliases: [{ name: `${name}-old-bucket` }] });
+        this.registerOutputs({});
+      }
+    }
+    new Renamed("aliased");
+    const resources = await harness.settle();
+    const component = named(resources, "aliased", "odoo-fleet:test:Renamed");
+    const bucket = named(resources, "aliased-bucket", "aws:s3/bucket:Bucket");
+    expect(component.aliases).toEqual(["urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Old::aliased"]);
+    // The engine also matches a child through its parent's aliases; the SDK sends those too.
+    expect(bucket.aliases).toContain("urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Renamed$aws:s3/bucket:Bucket::aliased-old-bucket");
+    expect(resources.filter((r) => r.aliases !== undefined).map((r) => r.name).sort()).toEqual(["aliased", "aliased-bucket"]);
   });
 });

@@ -45,6 +45,39 @@ describe("diffPlans", () => {
   });
 });
 
+describe("diffPlans matches a renamed or moved resource through its aliases, as the engine does", () => {
+  const alias = (r: ReturnType<typeof resource>, aliases: string[]) => ({ ...r, aliases });
+  const before = [resource("u::Old$aws:rds/instance:Instance::db", "aws:rds/instance:Instance", { kmsKeyId: "k1" }, true), resource("u::Old$aws:ec2/subnet:Subnet::s", "aws:ec2/subnet:Subnet", { vpc: "u::Old$aws:rds/instance:Instance::db" })];
+
+  test("a rename with an alias of its old URN changes nothing, references to it included", () => {
+    const after = [
+      alias(resource("u::New$aws:rds/instance:Instance::db", "aws:rds/instance:Instance", { kmsKeyId: "k1" }, true), ["u::Old$aws:rds/instance:Instance::db"]),
+      alias(resource("u::New$aws:ec2/subnet:Subnet::s", "aws:ec2/subnet:Subnet", { vpc: "u::New$aws:rds/instance:Instance::db" }), ["u::Old$aws:ec2/subnet:Subnet::s"]),
+    ];
+    expect(diffPlans({ resources: before }, { resources: after })).toEqual([]);
+  });
+
+  test("without the alias the same rename replaces the database: a removal and an addition", () => {
+    const after = [resource("u::New$aws:rds/instance:Instance::db", "aws:rds/instance:Instance", { kmsKeyId: "k1" }, true), before[1]!];
+    expect(diffPlans({ resources: before }, { resources: after }).map((c) => [c.change, c.urn, c.stateful])).toEqual([
+      ["add", "u::New$aws:rds/instance:Instance::db", true],
+      ["remove", "u::Old$aws:rds/instance:Instance::db", true],
+    ]);
+  });
+
+  test("a moved resource whose inputs changed is an update under its new URN; an alias still in use matches nothing", () => {
+    const after = [
+      alias(resource("u::New$aws:rds/instance:Instance::db", "aws:rds/instance:Instance", { kmsKeyId: "k2" }, true), ["u::Old$aws:rds/instance:Instance::db"]),
+      alias(resource("u::Other$aws:ec2/subnet:Subnet::s", "aws:ec2/subnet:Subnet", { vpc: "u::New$aws:rds/instance:Instance::db" }), ["u::Old$aws:ec2/subnet:Subnet::s"]),
+      resource("u::Old$aws:ec2/subnet:Subnet::s", "aws:ec2/subnet:Subnet", { vpc: "u::New$aws:rds/instance:Instance::db" }),
+    ];
+    expect(diffPlans({ resources: before }, { resources: after }).map((c) => [c.change, c.urn, c.paths])).toEqual([
+      ["replace", "u::New$aws:rds/instance:Instance::db", ["kmsKeyId"]],
+      ["add", "u::Other$aws:ec2/subnet:Subnet::s", []],
+    ]);
+  });
+});
+
 describe("replacements of stateful resources", () => {
   test.each([
     ["aws:rds/instance:Instance", ["instanceClass", "tags.owner"], []],
