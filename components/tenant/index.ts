@@ -8,7 +8,7 @@ import { serviceAccountTrustPolicy } from "../iam";
 import { tenantBackupPrefix } from "../data/backup-bucket";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
-import { drillSchedule, tenantDatabase, tenantManifests, tenantNamespace, type Manifest } from "./manifests";
+import { drillSchedule, RESTRICTED_CONTAINER, restrictedPod, tenantDatabase, tenantManifests, tenantNamespace, type Manifest } from "./manifests";
 import { TIERS } from "../../infra/tiers";
 import { readFileSync } from "node:fs";
 import { projectFile } from "./project-files";
@@ -310,7 +310,8 @@ export function provisionerPod(args: {
     serviceAccountName: args.serviceAccount,
     nodeSelector: args.nodeSelector,
     restartPolicy: "OnFailure",
-    securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+    // The fleet-tools image's own non-root user.
+    securityContext: restrictedPod(65532),
     containers: [
       {
         name: args.script ? args.script.replace(/\.sh$/, "") : "provision",
@@ -319,7 +320,7 @@ export function provisionerPod(args: {
         command: ["/bin/sh", `/scripts/${args.script ?? "provision-tenant-db.sh"}`],
         env: [...Object.entries(args.env).map(([name, value]) => ({ name, value })), { name: "TENANT_PASSWORD_FILE", value: "/secrets/tenant/password" }],
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: RESTRICTED_CONTAINER,
         volumeMounts: [
           { name: "scripts", mountPath: "/scripts", readOnly: true },
           { name: "tenant", mountPath: "/secrets/tenant", readOnly: true },

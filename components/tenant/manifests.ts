@@ -121,9 +121,14 @@ export const RESTRICTED_CONTAINER = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   runAsNonRoot: true,
-  capabilities: { drop: ["ALL"] },
+  capabilities: { drop: ["ALL"] as string[] },
   seccompProfile: { type: "RuntimeDefault" },
 } as const;
+
+/** Pod Security Standards "restricted" at the pod level: one non-root POSIX identity, runtime seccomp. */
+export function restrictedPod(uid: number) {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } } as const;
+}
 
 /** Composes odoo.conf with the passwords at start, so they live in files, never in env or ConfigMaps. */
 export const CONFIG_INIT_SCRIPT = [
@@ -147,13 +152,7 @@ function odooPod(input: TenantManifestInput, role: "web" | "cron", podResources:
       nodeSelector: input.scheduling.nodeSelector,
       tolerations: input.scheduling.tolerations,
       terminationGracePeriodSeconds: 60,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: input.posixId,
-        runAsGroup: input.posixId,
-        fsGroup: input.posixId,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
+      securityContext: restrictedPod(input.posixId),
       ...(role === "web"
         ? {
             topologySpreadConstraints: [
@@ -495,7 +494,7 @@ export function tenantManifests(input: TenantManifestInput): TenantManifests {
                   priorityClassName: PRIORITY_CLASSES[input.tier].name,
                   nodeSelector: input.scheduling.nodeSelector,
                   tolerations: input.scheduling.tolerations,
-                  securityContext: { runAsNonRoot: true, runAsUser: input.posixId, runAsGroup: input.posixId, fsGroup: input.posixId, seccompProfile: { type: "RuntimeDefault" } },
+                  securityContext: restrictedPod(input.posixId),
                   containers: [
                     {
                       name: "backup",
