@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceAccountRole } from "../irsa";
 import { withName } from "../tagging";
-import { managedPolicyArn, serviceAccountTrustPolicy, serviceTrustPolicy } from "../iam";
+import { managedPolicyArn, serviceTrustPolicy } from "../iam";
 import { eksKubeconfig } from "./kubeconfig";
 import { planNodeGroups, type ClusterNodePool } from "./nodes";
 import { ClusterAccess, type CiIdentities } from "./access";
@@ -148,21 +149,16 @@ export class Cluster extends pulumi.ComponentResource {
       tags: tagsFor(`${name}-oidc`),
     }, child);
 
-    const serviceAccountRole = (roleName: string, namespace: string, serviceAccount: string, policy: string) => {
-      const role = new aws.iam.Role(`${name}-${roleName}`, {
-        assumeRolePolicy: pulumi
-          .all([oidc.arn, issuerUrl])
-          .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, namespace, serviceAccount))),
-        tags: tagsFor(`${name}-${roleName}`),
-      }, child);
+    const addonRole = (roleName: string, namespace: string, serviceAccount: string, policy: string) => {
+      const role = serviceAccountRole(`${name}-${roleName}`, { oidcProviderArn: oidc.arn, oidcIssuerUrl: issuerUrl, namespace, serviceAccount, tags: tagsFor(`${name}-${roleName}`) }, child);
       const attachment = new aws.iam.RolePolicyAttachment(`${name}-${roleName}`, { role: role.name, policyArn: managed(policy) }, child);
       return { role, attachment };
     };
     // The CNI's AWS permissions go to its own service account, not to every pod through the node role.
-    const cniRole = serviceAccountRole("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy");
-    const ebsCsiRole = serviceAccountRole("ebs-csi", "kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy");
+    const cniRole = addonRole("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy");
+    const ebsCsiRole = addonRole("ebs-csi", "kube-system", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy");
     // Tenants' filestores are EFS access points mounted through the EFS CSI driver.
-    const efsCsiRole = serviceAccountRole("efs-csi", "kube-system", "efs-csi-controller-sa", "service-role/AmazonEFSCSIDriverPolicy");
+    const efsCsiRole = addonRole("efs-csi", "kube-system", "efs-csi-controller-sa", "service-role/AmazonEFSCSIDriverPolicy");
 
     const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[]) =>
       new aws.eks.Addon(`${name}-${addonName}`, {

@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceAccountRole } from "../irsa";
 import * as random from "@pulumi/random";
 import type { Environment } from "../../infra/sizing";
 import { TIERS, type TierName } from "../../infra/tiers";
 import { chartCrds, KUBE_PROMETHEUS_STACK_CRDS } from "../helm-crds";
-import { serviceAccountTrustPolicy } from "../iam";
 import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
 import { platformRules, tenantRules, type RuleGroup, type Severity } from "./alerts";
@@ -219,14 +219,12 @@ export class Monitoring extends pulumi.ComponentResource {
     }
     this.topics = topicArns;
 
-    const alertmanagerRole = new aws.iam.Role(`${name}-alertmanager`, {
-      assumeRolePolicy: pulumi
-        .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
-        .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT))),
+    const alertmanagerRole = serviceAccountRole(`${name}-alertmanager`, {
+      oidcProviderArn: args.cluster.oidcProviderArn,
+      oidcIssuerUrl: args.cluster.oidcIssuerUrl,
+      namespace: MONITORING_NAMESPACE,
+      serviceAccount: ALERTMANAGER_SERVICE_ACCOUNT,
       tags: withName(args.tags, `${name}-alertmanager`),
-    }, child);
-    new aws.iam.RolePolicy(`${name}-alertmanager`, {
-      role: alertmanagerRole.id,
       policy: pulumi.all([pulumi.all(Object.values(topicArns)), key.arn]).apply(([arns, keyArn]) => JSON.stringify(alertmanagerPolicy(arns, keyArn))),
     }, child);
 

@@ -1,10 +1,9 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceAccountRole } from "../irsa";
 import * as random from "@pulumi/random";
 import { sizeOdoo, tenantQuota, type Environment } from "../../infra/sizing";
 import type { TierName } from "../../infra/tiers";
-import { serviceAccountTrustPolicy } from "../iam";
 import { tenantBackupPrefix } from "../data/backup-bucket";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
@@ -96,14 +95,12 @@ export class OdooTenant extends pulumi.ComponentResource {
     const backup = args.backup;
     let backupRoleArn: pulumi.Output<string> | undefined;
     if (backup) {
-      const backupRole = new aws.iam.Role(`${name}-backup`, {
-        assumeRolePolicy: pulumi
-          .all([backup.oidcProviderArn, backup.oidcIssuerUrl])
-          .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, ns, "odoo-backup"))),
+      const backupRole = serviceAccountRole(`${name}-backup`, {
+        oidcProviderArn: backup.oidcProviderArn,
+        oidcIssuerUrl: backup.oidcIssuerUrl,
+        namespace: ns,
+        serviceAccount: "odoo-backup",
         tags: withName(pulumi.output(args.tags).apply((tags) => ({ ...tags, tenant: t.name, tier: t.tier })), `${name}-backup`),
-      }, { parent: this });
-      new aws.iam.RolePolicy(`${name}-backup`, {
-        role: backupRole.id,
         policy: pulumi.all([backup.bucketArn, backup.kmsKeyArn]).apply(([bucket, key]) => JSON.stringify(tenantBackupPolicy(t.name, bucket, key))),
       }, { parent: this });
       backupRoleArn = backupRole.arn;

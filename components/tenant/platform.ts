@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceAccountRole } from "../irsa";
 import type { Cluster } from "../cluster";
-import { serviceAccountTrustPolicy } from "../iam";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
@@ -90,14 +89,12 @@ export class TenantPlatform extends pulumi.ComponentResource {
     }, child);
     const inNamespace = { parent: this, dependsOn: [namespace] };
 
-    const role = new aws.iam.Role(`${name}-provisioner`, {
-      assumeRolePolicy: pulumi
-        .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
-        .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, SYSTEM_NAMESPACE, PROVISIONER_SERVICE_ACCOUNT))),
+    const role = serviceAccountRole(`${name}-provisioner`, {
+      oidcProviderArn: args.cluster.oidcProviderArn,
+      oidcIssuerUrl: args.cluster.oidcIssuerUrl,
+      namespace: SYSTEM_NAMESPACE,
+      serviceAccount: PROVISIONER_SERVICE_ACCOUNT,
       tags: withName(args.tags, `${name}-provisioner`),
-    }, child);
-    new aws.iam.RolePolicy(`${name}-provisioner`, {
-      role: role.id,
       policy: pulumi.output(args.masterSecrets).apply((secrets) => JSON.stringify(provisionerPolicy(secrets))),
     }, child);
 
@@ -108,14 +105,12 @@ export class TenantPlatform extends pulumi.ComponentResource {
 
     const drillAccount: pulumi.Resource[] = [];
     if (args.backups) {
-      const drillRole = new aws.iam.Role(`${name}-restore-drill`, {
-        assumeRolePolicy: pulumi
-          .all([args.cluster.oidcProviderArn, args.cluster.oidcIssuerUrl])
-          .apply(([arn, url]) => JSON.stringify(serviceAccountTrustPolicy(arn, url, SYSTEM_NAMESPACE, DRILL_SERVICE_ACCOUNT))),
+      const drillRole = serviceAccountRole(`${name}-restore-drill`, {
+        oidcProviderArn: args.cluster.oidcProviderArn,
+        oidcIssuerUrl: args.cluster.oidcIssuerUrl,
+        namespace: SYSTEM_NAMESPACE,
+        serviceAccount: DRILL_SERVICE_ACCOUNT,
         tags: withName(args.tags, `${name}-restore-drill`),
-      }, child);
-      new aws.iam.RolePolicy(`${name}-restore-drill`, {
-        role: drillRole.id,
         policy: pulumi
           .all([pulumi.output(args.masterSecrets), args.backups.bucketArn, args.backups.kmsKeyArn])
           .apply(([secrets, bucket, bucketKey]) => JSON.stringify(drillPolicy(secrets, bucket, bucketKey))),
