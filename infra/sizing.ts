@@ -293,10 +293,18 @@ export const ALLOCATABLE_SHARE = 0.85;
  * pick any of them) times nodes per zone times zones, less system reservations.
  */
 export function poolCapacity(pool: { instanceTypes: readonly string[]; maxPerZone: number }, zones: number): Compute | undefined {
-  const sizes = pool.instanceTypes.map((t) => EC2_INSTANCE_SIZES[t]);
-  if (sizes.some((s) => s === undefined)) return undefined;
-  const vcpu = Math.min(...sizes.map((s) => s!.vcpu));
-  const memoryGiB = Math.min(...sizes.map((s) => s!.memoryGiB));
+  const node = smallestNode(pool.instanceTypes);
+  if (!node) return undefined;
   const nodes = pool.maxPerZone * zones;
-  return { cpuMillis: Math.floor(nodes * vcpu * 1000 * ALLOCATABLE_SHARE), memoryMiB: Math.floor(nodes * memoryGiB * 1024 * ALLOCATABLE_SHARE) };
+  return { cpuMillis: Math.floor(nodes * node.vcpu * 1000 * ALLOCATABLE_SHARE), memoryMiB: Math.floor(nodes * node.memoryGiB * 1024 * ALLOCATABLE_SHARE) };
+}
+
+/**
+ * The node a pool can count on: the smallest vCPU and the smallest memory among its instance types
+ * (the autoscaler may launch any of them). Undefined for no type or a type the table does not know.
+ */
+export function smallestNode(instanceTypes: readonly string[]): { vcpu: number; memoryGiB: number } | undefined {
+  const sizes = instanceTypes.map((t) => EC2_INSTANCE_SIZES[t]);
+  if (sizes.length === 0 || sizes.some((s) => s === undefined)) return undefined;
+  return { vcpu: Math.min(...sizes.map((s) => s!.vcpu)), memoryGiB: Math.min(...sizes.map((s) => s!.memoryGiB)) };
 }

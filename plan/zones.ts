@@ -7,7 +7,7 @@
 import { POOL_LABEL } from "../components/cluster/nodes";
 import { dataShardId } from "../components/data/naming";
 import { WEB_LABELS } from "../components/tenant/manifests";
-import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES, tenantQuota, type Compute, type Environment } from "../infra/sizing";
+import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute, type Environment } from "../infra/sizing";
 import { TIERS, type TierName } from "../infra/tiers";
 import type { CapturedResource } from "./capture";
 
@@ -133,10 +133,8 @@ export function zoneModelFromResources(
   for (const group of resources.filter(typeIs("aws:eks/nodeGroup:NodeGroup"))) {
     const zone = subnetZone.get(String(((group.inputs.subnetIds as unknown[] | undefined) ?? [])[0]));
     if (!zone) continue; // the warm standby's groups live in the DR region
-    const types = ((group.inputs.instanceTypes as string[] | undefined) ?? []).map((t) => EC2_INSTANCE_SIZES[t]);
-    const perNode = types.length > 0 && types.every((t) => t !== undefined)
-      ? { cpuMillis: Math.min(...types.map((t) => t!.vcpu)) * 1000 * ALLOCATABLE_SHARE, memoryMiB: Math.min(...types.map((t) => t!.memoryGiB)) * 1024 * ALLOCATABLE_SHARE }
-      : undefined;
+    const node = smallestNode((group.inputs.instanceTypes as string[] | undefined) ?? []);
+    const perNode = node ? { cpuMillis: node.vcpu * 1000 * ALLOCATABLE_SHARE, memoryMiB: node.memoryGiB * 1024 * ALLOCATABLE_SHARE } : undefined;
     nodeGroups.push({ pool: String(obj(group.inputs.labels)[POOL_LABEL]), zone, maxSize: Number(obj(group.inputs.scalingConfig).maxSize ?? 0), perNode });
   }
 

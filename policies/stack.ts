@@ -1,6 +1,6 @@
 /** Rules that span resources: the connection budget, capacity, domains and each tier's availability. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { ALLOCATABLE_SHARE, EC2_INSTANCE_SIZES, effectiveMaxConnections } from "../infra/sizing";
+import { ALLOCATABLE_SHARE, effectiveMaxConnections, smallestNode } from "../infra/sizing";
 import { TIERS, type TierName } from "../infra/tiers";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
@@ -109,11 +109,11 @@ export const quotasFitCapacity: StackValidationPolicy = {
       let cpu = 0;
       let memoryGiB = 0;
       for (const g of groups) {
-        const sizes = ((g.props.instanceTypes ?? []) as string[]).map((t) => EC2_INSTANCE_SIZES[t]).filter((s) => s !== undefined);
-        if (sizes.length === 0) continue;
+        const node = smallestNode((g.props.instanceTypes ?? []) as string[]);
+        if (!node) continue;
         const nodes = Number(g.props.scalingConfig?.maxSize ?? 0);
-        cpu += nodes * Math.min(...sizes.map((s) => s.vcpu)) * share;
-        memoryGiB += nodes * Math.min(...sizes.map((s) => s.memoryGiB)) * share;
+        cpu += nodes * node.vcpu * share;
+        memoryGiB += nodes * node.memoryGiB * share;
       }
       if (entry.cpu > cpu + 1e-9) reportViolation(`pool ${pool} of ${cluster}: tenant quotas request ${entry.cpu} vCPU, the pool offers ${cpu.toFixed(1)} at its maximum size`);
       if (entry.memoryGiB > memoryGiB + 1e-9) reportViolation(`pool ${pool} of ${cluster}: tenant quotas request ${entry.memoryGiB.toFixed(1)} GiB, the pool offers ${memoryGiB.toFixed(1)} at its maximum size`);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../infra/sizing";
+import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, smallestNode, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../infra/sizing";
 import { TIER_NAMES } from "../infra/tiers";
 
 describe("Odoo's worked example (4 CPU, 60 concurrent users)", () => {
@@ -126,5 +126,15 @@ describe("resources, quotas and capacity", () => {
   test("pool capacity: smallest instance type, all zones, 85% allocatable", () => {
     expect(poolCapacity({ instanceTypes: ["m7i.2xlarge", "m6i.2xlarge"], maxPerZone: 6 }, 3)).toEqual({ cpuMillis: 122400, memoryMiB: 501350 });
     expect(poolCapacity({ instanceTypes: ["x9.huge"], maxPerZone: 1 }, 3)).toBeUndefined();
+  });
+
+  test.each([
+    [["m7i.2xlarge"], { vcpu: 8, memoryGiB: 32 }],
+    [["r7i.large", "m7i.xlarge"], { vcpu: 2, memoryGiB: 16 }],
+    [["m7i.xlarge", "r7i.large"], { vcpu: 2, memoryGiB: 16 }],
+    [["m7i.xlarge", "x9.huge"], undefined],
+    [[], undefined],
+  ])("the node a pool of %j can count on: %j (smallest vCPU, smallest memory; the one rule of poolCapacity, the zone analysis and quotas-fit-capacity)", (types, node) => {
+    expect(smallestNode(types)).toEqual(node);
   });
 });
