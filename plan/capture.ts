@@ -118,6 +118,13 @@ interface Monitor {
 
 const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 
+/** The provider's URN in a provider reference, which the engine passes as `<urn>::<id>`. */
+export function providerUrnOf(reference: string | null): string | undefined {
+  if (!reference) return undefined;
+  const at = reference.lastIndexOf("::");
+  return at < 0 ? reference : reference.slice(0, at);
+}
+
 /**
  * The URN the Pulumi engine gives a resource: the parent's qualified type chain, except the root
  * stack's, then the type and name. (The SDK's mock monitor keeps only the parent's last type and

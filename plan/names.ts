@@ -10,7 +10,7 @@
  * inputs only, so an absent input here is exactly an autonamed resource.
  */
 import { parse as parseYaml } from "yaml";
-import type { CapturedResource } from "./capture";
+import { providerUrnOf, type CapturedResource } from "./capture";
 
 export const NAMES_ANALYSIS = "physical-names";
 
@@ -423,13 +423,6 @@ function known(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" && value !== "[unknown]" && value !== "[secret]" ? value : undefined;
 }
 
-/** `<urn>::<id>` as the engine passes a provider reference. */
-function providerUrn(reference: string | null): string | undefined {
-  if (!reference) return undefined;
-  const at = reference.lastIndexOf("::");
-  return at < 0 ? reference : reference.slice(0, at);
-}
-
 /** The account of an AWS provider: the one its assumed role lives in, else the deploying credentials'. */
 function awsAccount(provider: CapturedResource | undefined): string {
   const roles = provider?.inputs.assumeRoles ?? provider?.inputs.assumeRole;
@@ -484,7 +477,7 @@ export interface NamesContext {
 export function nameClaims(resources: readonly CapturedResource[], context: NamesContext): NameClaim[] {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const providerOf = (r: CapturedResource) => {
-    const urn = providerUrn(r.provider);
+    const urn = providerUrnOf(r.provider);
     return urn ? byUrn.get(urn) : undefined;
   };
   // A fleet has thousands of Kubernetes objects on a few providers: read each kubeconfig once.

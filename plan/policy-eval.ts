@@ -6,7 +6,7 @@
  * and notApplicable() skips a policy for a resource.
  */
 import type { EnforcementLevel, Policy, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import type { CapturedResource } from "./capture";
+import { providerUrnOf, type CapturedResource } from "./capture";
 import type { PlanViolation } from "./report";
 
 // Exported by the policy SDK at run time, not in its typings.
@@ -61,7 +61,6 @@ const notApplicable = (reason?: string): never => {
 /** Builds the PolicyResource objects the server hands stack policies (parents and dependencies linked). */
 export function policyResources(inputs: readonly EvaluationInput[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
-  const providerOf = (ref: string | null) => (ref ? ref.slice(0, ref.lastIndexOf("::")) : undefined);
   const list = inputs.filter((i) => i.resource.custom).map((input) => {
     const r = input.resource;
     const p = props(input);
@@ -84,7 +83,7 @@ export function policyResources(inputs: readonly EvaluationInput[]): PolicyResou
     const parent = r.parent ? byUrn.get(r.parent) : undefined;
     if (parent) resource.parent = parent;
     resource.dependencies = r.dependsOn.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
-    const provider = byUrn.get(providerOf(r.provider) ?? "");
+    const provider = byUrn.get(providerUrnOf(r.provider) ?? "");
     if (provider) resource.provider = { type: provider.type, props: provider.props, urn: provider.urn, name: provider.name };
   }
   return list.map((l) => l.resource);
