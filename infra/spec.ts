@@ -579,6 +579,17 @@ export function parseStackSpec(config: Readonly<Record<string, string>>, stack: 
   return config[`${PROJECT}:host`] !== undefined ? parseReviewSpec(config, stack, stackFile) : parsePlatformSpec(config, stack, stackFile);
 }
 
+/** Every problem of a stack's configuration at once, as `parseStackSpec` reports them; none when it parses. */
+export function stackSpecProblems(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): readonly SpecProblem[] {
+  try {
+    parseStackSpec(config, stack, stackFile);
+    return [];
+  } catch (error) {
+    if (SpecError.isInstance(error)) return error.problems;
+    throw error;
+  }
+}
+
 function parseReviewSpec(config: Readonly<Record<string, string>>, stack: string, stackFile: string): ReviewSpec {
   const { parsed, raw, problems } = parseKeys(config, REVIEW_KEYS, (key) =>
     key in CONFIG_KEYS ? "not used by a review stack: its network, cluster and data stores are its host's" : `unknown key; known keys are ${Object.keys(REVIEW_KEYS).join(", ")}`,

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ciEnvironmentOfConfig, secretsProviderProblems } from "../infra/ci";
-import { parseStackSpec, SpecError, type SpecProblem } from "../infra/spec";
+import { SpecError, stackSpecProblems, type SpecProblem } from "../infra/spec";
 import { installCapture, redact, type CapturedResource } from "./capture";
 import { PlatformMocks } from "./mocks";
 import { readProject, readStackConfig, stackFilePath } from "./project";
@@ -117,7 +117,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     try {
       const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
         // Reported with the configuration's own problems, all at once, before anything is registered.
-        if (secretsProblems.length > 0) throw new SpecError(stackFile, [...configProblems(config, options.stack, stackFile), ...secretsProblems]);
+        if (secretsProblems.length > 0) throw new SpecError(stackFile, [...stackSpecProblems(config, options.stack, stackFile), ...secretsProblems]);
         return programExport instanceof Function ? programExport() : programExport;
       });
       outputs = redact(await serializeOutputs(stackOutputs ?? {})) as Record<string, unknown>;
@@ -147,17 +147,6 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   };
 }
 
-/** The configuration's problems, as the program would report them. */
-function configProblems(config: Readonly<Record<string, string>>, stack: string, stackFile: string): readonly SpecProblem[] {
-  try {
-    parseStackSpec(config, stack, stackFile);
-    return [];
-  } catch (error) {
-    if (SpecError.isInstance(error)) return error.problems;
-    throw error;
-  }
-}
-
 /**
  * A review stack reads its host's outputs through a StackReference. Offline, the host is planned too
  * (in its own process, as every plan is) and its planned outputs answer the reference.
@@ -180,8 +169,7 @@ function hostOutputs(projectDir: string, config: Readonly<Record<string, string>
   const out = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-host-")), "host.json");
   const result = spawnSync(process.execPath, [path.join(projectDir, "dist", "plan", "cli.js"), "--stack", hostStack, "--json", out], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`the host stack ${hostStack} does not plan cleanly (exit ${result.status}):\n${result.stderr}`);
-  const outputs = (JSON.parse(readFileSync(out, "utf8")) as { outputs?: Record<string, unknown> }).outputs ?? {};
-  return { [name]: outputs };
+  return { [name]: plannedHostOutputs(out, hostStack) };
 }
 
 /** The outputs of a host plan file (`--host-plan`), which must be a clean plan of that host stack. */
