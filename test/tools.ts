@@ -25,7 +25,12 @@ export function missingTools(suite: string, ...tools: string[]): string[] {
   const missing = tools.filter((tool) => !toolAvailable(tool));
   if (missing.length === 0) return missing;
   const how = missing.map((tool) => `${tool} (${installHint[tool] ?? "install it"})`).join(", ");
-  if (process.env.CI === "true") throw new Error(`CI=true requires ${how} for "${suite}": .ci/run installs it`);
-  console.warn(`skipping "${suite}": ${how} not found on this machine`);
+  unavailable(suite, { ci: `CI=true requires ${how} for "${suite}": .ci/run installs it`, skip: `${how} not found on this machine` });
   return missing;
+}
+
+/** A suite that cannot run here: under CI=true that is a failure (throws `ci`); elsewhere one line says it skips and why. */
+export function unavailable(suite: string, why: { readonly ci: string; readonly skip: string }): void {
+  if (process.env.CI === "true") throw new Error(why.ci);
+  console.warn(`skipping "${suite}": ${why.skip}`);
 }
