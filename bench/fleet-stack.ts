@@ -4,8 +4,8 @@
  * shard (PostgreSQL server and Valkey group) per TENANTS_PER_SHARD tenants.
  */
 import { stringify } from "yaml";
-import { tenantQuota } from "../infra/sizing";
-import type { TierName } from "../infra/tiers";
+import { tenantQuota } from "../tiers/sizing";
+import type { TierName } from "../tiers/catalogue";
 
 const IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/odoo:18.0-20261101@sha256:4066cac53a14067b69af0b9decc78fd983f1d992de6e4331c012fd7c84924fe3";
 const TOOLS = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools:2026.11@sha256:89178a8e46acc189c046861751f213bc4847d711d200e0a42c9c06ef5342ac1b";

@@ -1,8 +1,8 @@
 /** Analyses of a planned stack: the policy pack, evaluated as the policy server would, and recovery. */
-import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../infra/recovery";
-import { sizeOdoo, tenantQuota, type Compute, type Environment } from "../infra/sizing";
-import { parseStackSpec, type TenantSpec } from "../infra/spec";
-import type { TierName } from "../infra/tiers";
+import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
+import { sizeOdoo, tenantQuota, type Compute, type Environment } from "../tiers/sizing";
+import { parseStackSpec, type TenantSpec } from "../spec/index";
+import type { TierName } from "../tiers/catalogue";
 import { ALL_POLICIES } from "../policies/all";
 import { tenantOfResource } from "../policies/common";
 import { workloadsFromResources } from "../policies/data-protection";

@@ -3,7 +3,7 @@
  * with tier, achieved RPO/RTO, quotas and capacity, isolation and zone-loss results, violations,
  * the change list and the resource graph (an inline SVG drawn by Graphviz).
  */
-import { formatMinutes, type RecoveryRow } from "../infra/recovery";
+import { formatMinutes, type RecoveryRow } from "../tiers/recovery";
 import { dataLossRisks, type ResourceChange } from "./changes";
 import type { EvaluatedViolation } from "./policy-eval";
 import type { PlanDocument } from "./report";

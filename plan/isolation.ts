@@ -6,7 +6,7 @@
  * the work grows with the number of pods, not with its square, while policies stay namespace-specific.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { contains, overlaps, parseCidr, type Cidr } from "../components/network/cidr";
+import { contains, overlaps, parseCidr, type Cidr } from "../model/cidr";
 import { tenantOfNamespace } from "../components/tenant/manifests";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

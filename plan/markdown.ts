@@ -1,5 +1,5 @@
 /** The plan as a Markdown report for a pull-request comment. */
-import { formatMinutes } from "../infra/recovery";
+import { formatMinutes } from "../tiers/recovery";
 import { dataLossRisks, type ResourceChange } from "./changes";
 import type { EvaluatedViolation } from "./policy-eval";
 import type { PlanDocument } from "./report";

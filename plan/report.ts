@@ -1,5 +1,5 @@
 /** The plan's outputs: the JSON document of shared/product/plan-format.md and the text summary. */
-import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../infra/recovery";
+import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
 import type { CapturedResource } from "./capture";
 import type { ResourceChange } from "./changes";
 import type { PlanRun } from "./run";

@@ -4,11 +4,11 @@
  * PostgreSQL and Valkey given Multi-AZ) and whether the node pools left can hold every tenant's quota.
  * Everything is read from the planned resources; the tier catalogue says what each tenant is owed.
  */
-import { POOL_LABEL } from "../components/cluster/nodes";
-import { dataShardId } from "../components/data/naming";
+import { POOL_LABEL } from "../model/node-pools";
+import { dataShardId } from "../model/naming";
 import { WEB_LABELS } from "../components/tenant/manifests";
-import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute, type Environment } from "../infra/sizing";
-import { TIERS, type TierName } from "../infra/tiers";
+import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute, type Environment } from "../tiers/sizing";
+import { TIERS, type TierName } from "../tiers/catalogue";
 import type { CapturedResource } from "./capture";
 
 /** How a workload's replicas are spread over zones. */

@@ -1,7 +1,7 @@
 /** Who may reach a cluster's API: EKS access entries only, and no administrator for pull-request code. */
 import { validateResourceOfType, type ResourceValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
-import { CI_ENVIRONMENTS, ciRoleName } from "../infra/ci";
+import { CI_ENVIRONMENTS, ciRoleName } from "../model/ci";
 
 const PREVIEW_ROLES = CI_ENVIRONMENTS.map((env) => ciRoleName("preview", env));
 

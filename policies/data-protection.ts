@@ -3,10 +3,10 @@ import { validateResourceOfType, type PolicyResource, type ResourceValidationPol
 import * as aws from "@pulumi/aws";
 import { BUCKET_PURPOSE_TAG } from "../components/data/backup-bucket";
 import { BACKUP_TIER_TAG } from "../components/data/backup-vault";
-import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../infra/recovery";
+import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../tiers/recovery";
 import type { CapturedResource } from "../plan/capture";
-import { vaultLockBounds } from "../infra/data-tier";
-import { TIERS, type TierName } from "../infra/tiers";
+import { vaultLockBounds } from "../spec/data-tier";
+import { TIERS, type TierName } from "../tiers/catalogue";
 import { awsTags, inNamespace, isProduction, metadataOf } from "./common";
 
 const tierOf = (props: Record<string, unknown>): TierName | undefined => awsTags(props)[BACKUP_TIER_TAG] as TierName | undefined;

@@ -1,9 +1,9 @@
 /** Isolation between tenants: namespaces, quotas, network policies, host access, nodes and RBAC. */
 import { validateResourceOfType, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as k8s from "@pulumi/kubernetes";
-import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
+import { DEDICATED_KEY, POOL_LABEL } from "../model/node-pools";
 import { tenantOfNamespace } from "../components/tenant/manifests";
-import { TIERS, type TierName } from "../infra/tiers";
+import { TIERS, type TierName } from "../tiers/catalogue";
 import { containersOf, inNamespace, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
 
 export const tenantNamespaceRestricted: ResourceValidationPolicy = {

@@ -2,7 +2,7 @@
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
 import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
-import { EKS_VERSIONS, eksSupportStatus } from "../infra/tiers";
+import { EKS_VERSIONS, eksSupportStatus } from "../tiers/catalogue";
 import { awsTags, isProduction } from "./common";
 
 export const eksEndpointPrivate: ResourceValidationPolicy = {
@@ -47,10 +47,10 @@ export function versionsInStandardSupport(today: Date): string[] {
 export function eksVersionFinding(cluster: string, version: string, today: Date, warnDays: number): { level: "fail" | "warn"; message: string } | undefined {
   const status = eksSupportStatus(version, today, warnDays);
   const target = versionsInStandardSupport(today)[0];
-  const move = target === undefined || target === version ? "add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade" : `upgrade to ${target}`;
+  const move = target === undefined || target === version ? "add the next EKS version and its add-on builds to model/eks-versions.ts, then upgrade" : `upgrade to ${target}`;
   switch (status.kind) {
     case "unknown":
-      return { level: "fail", message: `EKS ${cluster} runs Kubernetes ${version}, which the EKS calendar (infra/eks-versions.ts) does not list; ${move}` };
+      return { level: "fail", message: `EKS ${cluster} runs Kubernetes ${version}, which the EKS calendar (model/eks-versions.ts) does not list; ${move}` };
     case "ended":
       return {
         level: "fail",
@@ -68,7 +68,7 @@ export const eksVersionInStandardSupport: ResourceValidationPolicy = {
   name: "eks-version-in-standard-support",
   description: "EKS clusters run a Kubernetes version in EKS standard support (EKS.2), per the release calendar in the tier catalogue.",
   enforcementLevel: "mandatory",
-  remediationSteps: "Set odoo-fleet:cluster.kubernetesVersion to a version in standard support, with its add-on builds in infra/eks-versions.ts.",
+  remediationSteps: "Set odoo-fleet:cluster.kubernetesVersion to a version in standard support, with its add-on builds in model/eks-versions.ts.",
   validateResource: validateResourceOfType(aws.eks.Cluster, (cluster, args, reportViolation) => {
     const finding = eksVersionFinding(cluster.name ?? args.name, String(cluster.version ?? ""), new Date(), 0);
     if (finding?.level === "fail") reportViolation(finding.message);

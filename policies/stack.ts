@@ -1,7 +1,7 @@
 /** Rules that span resources: the connection budget, capacity, domains and each tier's availability. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { ALLOCATABLE_SHARE, effectiveMaxConnections, smallestNode } from "../infra/sizing";
-import { TIERS, type TierName } from "../infra/tiers";
+import { ALLOCATABLE_SHARE, effectiveMaxConnections, smallestNode } from "../tiers/sizing";
+import { TIERS, type TierName } from "../tiers/catalogue";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
 
@@ -36,7 +36,7 @@ export const connectionBudgetFits: StackValidationPolicy = {
   description: "The connections every tenant's Odoo pods can open at peak fit the PostgreSQL server's max_connections, less what operators reserve.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { reserved: { type: "integer", default: 15, minimum: 0, description: "Connections kept for superusers, monitoring and jobs." } } },
-  remediationSteps: "Choose a larger instance class (infra/sizing.ts), lower db_maxconn, or move tenants to another stack.",
+  remediationSteps: "Choose a larger instance class (tiers/sizing.ts), lower db_maxconn, or move tenants to another stack.",
   validateStack: (args, reportViolation) => {
     // Each data shard's primary server (DR copies excluded) and the parameter group it uses.
     const servers = ofType(args.resources, "aws:rds/instance:Instance")

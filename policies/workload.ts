@@ -1,6 +1,6 @@
 /** Workload hygiene for every pod template: restricted profile, resources, pinned images, probes. */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { restrictedViolations } from "../infra/pod-security";
+import { restrictedViolations } from "../model/pod-security";
 import { containersOf, metadataOf, podSpecOf, WORKLOAD_TYPES } from "./common";
 
 const workloadOnly = (type: string, notApplicable: (reason?: string) => never) => {

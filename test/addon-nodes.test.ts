@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
-import { planNodeGroups, standbyNodePools, zoneMinimum } from "../components/cluster/nodes";
+import { planNodeGroups, standbyNodePools, zoneMinimum } from "../model/node-pools";
 import { addonNodeFindings, clusterAddonModels, configuredTolerations, tolerates, type ClusterAddonModel } from "../plan/addon-nodes";
 import type { CapturedResource } from "../plan/capture";
 import { ROOT, runPlanCli } from "./plan-cli";

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { fleetStackConfig, fleetStackYaml, TENANTS_PER_SHARD } from "../bench/fleet-stack";
 import { benchTable, type BenchRow } from "../bench/run";
-import { parsePlatformSpec } from "../infra/spec";
+import { parsePlatformSpec } from "../spec/index";
 
 /** Pulumi hands a program its config values as strings; objects as JSON. */
 const asPulumiConfig = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));

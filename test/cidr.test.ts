@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { contains, formatCidr, overlaps, parseCidr, planSubnets, smallestSubnetPrefix, subnetOf, usableAwsAddresses } from "../components/network/cidr";
+import { contains, formatCidr, overlaps, parseCidr, planSubnets, smallestSubnetPrefix, subnetOf, usableAwsAddresses } from "../model/cidr";
 
 describe("parseCidr / formatCidr", () => {
   test.each([

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { Cluster } from "../components/cluster";
 import { serviceAccountTrustPolicy } from "../components/iam";
-import { planNodeGroups } from "../components/cluster/nodes";
+import { planNodeGroups } from "../model/node-pools";
 import { accessEntriesFor, CI_PREVIEW_GROUP, cidrKey } from "../components/cluster/access";
 import type { CapturedResource } from "../plan/capture";
 import { childrenOf, named, ofType, startHarness } from "./harness";

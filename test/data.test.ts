@@ -4,11 +4,11 @@ import { BackupBucket, backupLifecycleRules } from "../components/data/backup-bu
 import fc from "fast-check";
 import { BackupVault, backupSchedule, plansOutsideLock } from "../components/data/backup-vault";
 import { Filestore } from "../components/data/filestore";
-import { cacheUserId, tenantPosixId } from "../components/data/naming";
+import { cacheUserId, tenantPosixId } from "../model/naming";
 import { odooPostgresParameters, PostgresCluster } from "../components/data/postgres";
 import { Redis, tenantAccessString } from "../components/data/redis";
-import { dataTierPlan, vaultLockBounds } from "../infra/data-tier";
-import { strictestTier, TIER_NAMES, TIERS } from "../infra/tiers";
+import { dataTierPlan, vaultLockBounds } from "../spec/data-tier";
+import { strictestTier, TIER_NAMES, TIERS } from "../tiers/catalogue";
 import type { CapturedResource } from "../plan/capture";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 

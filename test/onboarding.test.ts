@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
-import { restrictedViolations } from "../infra/pod-security";
+import { restrictedViolations } from "../model/pod-security";
 import type { PlanDocument } from "../plan/report";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 

@@ -170,14 +170,14 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     },
     [
       "mandatory: EKS odoo-dedicated-acme-prod runs Kubernetes 1.34, out of standard support since 2026-12-02: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; upgrade to 1.35",
-      "mandatory: EKS odoo-dedicated-acme-prod-dr runs Kubernetes 1.36, which the EKS calendar (infra/eks-versions.ts) does not list; upgrade to 1.35",
+      "mandatory: EKS odoo-dedicated-acme-prod-dr runs Kubernetes 1.36, which the EKS calendar (model/eks-versions.ts) does not list; upgrade to 1.35",
     ],
     () => dedicated,
   ],
   [
     "eks-version-support-ending",
     () => undefined,
-    ["advisory: EKS odoo-shared-prod runs Kubernetes 1.35, whose standard support ends on 2027-03-27, in 115 days; add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade before then"],
+    ["advisory: EKS odoo-shared-prod runs Kubernetes 1.35, whose standard support ends on 2027-03-27, in 115 days; add the next EKS version and its add-on builds to model/eks-versions.ts, then upgrade before then"],
     undefined,
     { warnDays: 120 },
   ],
@@ -234,13 +234,13 @@ describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
 describe("eksVersionFinding: what the EKS calendar says of a cluster's version on a given day", () => {
   test.each([
     ["1.35", "2026-12-02T09:00:00Z", undefined],
-    ["1.35", "2027-01-26T09:00:00Z", "warn: EKS c runs Kubernetes 1.35, whose standard support ends on 2027-03-27, in 60 days; add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade before then"],
+    ["1.35", "2027-01-26T09:00:00Z", "warn: EKS c runs Kubernetes 1.35, whose standard support ends on 2027-03-27, in 60 days; add the next EKS version and its add-on builds to model/eks-versions.ts, then upgrade before then"],
     ["1.34", "2026-10-03T09:00:00Z", "warn: EKS c runs Kubernetes 1.34, whose standard support ends on 2026-12-02, in 60 days; upgrade to 1.35 before then"],
     ["1.34", "2026-10-02T09:00:00Z", undefined],
     ["1.34", "2026-12-02T00:00:00Z", "fail: EKS c runs Kubernetes 1.34, out of standard support since 2026-12-02: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; upgrade to 1.35"],
     ["1.33", "2026-08-01T09:00:00Z", "fail: EKS c runs Kubernetes 1.33, out of standard support since 2026-07-29: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; upgrade to 1.35"],
-    ["1.35", "2027-03-27T09:00:00Z", "fail: EKS c runs Kubernetes 1.35, out of standard support since 2027-03-27: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; add the next EKS version and its add-on builds to infra/eks-versions.ts, then upgrade"],
-    ["1.28", "2026-12-02T09:00:00Z", "fail: EKS c runs Kubernetes 1.28, which the EKS calendar (infra/eks-versions.ts) does not list; upgrade to 1.35"],
+    ["1.35", "2027-03-27T09:00:00Z", "fail: EKS c runs Kubernetes 1.35, out of standard support since 2027-03-27: under the STANDARD upgrade policy AWS upgrades it behind the stack's back; add the next EKS version and its add-on builds to model/eks-versions.ts, then upgrade"],
+    ["1.28", "2026-12-02T09:00:00Z", "fail: EKS c runs Kubernetes 1.28, which the EKS calendar (model/eks-versions.ts) does not list; upgrade to 1.35"],
   ] as const)("%s on %s", (version, today, expected) => {
     const finding = eksVersionFinding("c", version, new Date(today), 60);
     expect(finding && `${finding.level}: ${finding.message}`).toBe(expected);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../infra/recovery";
+import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../tiers/recovery";
 import { analyse } from "../plan/analyses";
 import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report";
 import type { PlanRun } from "../plan/run";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, smallestNode, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../infra/sizing";
-import { TIER_NAMES } from "../infra/tiers";
+import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, smallestNode, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../tiers/sizing";
+import { TIER_NAMES } from "../tiers/catalogue";
 
 describe("Odoo's worked example (4 CPU, 60 concurrent users)", () => {
   test("8 workers and 1 cron thread, whose connections fill max_connections = 80", () => {

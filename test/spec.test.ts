@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { CERT_MANAGER_NAMESPACE, TRAEFIK_NAMESPACE } from "../components/ingress";
 import { MONITORING_NAMESPACE } from "../components/observability";
 import { SYSTEM_NAMESPACE, tenantNamespace } from "../components/tenant/manifests";
-import { parsePlatformSpec, parseStackSpec, RESERVED_TENANT_NAMES, SpecError, tenantNameProblem, type PlatformSpec } from "../infra/spec";
+import { parsePlatformSpec, parseStackSpec, RESERVED_TENANT_NAMES, SpecError, tenantNameProblem, type PlatformSpec } from "../spec/index";
 import { readStackConfig } from "../plan/project";
 
 const stackConfig = (stack: string) => readStackConfig(path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config;
@@ -142,7 +142,7 @@ describe("each class of invalid config names the stack file and key path", () =>
     [
       "a Kubernetes version the EKS calendar pins no add-on builds for",
       { "odoo-fleet:cluster": { kubernetesVersion: "1.33", nodePools: [{ name: "general", instanceTypes: ["m7i.xlarge"], minPerZone: 1, maxPerZone: 6 }] } },
-      [{ path: "odoo-fleet:cluster.kubernetesVersion", message: "1.33 has no add-on builds in the EKS calendar (infra/eks-versions.ts); use 1.35 or 1.34" }],
+      [{ path: "odoo-fleet:cluster.kubernetesVersion", message: "1.33 has no add-on builds in the EKS calendar (model/eks-versions.ts); use 1.35 or 1.34" }],
     ],
     [
       "a node pool key misspelt",

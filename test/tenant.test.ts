@@ -15,9 +15,9 @@ import { CERT_MANAGER_CHART, TRAEFIK_CHART } from "../components/ingress";
 import { provisionerPod } from "../components/tenant";
 import { backupSchedule, CONFIG_INIT_SCRIPT, drillSchedule, jobMinute, tenantManifests, type Manifest, type TenantManifestInput } from "../components/tenant/manifests";
 import { cronOdooConf, webOdooConf } from "../components/tenant/odoo-conf";
-import { restrictedViolations } from "../infra/pod-security";
-import { sizeOdoo, tenantQuota } from "../infra/sizing";
-import type { TierName } from "../infra/tiers";
+import { restrictedViolations } from "../model/pod-security";
+import { sizeOdoo, tenantQuota } from "../tiers/sizing";
+import type { TierName } from "../tiers/catalogue";
 import { crdValidator } from "./schemas";
 
 function input(tier: TierName, expectedUsers: number, extra: Partial<TenantManifestInput> = {}): TenantManifestInput {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import { EKS_VERSIONS, eksSupportStatus, eksVersion, strictestTier, TIER_NAMES, TIERS } from "../infra/tiers";
+import { EKS_VERSIONS, eksSupportStatus, eksVersion, strictestTier, TIER_NAMES, TIERS } from "../tiers/catalogue";
 
 /** Rows of the product's tier table (shared/product/service-tiers.md, vendored in test/fixtures/product). */
 function productTable(): Map<string, string[]> {

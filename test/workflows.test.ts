@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { DEPLOY_SESSION_SECONDS, PREVIEW_SESSION_SECONDS } from "../components/ci/policies";
-import { parseStackSpec, type BootstrapSpec } from "../infra/spec";
+import { parseStackSpec, type BootstrapSpec } from "../spec/index";
 import { listStacks, readProject, readStackConfig } from "../plan/project";
 import { ROOT } from "./plan-cli";
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import type { PlanDocument } from "../plan/report";
 import { replicasLeft, simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneModel } from "../plan/zones";
-import { parsePlatformSpec } from "../infra/spec";
+import { parsePlatformSpec } from "../spec/index";
 import { readStackConfig } from "../plan/project";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 

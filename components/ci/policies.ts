@@ -1,5 +1,5 @@
 /** IAM documents of the CI identities, as pure functions. */
-import type { CiEnvironment, CiPurpose } from "../../infra/ci";
+import type { CiEnvironment, CiPurpose } from "../../model/ci";
 import { webIdentityTrustPolicy, type PolicyDocument } from "../iam";
 
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";

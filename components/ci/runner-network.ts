@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { runnerPublicSubnet } from "../network/cidr";
+import { runnerPublicSubnet } from "../../model/cidr";
 import { vpcFlowLog } from "../network";
 import { withName } from "../tagging";
 

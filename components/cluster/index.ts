@@ -5,10 +5,10 @@ import { serviceAccountRole } from "../irsa";
 import { withName } from "../tagging";
 import { managedPolicyArn, serviceTrustPolicy } from "../iam";
 import { eksKubeconfig } from "./kubeconfig";
-import { planNodeGroups, type ClusterNodePool } from "./nodes";
+import { planNodeGroups, type ClusterNodePool } from "../../model/node-pools";
 import { ClusterAccess, type CiIdentities } from "./access";
 
-export type { ClusterNodePool } from "./nodes";
+export type { ClusterNodePool } from "../../model/node-pools";
 
 /** Every control-plane log type EKS offers; `audit` is Security Hub EKS.8. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;

@@ -25,7 +25,7 @@ export interface BackupVaultArgs {
   plans: readonly BackupPlanSpec[];
   /**
    * Vault Lock bounds. A compliance-mode lock cannot change once its cooling-off ends, so they must
-   * cover every plan the vault may ever serve, not only today's (infra/data-tier.ts takes them from
+   * cover every plan the vault may ever serve, not only today's (spec/data-tier.ts takes them from
    * the whole tier catalogue).
    */
   lockBounds: VaultLockBounds;

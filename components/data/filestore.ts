@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
-import { tenantPosixId } from "./naming";
+import { tenantPosixId } from "../../model/naming";
 
-export { tenantPosixId } from "./naming";
+export { tenantPosixId } from "../../model/naming";
 
 export const NFS_PORT = 2049;
 

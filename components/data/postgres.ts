@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { RDS_MAX_CONNECTIONS_FORMULA } from "../../infra/sizing";
+import { RDS_MAX_CONNECTIONS_FORMULA } from "../../tiers/sizing";
 import { serviceTrustPolicy } from "../iam";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";

@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
-import { cacheUserId } from "./naming";
+import { cacheUserId } from "../../model/naming";
 
 export const REDIS_PORT = 6379;
 export const REDIS_ENGINE = "valkey";

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "../iam";
-import type { NatGatewayMode } from "../../infra/spec";
-import { planSubnets, type ZoneSubnets } from "./cidr";
+import type { NatGatewayMode } from "../../spec/index";
+import { planSubnets, type ZoneSubnets } from "../../model/cidr";
 import { withName } from "../tagging";
 
 export interface NetworkArgs {

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_TAG } from "../../infra/ci";
+import { RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_TAG } from "../../model/ci";
 import { withName } from "../tagging";
 
 export interface RunnerLinkArgs {

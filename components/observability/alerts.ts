@@ -5,7 +5,7 @@
  * them into PrometheusRule resources; tests run them through promtool. PostgreSQL and Valkey are watched
  * from CloudWatch instead (aws-alarms.ts): no exporter needs database credentials in the cluster.
  */
-import { TIERS, type TierName } from "../../infra/tiers";
+import { TIERS, type TierName } from "../../tiers/catalogue";
 
 export interface AlertRule {
   alert: string;

@@ -2,8 +2,8 @@
  * The Kubernetes objects of one Odoo tenant, as plain data. Pure: the OdooTenant component creates
  * them; tests validate them against the Kubernetes schemas and the Pod Security Standards.
  */
-import { cronPodResources, JOB_POD_RESOURCES, webMaxSurge, webPodResources, type Compute, type OdooSizing, type PodResources, type TenantQuota } from "../../infra/sizing";
-import { TIERS, type TierName } from "../../infra/tiers";
+import { cronPodResources, JOB_POD_RESOURCES, webMaxSurge, webPodResources, type Compute, type OdooSizing, type PodResources, type TenantQuota } from "../../tiers/sizing";
+import { TIERS, type TierName } from "../../tiers/catalogue";
 import { CLUSTER_ISSUER, RESTRICTED_NAMESPACE_LABELS, TRAEFIK_NAMESPACE, TRAEFIK_POD_LABELS } from "../ingress";
 import { BACKUP_OBJECT_TIER_TAG } from "../data/backup-bucket";
 import { ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";

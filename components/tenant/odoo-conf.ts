@@ -1,5 +1,5 @@
 /** `odoo.conf` for a tenant, from the sizing rules. Pure; secrets are added at pod start, not here. */
-import type { OdooSizing } from "../../infra/sizing";
+import type { OdooSizing } from "../../tiers/sizing";
 
 export const ODOO_HTTP_PORT = 8069;
 export const ODOO_WEBSOCKET_PORT = 8072;

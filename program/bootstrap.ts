@@ -5,9 +5,9 @@ import { ciSubjects, GITHUB_OIDC_HOST } from "../components/ci/policies";
 import { RunnerNetwork } from "../components/ci/runner-network";
 import { RunnerPool } from "../components/ci/runner-pool";
 import { StateBackend } from "../components/ci/state-backend";
-import { CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "./ci";
-import type { BootstrapSpec } from "./spec";
-import type { Tags } from "./tags";
+import { CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "../model/ci";
+import type { BootstrapSpec } from "../spec/index";
+import type { Tags } from "../model/tags";
 
 /** Tags of the bootstrap stack's resources (the platform stacks' set, with its own kind). */
 export function bootstrapTags(spec: Pick<BootstrapSpec, "project" | "stack" | "environment" | "owner" | "costCentre">): Tags {

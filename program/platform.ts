@@ -6,8 +6,8 @@ import { BACKUP_TIER_TAG, BackupVault } from "../components/data/backup-vault";
 import { Filestore } from "../components/data/filestore";
 import { PostgresCluster } from "../components/data/postgres";
 import { Redis } from "../components/data/redis";
-import { DEDICATED_KEY, POOL_LABEL } from "../components/cluster/nodes";
-import { dataShardId, tenantPosixId } from "../components/data/naming";
+import { DEDICATED_KEY, POOL_LABEL } from "../model/node-pools";
+import { dataShardId, tenantPosixId } from "../model/naming";
 import { Ingress } from "../components/ingress";
 import { Network } from "../components/network";
 import { RunnerLink } from "../components/network/runner-link";
@@ -16,10 +16,10 @@ import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
 import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
 import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
-import { dataTierPlan } from "./data-tier";
-import { systemPoolOf, type PlatformSpec } from "./spec";
-import { eksVersion, TIERS } from "./tiers";
-import { platformTags, tenantTags } from "./tags";
+import { dataTierPlan } from "../spec/data-tier";
+import { systemPoolOf, type PlatformSpec } from "../spec/index";
+import { eksVersion, TIERS } from "../tiers/catalogue";
+import { platformTags, tenantTags } from "../model/tags";
 
 /**
  * Composes a stack from its validated spec. Components receive plain values and Inputs; none of
@@ -316,7 +316,7 @@ export async function buildPlatform(spec: PlatformSpec) {
     clusterEndpoint: cluster.endpoint,
     oidcProviderArn: cluster.oidcProviderArn,
     kubeconfig: cluster.kubeconfig,
-    // What review stacks read from their host (infra/review.ts).
+    // What review stacks read from their host (program/review.ts).
     vpcCidr: spec.network.cidr,
     dataCidrs,
     tenantNodeSelector: { [POOL_LABEL]: spec.cluster.tenantPool },

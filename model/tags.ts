@@ -1,4 +1,4 @@
-import type { PlatformSpec, TenantSpec } from "./spec";
+import type { PlatformSpec, TenantSpec } from "../spec/index";
 
 export type Tags = Record<string, string>;
 

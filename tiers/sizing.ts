@@ -2,7 +2,7 @@
  * Odoo sizing and the PostgreSQL connection budget, from Odoo's deployment documentation
  * (shared/reference/odoo.md). Pure functions: components, validation and policies share them.
  */
-import { TIERS, type TierName } from "./tiers";
+import { TIERS, type TierName } from "./catalogue";
 
 /** One worker serves about 6 concurrent users (Odoo deployment docs). */
 export const USERS_PER_WORKER = 6;

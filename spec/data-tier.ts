@@ -2,10 +2,10 @@
  * The data tier's decisions for a stack, from its spec and the tier catalogue. Pure: the program
  * turns them into resources, tests and policies check them.
  */
-import { standbyNodePools } from "../components/cluster/nodes";
+import { standbyNodePools } from "../model/node-pools";
 import type { BackupPlanSpec, VaultLockBounds } from "../components/data/backup-vault";
-import { systemPoolOf, type NodePoolSpec, type PlatformSpec } from "./spec";
-import { TIERS, type TierName, type TierSpec } from "./tiers";
+import { systemPoolOf, type NodePoolSpec, type PlatformSpec } from "./index";
+import { TIERS, type TierName, type TierSpec } from "../tiers/catalogue";
 
 export interface DataTierPlan {
   readonly strictestTier: TierName;

@@ -4,11 +4,11 @@
  * registers anything.
  */
 import { z } from "zod";
-import { dataShardId, tenantPosixId } from "../components/data/naming";
-import { contains, formatCidr, MAX_SUBNET_PREFIX, overlaps, parseCidr, runnerPublicSubnet, smallestSubnetPrefix, type Cidr } from "../components/network/cidr";
-import { connectionBudget, connectionBudgetProblem, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "./sizing";
-import { EKS_VERSIONS, eksVersion, strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "./tiers";
-import { ciEnvironmentOf, ciRoleName, runnerLabel, type CiPurpose } from "./ci";
+import { dataShardId, tenantPosixId } from "../model/naming";
+import { contains, formatCidr, MAX_SUBNET_PREFIX, overlaps, parseCidr, runnerPublicSubnet, smallestSubnetPrefix, type Cidr } from "../model/cidr";
+import { connectionBudget, connectionBudgetProblem, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "../tiers/sizing";
+import { EKS_VERSIONS, eksVersion, strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "../tiers/catalogue";
+import { ciEnvironmentOf, ciRoleName, runnerLabel, type CiPurpose } from "../model/ci";
 
 export const PROJECT = "odoo-fleet";
 
@@ -399,7 +399,7 @@ export interface PostgresSpec {
   /** The longest PITR window among the stack's tenants' tiers. */
   readonly backupRetentionDays: number;
   /**
-   * What RDS's max_connections formula yields on this class, at least (infra/sizing.ts): fixed by the
+   * What RDS's max_connections formula yields on this class, at least (tiers/sizing.ts): fixed by the
    * class, never by the tenants, so adding one changes no static parameter.
    */
   readonly maxConnections: number;
@@ -840,7 +840,7 @@ function crossChecks(parsed: Parsed, raw: Record<string, unknown>, stack: string
     // Whether the version is still in standard support depends on the day: policies check that.
     if (eksVersion(cluster.kubernetesVersion)?.addons === undefined) {
       const pinned = EKS_VERSIONS.filter((v) => v.addons !== undefined).map((v) => v.version);
-      add(`${PROJECT}:cluster.kubernetesVersion`, `${cluster.kubernetesVersion} has no add-on builds in the EKS calendar (infra/eks-versions.ts); use ${pinned.join(" or ")}`);
+      add(`${PROJECT}:cluster.kubernetesVersion`, `${cluster.kubernetesVersion} has no add-on builds in the EKS calendar (model/eks-versions.ts); use ${pinned.join(" or ")}`);
     }
     cluster.endpointPublicAccessCidrs.forEach((cidr, i) => {
       const path = `${PROJECT}:cluster.endpointPublicAccessCidrs[${i}]`;
@@ -984,7 +984,7 @@ function capacityChecks(parsed: Parsed): SpecProblem[] {
   cluster.nodePools.forEach((pool, i) => {
     const unknown = pool.instanceTypes.filter((t) => EC2_INSTANCE_SIZES[t] === undefined);
     if (unknown.length > 0) {
-      problems.push({ path: `${PROJECT}:cluster.nodePools[${i}].instanceTypes`, message: `${unknown.join(", ")} not in the sizing table (infra/sizing.ts EC2_INSTANCE_SIZES); add it there with its vCPUs and memory` });
+      problems.push({ path: `${PROJECT}:cluster.nodePools[${i}].instanceTypes`, message: `${unknown.join(", ")} not in the sizing table (tiers/sizing.ts EC2_INSTANCE_SIZES); add it there with its vCPUs and memory` });
       return;
     }
     const onPool = tenants.filter((t) => (cluster.nodePools.find((p) => p.dedicatedTo === t.name)?.name ?? tenantPool) === pool.name);

@@ -1,5 +1,5 @@
 /**
- * Program entry, loaded by `pulumi up` (compiled to dist/infra/index.js, see Pulumi.yaml) and by the
+ * Program entry, loaded by `pulumi up` (compiled to dist/program/index.js, see Pulumi.yaml) and by the
  * offline plan. Pulumi calls the exported function inside the root stack; its result becomes the
  * stack outputs. The spec is validated before any resource is declared.
  */
@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildBootstrap } from "./bootstrap";
 import { buildPlatform } from "./platform";
 import { buildReviewStack } from "./review";
-import { parseStackSpec } from "./spec";
+import { parseStackSpec } from "../spec/index";
 
 export = async function odooFleet() {
   const spec = parseStackSpec(pulumi.runtime.allConfig(), pulumi.getStack());

@@ -5,7 +5,7 @@
 import { BACKUP_TIER_TAG } from "../components/data/backup-vault";
 import type { CapturedResource } from "../plan/capture";
 import type { Environment } from "./sizing";
-import { TIERS, type TierName } from "./tiers";
+import { TIERS, type TierName } from "./catalogue";
 
 /**
  * Minutes each mechanism takes, as AWS documents them (shared/reference/aws-recovery.md) or, where

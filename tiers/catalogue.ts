@@ -4,7 +4,7 @@
  */
 
 // The EKS release calendar is part of the catalogue: what the platform's clusters may run.
-export * from "./eks-versions";
+export * from "../model/eks-versions";
 
 export const TIER_NAMES = ["essential", "business", "critical"] as const;
 export type TierName = (typeof TIER_NAMES)[number];

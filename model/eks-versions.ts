@@ -1,7 +1,7 @@
 /**
  * The EKS Kubernetes release calendar, as typed data: when each minor version leaves standard and
  * extended support, and the add-on builds pinned for it. Part of the tier catalogue (re-exported by
- * infra/tiers.ts); the spec accepts only a version listed here, the policies compare its dates.
+ * tiers/catalogue.ts); the spec accepts only a version listed here, the policies compare its dates.
  *
  * Source: AWS, "Amazon EKS Kubernetes release calendar",
  * https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html#kubernetes-release-calendar

@@ -2,13 +2,13 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tenantAccessPoint } from "../components/data/filestore";
-import { tenantPosixId } from "../components/data/naming";
+import { tenantPosixId } from "../model/naming";
 import { OdooTenant } from "../components/tenant";
 import { PROVISIONER_SERVICE_ACCOUNT, SYSTEM_NAMESPACE } from "../components/tenant/platform";
-import type { ReviewSpec } from "./spec";
-import { platformTags, tenantTags } from "./tags";
+import type { ReviewSpec } from "../spec/index";
+import { platformTags, tenantTags } from "../model/tags";
 
-/** The host outputs a review stack reads (infra/platform.ts exports them). */
+/** The host outputs a review stack reads (program/platform.ts exports them). */
 export const HOST_OUTPUTS = ["kubeconfig", "vpcCidr", "dataCidrs", "tenantNodeSelector", "systemNodeSelector", "postgresAddress", "postgresMasterSecretArn", "filestoreId"] as const;
 
 /**
