@@ -3,7 +3,7 @@
  * the state buckets and the runner labels. The bootstrap stack creates what these name; platform
  * stacks, workflows and the offline plan check against them.
  */
-import { ENVIRONMENTS, PROJECT, type Environment } from "../spec/index";
+import { ENVIRONMENTS, PROJECT, type Environment } from "./stack";
 
 /**
  * CI credentials are split by blast radius: production stacks use `prod` roles, keys and state;

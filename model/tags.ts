@@ -1,9 +1,7 @@
-import type { PlatformSpec, TenantSpec } from "../spec/index";
-
 export type Tags = Record<string, string>;
 
 /** Tags every resource of the stack carries (cost allocation, policy checks, ownership). */
-export function platformTags(spec: Pick<PlatformSpec, "project" | "stack" | "environment" | "kind" | "owner" | "costCentre">): Tags {
+export function platformTags(spec: { readonly project: string; readonly stack: string; readonly environment: string; readonly kind: string; readonly owner: string; readonly costCentre: string }): Tags {
   return {
     project: spec.project,
     stack: spec.stack,
@@ -16,6 +14,15 @@ export function platformTags(spec: Pick<PlatformSpec, "project" | "stack" | "env
 }
 
 /** Tags of a resource that belongs to one tenant: the platform's plus its tenant and tier. */
-export function tenantTags(base: Tags, tenant: Pick<TenantSpec, "name" | "tier">): Tags {
+export function tenantTags(base: Tags, tenant: { readonly name: string; readonly tier: string }): Tags {
   return { ...base, tenant: tenant.name, tier: tenant.tier };
 }
+
+/** What a bucket holds (`backups` or `access-logs`): policies check each kind for what it needs. */
+export const BUCKET_PURPOSE_TAG = "odoo-fleet/purpose";
+
+/** The object tag a backup job puts on what it writes: its tenant's tier, which sets the expiry. */
+export const BACKUP_OBJECT_TIER_TAG = "odoo-fleet-tier";
+
+/** The tier whose AWS Backup plan selects a shared data store (a shard serves tenants of several tiers). */
+export const BACKUP_TIER_TAG = "odoo-fleet/backup-tier";

@@ -1,6 +1,7 @@
 /** Analyses of a planned stack: the policy pack, evaluated as the policy server would, and recovery. */
 import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
-import { sizeOdoo, tenantQuota, type Compute, type Environment } from "../tiers/sizing";
+import { sizeOdoo, tenantQuota, type Compute } from "../tiers/sizing";
+import type { Environment } from "../model/stack";
 import { parseStackSpec, type TenantSpec } from "../spec/index";
 import type { TierName } from "../tiers/catalogue";
 import { ALL_POLICIES } from "../policies/all";

@@ -1,5 +1,5 @@
 /** What a plan changes against a previous plan document: resources added, removed and updated. */
-import type { CapturedResource } from "./capture";
+import type { CapturedResource } from "../model/resource";
 import type { PlanDocument } from "./report";
 
 /** Resources whose loss loses data: removing or replacing one deserves a second look. */

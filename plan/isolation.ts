@@ -7,7 +7,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { contains, overlaps, parseCidr, type Cidr } from "../model/cidr";
-import { tenantOfNamespace } from "../components/tenant/manifests";
+import { tenantOfNamespace } from "../model/kubernetes";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };

@@ -6,7 +6,8 @@
  * and notApplicable() skips a policy for a resource.
  */
 import type { EnforcementLevel, Policy, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { providerUrnOf, type CapturedResource } from "./capture";
+import { providerUrnOf } from "./capture";
+import type { CapturedResource } from "../model/resource";
 import type { PlanViolation } from "./report";
 
 // Exported by the policy SDK at run time, not in its typings.

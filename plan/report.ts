@@ -1,6 +1,6 @@
 /** The plan's outputs: the JSON document of shared/product/plan-format.md and the text summary. */
 import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
-import type { CapturedResource } from "./capture";
+import type { CapturedResource } from "../model/resource";
 import type { ResourceChange } from "./changes";
 import type { PlanRun } from "./run";
 import type { ZoneAnalysis } from "./zones";

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ciEnvironmentOfConfig, secretsProviderProblems } from "../model/ci";
 import { SpecError, stackSpecProblems, type SpecProblem } from "../spec/index";
-import { installCapture, redact, type CapturedResource } from "./capture";
+import { installCapture, redact } from "./capture";
+import type { CapturedResource } from "../model/resource";
 import { PlatformMocks } from "./mocks";
 import { readProject, readStackConfig, stackFilePath } from "./project";
 

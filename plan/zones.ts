@@ -6,10 +6,11 @@
  */
 import { POOL_LABEL } from "../model/node-pools";
 import { dataShardId } from "../model/naming";
-import { WEB_LABELS } from "../components/tenant/manifests";
-import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute, type Environment } from "../tiers/sizing";
+import { WEB_LABELS } from "../model/kubernetes";
+import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute } from "../tiers/sizing";
+import type { Environment } from "../model/stack";
 import { TIERS, type TierName } from "../tiers/catalogue";
-import type { CapturedResource } from "./capture";
+import type { CapturedResource } from "../model/resource";
 
 /** How a workload's replicas are spread over zones. */
 export type ZoneSpread = "hard" | "soft";

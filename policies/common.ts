@@ -1,6 +1,6 @@
 /** Helpers the policies share: where a resource belongs (tenant, tier, environment) and pod access. */
 import type { PolicyResource } from "@pulumi/policy";
-import { tenantOfNamespace } from "../components/tenant/manifests";
+import { tenantOfNamespace } from "../model/kubernetes";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

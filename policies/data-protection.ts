@@ -1,11 +1,11 @@
 /** Data protection per tier and environment: RDS, S3, AWS Backup, EFS, ElastiCache and recovery. */
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
-import { BUCKET_PURPOSE_TAG } from "../components/data/backup-bucket";
-import { BACKUP_TIER_TAG } from "../components/data/backup-vault";
+import { BUCKET_PURPOSE_TAG } from "../model/tags";
+import { BACKUP_TIER_TAG } from "../model/tags";
 import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../tiers/recovery";
-import type { CapturedResource } from "../plan/capture";
-import { vaultLockBounds } from "../spec/data-tier";
+import type { CapturedResource } from "../model/resource";
+import { vaultLockBounds } from "../tiers/backup";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { awsTags, inNamespace, isProduction, metadataOf } from "./common";
 

@@ -2,7 +2,7 @@
 import { validateResourceOfType, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as k8s from "@pulumi/kubernetes";
 import { DEDICATED_KEY, POOL_LABEL } from "../model/node-pools";
-import { tenantOfNamespace } from "../components/tenant/manifests";
+import { tenantOfNamespace } from "../model/kubernetes";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { containersOf, inNamespace, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
 

@@ -1,7 +1,7 @@
 /** AWS Foundational Security Best Practices controls that apply to what the platform creates. */
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
-import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
+import { CONTROL_PLANE_LOG_TYPES } from "../model/kubernetes";
 import { EKS_VERSIONS, eksSupportStatus } from "../tiers/catalogue";
 import { awsTags, isProduction } from "./common";
 

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { tenantAccessPoint } from "../components/data/filestore";
 import { tenantPosixId } from "../model/naming";
 import { OdooTenant } from "../components/tenant";
-import { PROVISIONER_SERVICE_ACCOUNT, SYSTEM_NAMESPACE } from "../components/tenant/platform";
+import { PROVISIONER_SERVICE_ACCOUNT } from "../components/tenant/platform";
+import { SYSTEM_NAMESPACE } from "../model/kubernetes";
 import type { ReviewSpec } from "../spec/index";
 import { platformTags, tenantTags } from "../model/tags";
 

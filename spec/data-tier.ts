@@ -3,9 +3,11 @@
  * turns them into resources, tests and policies check them.
  */
 import { standbyNodePools } from "../model/node-pools";
-import type { BackupPlanSpec, VaultLockBounds } from "../components/data/backup-vault";
+import type { VaultLockBounds } from "../model/backup";
+import type { BackupPlanSpec } from "../model/backup";
 import { systemPoolOf, type NodePoolSpec, type PlatformSpec } from "./index";
-import { TIERS, type TierName, type TierSpec } from "../tiers/catalogue";
+import { TIERS, type TierName } from "../tiers/catalogue";
+import { vaultLockBounds } from "../tiers/backup";
 
 export interface DataTierPlan {
   readonly strictestTier: TierName;
@@ -47,15 +49,4 @@ export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "enviro
     vaultLock: vaultLockBounds(Object.values(TIERS)),
     standbyNodePools: standbyNodePools(spec.cluster.nodePools, systemPoolOf(spec.cluster)),
   };
-}
-
-/**
- * Vault Lock bounds from every tier of the catalogue, not from the tiers a stack serves: a locked
- * vault's bounds never change again, and a tenant of any tier added later must fit them. A tier
- * whose retention falls outside (a catalogue change) needs a new vault.
- */
-export function vaultLockBounds(tiers: readonly Pick<TierSpec, "logicalBackup">[]): VaultLockBounds {
-  if (tiers.length === 0) throw new Error("the tier catalogue is empty");
-  const days = tiers.map((t) => t.logicalBackup.keepDays);
-  return { minRetentionDays: Math.min(...days), maxRetentionDays: Math.max(...days) };
 }

@@ -4,16 +4,13 @@
  * registers anything.
  */
 import { z } from "zod";
+import { ENVIRONMENTS, PROJECT, type Environment, type NatGatewayMode } from "../model/stack";
 import { dataShardId, tenantPosixId } from "../model/naming";
 import { contains, formatCidr, MAX_SUBNET_PREFIX, overlaps, parseCidr, runnerPublicSubnet, smallestSubnetPrefix, type Cidr } from "../model/cidr";
 import { connectionBudget, connectionBudgetProblem, EC2_INSTANCE_SIZES, maxConnectionsCeiling, poolCapacity, quotaOverCaps, RDS_INSTANCE_MEMORY_GIB, tenantQuota } from "../tiers/sizing";
 import { EKS_VERSIONS, eksVersion, strictestTier, TIER_NAMES, TIERS, type StackKind, type TierName } from "../tiers/catalogue";
 import { ciEnvironmentOf, ciRoleName, runnerLabel, type CiPurpose } from "../model/ci";
 
-export const PROJECT = "odoo-fleet";
-
-export const ENVIRONMENTS = ["production", "staging", "development", "review"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
 
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 // Tenant names end up inside namespace, database, IAM role and S3 prefix names: keep headroom.
@@ -441,8 +438,6 @@ export interface DrSpec {
   readonly warmStandby: boolean;
   readonly network?: { readonly cidr: string; readonly zones: readonly string[] };
 }
-
-export type NatGatewayMode = "OnePerAz" | "Single";
 
 /** Production survives a zone loss only with a NAT gateway per zone; elsewhere one is enough. */
 export function natGatewayModeFor(environment: Environment): NatGatewayMode {

@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { planNodeGroups, standbyNodePools, zoneMinimum } from "../model/node-pools";
 import { addonNodeFindings, clusterAddonModels, configuredTolerations, tolerates, type ClusterAddonModel } from "../plan/addon-nodes";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { ROOT, runPlanCli } from "./plan-cli";
 
 const DEDICATED = { key: "odoo-fleet/dedicated", value: "acme", effect: "NO_SCHEDULE" };

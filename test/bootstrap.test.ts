@@ -7,7 +7,7 @@ import { overlaps, parseCidr, runnerPublicSubnet } from "../model/cidr";
 import { buildBootstrap } from "../program/bootstrap";
 import { ciEnvironmentOf } from "../model/ci";
 import { parsePlatformSpec, parseStackSpec, stackSpecProblems, type BootstrapSpec } from "../spec/index";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { listStacks, readProject, readStackConfig } from "../plan/project";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 import { allows, type PolicyDoc, type Request } from "./iam-evaluator";

@@ -3,7 +3,7 @@ import { Cluster } from "../components/cluster";
 import { serviceAccountTrustPolicy } from "../components/iam";
 import { planNodeGroups } from "../model/node-pools";
 import { accessEntriesFor, CI_PREVIEW_GROUP, cidrKey } from "../components/cluster/access";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];

@@ -7,9 +7,10 @@ import { Filestore } from "../components/data/filestore";
 import { cacheUserId, tenantPosixId } from "../model/naming";
 import { odooPostgresParameters, PostgresCluster } from "../components/data/postgres";
 import { Redis, tenantAccessString } from "../components/data/redis";
-import { dataTierPlan, vaultLockBounds } from "../spec/data-tier";
+import { dataTierPlan } from "../spec/data-tier";
+import { vaultLockBounds } from "../tiers/backup";
 import { strictestTier, TIER_NAMES, TIERS } from "../tiers/catalogue";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 
 const TAGS = { project: "odoo-fleet", stack: "test", environment: "production" };

@@ -4,7 +4,8 @@
  * is per process, and vitest gives each file its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { installCapture, type Capture, type CapturedResource } from "../plan/capture";
+import { installCapture, type Capture } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { PlatformMocks } from "../plan/mocks";
 import { settle } from "../plan/run";
 

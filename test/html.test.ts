@@ -1,7 +1,7 @@
 /** The HTML report and its resource graph, from a real plan; the graph rendered by Graphviz itself (WebAssembly, from npm). */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { componentGraphDot, MAX_TENANT_NODES, renderSvg } from "../plan/graph";
 import { htmlReport } from "../plan/html";
 import type { PlanDocument } from "../plan/report";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { CERT_MANAGER_CHART, certManagerValues, Ingress, TRAEFIK_CHART, traefikValues } from "../components/ingress";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { named, ofType, startHarness } from "./harness";
 import { chartValuesValidator, crdValidator } from "./schemas";
 

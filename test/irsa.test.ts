@@ -12,7 +12,7 @@
  * external-dns: neither has a role.
  */
 import { describe, expect, test } from "vitest";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { stackPlan } from "./plan-cli";
 
 import { allows, list, type PolicyDoc, type Request } from "./iam-evaluator";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { isolationFindings, matches, sharedCredentialFindings } from "../plan/isolation";
 import { policyResources } from "../plan/policy-eval";
 import type { PlanDocument } from "../plan/report";

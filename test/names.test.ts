@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import {
   analyseNames,
   autonamed,

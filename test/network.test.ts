@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { Network } from "../components/network";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { alertKeyPolicy, alertmanagerConfig, alertTopicPolicy, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
 import { alarmSpecs, EVENT_RULES, LOG_METRICS } from "../components/observability/aws-alarms";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { named, ofType, startHarness } from "./harness";
 import { crdValidator } from "./schemas";
 

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { listStacks, readProject } from "../plan/project";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { addonNodeFindings, clusterAddonModels } from "../plan/addon-nodes";
 import { STATEFUL_TYPES } from "../plan/changes";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import type { CapturedResource } from "../plan/capture";
+import type { CapturedResource } from "../model/resource";
 import { evaluatePolicies } from "../plan/policy-eval";
 import { violationsByTenant, type PlanDocument } from "../plan/report";
 import { ALL_POLICIES } from "../policies/all";

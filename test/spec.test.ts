@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import { CERT_MANAGER_NAMESPACE, TRAEFIK_NAMESPACE } from "../components/ingress";
 import { MONITORING_NAMESPACE } from "../components/observability";
-import { SYSTEM_NAMESPACE, tenantNamespace } from "../components/tenant/manifests";
+import { tenantNamespace } from "../model/kubernetes";
+import { SYSTEM_NAMESPACE } from "../model/kubernetes";
 import { parsePlatformSpec, parseStackSpec, RESERVED_TENANT_NAMES, SpecError, tenantNameProblem, type PlatformSpec } from "../spec/index";
 import { readStackConfig } from "../plan/project";
 

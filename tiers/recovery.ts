@@ -2,9 +2,9 @@
  * Achieved RPO and RTO per tenant, derived from the recovery mechanisms a stack's plan actually
  * creates (not from what the spec intended), compared with each tier's contract. Pure.
  */
-import { BACKUP_TIER_TAG } from "../components/data/backup-vault";
-import type { CapturedResource } from "../plan/capture";
-import type { Environment } from "./sizing";
+import { BACKUP_TIER_TAG } from "../model/tags";
+import type { CapturedResource } from "../model/resource";
+import type { Environment } from "../model/stack";
 import { TIERS, type TierName } from "./catalogue";
 
 /**

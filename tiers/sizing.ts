@@ -3,6 +3,7 @@
  * (shared/reference/odoo.md). Pure functions: components, validation and policies share them.
  */
 import { TIERS, type TierName } from "./catalogue";
+import type { Environment } from "../model/stack";
 
 /** One worker serves about 6 concurrent users (Odoo deployment docs). */
 export const USERS_PER_WORKER = 6;
@@ -24,8 +25,6 @@ export const RESERVED_CONNECTIONS = 15;
 export const CONNECTION_HEADROOM = 1.2;
 /** RDS PostgreSQL's default: LEAST(DBInstanceClassMemory / 9531392, 5000). */
 export const RDS_BYTES_PER_CONNECTION = 9531392;
-
-export type Environment = "production" | "staging" | "development" | "review";
 
 export interface OdooSizing {
   /** Web pods (replicas); the autoscaler may go up to `maxWebReplicas`. */

@@ -7,11 +7,10 @@ import { managedPolicyArn, serviceTrustPolicy } from "../iam";
 import { eksKubeconfig } from "./kubeconfig";
 import { planNodeGroups, type ClusterNodePool } from "../../model/node-pools";
 import { ClusterAccess, type CiIdentities } from "./access";
+import { CONTROL_PLANE_LOG_TYPES } from "../../model/kubernetes";
 
 export type { ClusterNodePool } from "../../model/node-pools";
 
-/** Every control-plane log type EKS offers; `audit` is Security Hub EKS.8. */
-export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 
 export interface ClusterArgs {
   /** The EKS cluster name (fixed, not auto-named: the control-plane log group is named after it). */

@@ -4,14 +4,14 @@ import { serviceTrustPolicy } from "../iam";
 import type { PolicyDocument } from "../iam";
 import { withName } from "../tagging";
 import { encryptionKey } from "./keys";
+import { BACKUP_OBJECT_TIER_TAG } from "../../model/tags";
+import { BUCKET_PURPOSE_TAG } from "../../model/tags";
 
 export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
 
 /** Id of the rule replicating backups to the DR region (S3 replication metrics are per rule). */
 export const BACKUP_REPLICATION_RULE = "backups-to-dr-region";
 
-/** What a bucket holds (`backups` or `access-logs`): policies check each kind for what it needs. */
-export const BUCKET_PURPOSE_TAG = "odoo-fleet/purpose";
 
 export interface BackupBucketArgs {
   /** Object Lock default retention: from the strictest tier the bucket holds. */
@@ -92,8 +92,6 @@ export function replicationPolicy(args: { sourceBucketArn: string; destinationBu
   };
 }
 
-/** The object tag a backup job puts on what it writes: its tenant's tier, which sets the expiry. */
-export const BACKUP_OBJECT_TIER_TAG = "odoo-fleet-tier";
 
 /** Lifecycle of the backup bucket: colder storage with age, and each tier's retention. */
 export function backupLifecycleRules(retention: readonly { tier: string; keepDays: number }[]) {

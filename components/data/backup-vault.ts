@@ -3,23 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "../iam";
 import { withName } from "../tagging";
 import { encryptionKey } from "./keys";
+import type { BackupPlanSpec } from "../../model/backup";
+import type { VaultLockBounds } from "../../model/backup";
+import { BACKUP_TIER_TAG } from "../../model/tags";
 
 /** Tag that selects a stateful resource into the AWS Backup plan of a tier. */
-export const BACKUP_TIER_TAG = "odoo-fleet/backup-tier";
-
-export interface BackupPlanSpec {
-  /** The tier this plan serves; resources tagged `odoo-fleet/backup-tier=<tier>` are selected. */
-  tier: string;
-  /** Hours between recovery points (AWS Backup runs at most hourly). */
-  everyHours: number;
-  keepDays: number;
-}
-
-/** Retention bounds of a Vault Lock: a recovery point kept shorter or longer is refused. */
-export interface VaultLockBounds {
-  minRetentionDays: number;
-  maxRetentionDays: number;
-}
 
 export interface BackupVaultArgs {
   plans: readonly BackupPlanSpec[];

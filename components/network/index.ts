@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "../iam";
-import type { NatGatewayMode } from "../../spec/index";
+import type { NatGatewayMode } from "../../model/stack";
 import { planSubnets, type ZoneSubnets } from "../../model/cidr";
 import { withName } from "../tagging";
 

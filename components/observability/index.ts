@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceAccountRole } from "../irsa";
 import * as random from "@pulumi/random";
-import type { Environment } from "../../tiers/sizing";
+import type { Environment } from "../../model/stack";
 import { TIERS, type TierName } from "../../tiers/catalogue";
 import { chartCrds, KUBE_PROMETHEUS_STACK_CRDS } from "../helm-crds";
 import { encryptionKey } from "../data/keys";

@@ -5,33 +5,20 @@
 import { cronPodResources, JOB_POD_RESOURCES, webMaxSurge, webPodResources, type Compute, type OdooSizing, type PodResources, type TenantQuota } from "../../tiers/sizing";
 import { TIERS, type TierName } from "../../tiers/catalogue";
 import { CLUSTER_ISSUER, RESTRICTED_NAMESPACE_LABELS, TRAEFIK_NAMESPACE, TRAEFIK_POD_LABELS } from "../ingress";
-import { BACKUP_OBJECT_TIER_TAG } from "../data/backup-bucket";
+import { BACKUP_OBJECT_TIER_TAG } from "../../model/tags";
 import { ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 
 import type { Input } from "@pulumi/pulumi";
+import { WEB_LABELS } from "../../model/kubernetes";
+import { CRON_LABELS } from "../../model/kubernetes";
+import { ODOO_COMPONENT_LABEL } from "../../model/kubernetes";
+import { tenantNamespace } from "../../model/kubernetes";
 
 export type Manifest = {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, Input<string>> };
 } & Record<string, unknown>;
-
-export const WEB_LABELS = { app: "odoo-web" } as const;
-export const CRON_LABELS = { app: "odoo-cron" } as const;
-export const ODOO_COMPONENT_LABEL = "app.kubernetes.io/part-of";
-
-/** The platform's own namespace (provisioning jobs, restore drills): never a tenant's. */
-export const SYSTEM_NAMESPACE = "odoo-fleet-system";
-const TENANT_NAMESPACE_PREFIX = "odoo-";
-
-export function tenantNamespace(tenant: string): string {
-  return `${TENANT_NAMESPACE_PREFIX}${tenant}`;
-}
-
-/** The tenant a namespace belongs to, if it is a tenant's. */
-export function tenantOfNamespace(namespace: string | undefined): string | undefined {
-  return namespace?.startsWith(TENANT_NAMESPACE_PREFIX) && namespace !== SYSTEM_NAMESPACE ? namespace.slice(TENANT_NAMESPACE_PREFIX.length) : undefined;
-}
 
 /** Database and role names: one of each per tenant. */
 export function tenantDatabase(tenant: string): { database: string; role: string } {

@@ -6,10 +6,10 @@ import type { Cluster } from "../cluster";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
-import { PRIORITY_CLASSES, SYSTEM_NAMESPACE, type Manifest } from "./manifests";
+import { PRIORITY_CLASSES, type Manifest } from "./manifests";
+import { SYSTEM_NAMESPACE } from "../../model/kubernetes";
 import { projectFile } from "./project-files";
 
-export { SYSTEM_NAMESPACE } from "./manifests";
 export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
 export const PROVISIONER_LABELS = { app: "tenant-provisioner" } as const;
 

@@ -1,0 +1,22 @@
+/** Names and labels the components set and the policies and analyses read back: one home for each. */
+
+export const WEB_LABELS = { app: "odoo-web" } as const;
+export const CRON_LABELS = { app: "odoo-cron" } as const;
+export const ODOO_COMPONENT_LABEL = "app.kubernetes.io/part-of";
+
+/** The platform's own namespace (provisioning jobs, restore drills): never a tenant's. */
+export const SYSTEM_NAMESPACE = "odoo-fleet-system";
+const TENANT_NAMESPACE_PREFIX = "odoo-";
+
+export function tenantNamespace(tenant: string): string {
+  return `${TENANT_NAMESPACE_PREFIX}${tenant}`;
+}
+
+/** The tenant a namespace belongs to, if it is a tenant's. */
+export function tenantOfNamespace(namespace: string | undefined): string | undefined {
+  return namespace?.startsWith(TENANT_NAMESPACE_PREFIX) && namespace !== SYSTEM_NAMESPACE ? namespace.slice(TENANT_NAMESPACE_PREFIX.length) : undefined;
+}
+
+
+/** Every control-plane log type EKS offers; `audit` is Security Hub EKS.8. */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
