@@ -6,7 +6,8 @@ import type { Cluster } from "../cluster";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
-import { PRIORITY_CLASSES, type Manifest } from "./manifests";
+import { PRIORITY_CLASSES } from "./pod-spec";
+import type { Manifest } from "./manifest-input";
 import { SYSTEM_NAMESPACE } from "../../model/kubernetes";
 import { projectFile } from "./project-files";
 
@@ -14,13 +15,13 @@ export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
 export const PROVISIONER_LABELS = { app: "tenant-provisioner" } as const;
 
 export interface TenantPlatformArgs {
-  cluster: Pick<Cluster, "oidcProviderArn" | "oidcIssuerUrl">;
+  readonly cluster: Pick<Cluster, "oidcProviderArn" | "oidcIssuerUrl">;
   /** Each data shard's RDS-managed master secret the provisioning jobs read, and the key it is encrypted with. */
-  masterSecrets: readonly { secretArn: pulumi.Input<string>; keyArn: pulumi.Input<string> }[];
-  dataCidrs: readonly string[];
-  /** The backup bucket and its key, which the restore drills read. @default no drills */
-  backups?: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly masterSecrets: readonly { readonly secretArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> }[];
+  readonly dataCidrs: readonly string[];
+  /** The backup bucket and its key, which the restore drills read. @default none: no restore-drill role or service account */
+  readonly backups?: { readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export const DRILL_SERVICE_ACCOUNT = "restore-drill";
