@@ -116,7 +116,7 @@ describe.skipIf(unable)(SUITE, () => {
       child.stderr.on("data", (d) => (stderr += d));
       child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
-  // The backup CronJob connects as the tenant's role with its own password (components/tenant/manifests.ts).
+  // The backup CronJob connects as the tenant's role with its own password (components/tenant/backup-job.ts).
   const asTenant = () => ({ PGDATABASE: "odoo_northwind", FILESTORE_DIR: path.join(root, "data"), PGUSER: TENANT.user, PGPASSWORD_FILE: path.join(root, "tenant.password") });
   const backups = () => readdirSync(path.join(root, "s3", "shared-prod-backup", "tenants", "northwind")).sort();
 

@@ -6,7 +6,8 @@ import type { Cluster } from "../cluster";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
-import { PRIORITY_CLASSES, type Manifest } from "./manifests";
+import { PRIORITY_CLASSES } from "./pod-spec";
+import type { Manifest } from "./manifest-input";
 import { SYSTEM_NAMESPACE } from "../../model/kubernetes";
 import { projectFile } from "./project-files";
 
@@ -14,13 +15,13 @@ export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
 export const PROVISIONER_LABELS = { app: "tenant-provisioner" } as const;
 
 export interface TenantPlatformArgs {
-  cluster: Pick<Cluster, "oidcProviderArn" | "oidcIssuerUrl">;
+  readonly cluster: Pick<Cluster, "oidcProviderArn" | "oidcIssuerUrl">;
   /** Each data shard's RDS-managed master secret the provisioning jobs read, and the key it is encrypted with. */
-  masterSecrets: readonly { secretArn: pulumi.Input<string>; keyArn: pulumi.Input<string> }[];
-  dataCidrs: readonly string[];
-  /** The backup bucket and its key, which the restore drills read. @default no drills */
-  backups?: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly masterSecrets: readonly { readonly secretArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> }[];
+  readonly dataCidrs: readonly string[];
+  /** The backup bucket and its key, which the restore drills read. @default none: no restore-drill role or service account */
+  readonly backups?: { readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export const DRILL_SERVICE_ACCOUNT = "restore-drill";
@@ -57,6 +58,55 @@ export function provisionerPolicy(secrets: readonly MasterSecret[]) {
   };
 }
 
+/** One PriorityClass per tier: the tiers' pods preempt (or not) in their order. */
+export function priorityClassManifests(): Manifest[] {
+  return Object.values(PRIORITY_CLASSES).map((pc) => ({
+    apiVersion: "scheduling.k8s.io/v1",
+    kind: "PriorityClass",
+    metadata: { name: pc.name },
+    value: pc.value,
+    preemptionPolicy: pc.preemption,
+    globalDefault: false,
+    description: `Odoo tenants of the ${pc.name.replace("odoo-", "")} tier`,
+  }));
+}
+
+/**
+ * What the system namespace holds besides its accounts: the jobs' scripts, and default-deny with the
+ * egress the provisioning jobs and restore drills need.
+ */
+export function systemNamespaceObjects(scriptsConfigMap: string, dataCidrs: readonly string[]): Manifest[] {
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: scriptsConfigMap, namespace: SYSTEM_NAMESPACE },
+      data: Object.fromEntries(["provision-tenant-db.sh", "restore-drill.sh", "credentials.sh"].map((f) => [f, readFileSync(projectFile(`scripts/${f}`), "utf8")])),
+    },
+    { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "default-deny", namespace: SYSTEM_NAMESPACE }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "allow-provisioner-egress", namespace: SYSTEM_NAMESPACE },
+      spec: {
+        // Provisioning jobs and restore drills: DNS, PostgreSQL, AWS APIs on HTTPS, the Pushgateway.
+        podSelector: { matchExpressions: [{ key: "app", operator: "In", values: [PROVISIONER_LABELS.app, "restore-drill"] }] },
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+          },
+          { to: dataCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
+          // STS, Secrets Manager and S3: regional AWS endpoints on HTTPS.
+          { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: 9091 }] },
+        ],
+      },
+    },
+  ];
+}
+
 /**
  * What every tenant of a cluster shares: the PriorityClasses of the tiers, and the system namespace
  * where the database provisioning jobs run with the master secret (tenants never see it).
@@ -69,89 +119,51 @@ export class TenantPlatform extends pulumi.ComponentResource {
 
   constructor(name: string, args: TenantPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:tenants:TenantPlatform", name, {}, opts);
-    const child = { parent: this };
-
-    const priorityClasses = Object.values(PRIORITY_CLASSES).map((pc) =>
-      createObject(`${name}-${pc.name}`, {
-        apiVersion: "scheduling.k8s.io/v1",
-        kind: "PriorityClass",
-        metadata: { name: pc.name },
-        value: pc.value,
-        preemptionPolicy: pc.preemption,
-        globalDefault: false,
-        description: `Odoo tenants of the ${pc.name.replace("odoo-", "")} tier`,
-      }, child));
-
+    const priorityClasses = priorityClassManifests().map((pc) => createObject(`${name}-${pc.metadata.name}`, pc, { parent: this }));
     const namespace = createObject(`${name}-system`, {
       apiVersion: "v1",
       kind: "Namespace",
       metadata: { name: SYSTEM_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS, "odoo-fleet/role": "platform" } },
-    }, child);
+    }, { parent: this });
     const inNamespace = { parent: this, dependsOn: [namespace] };
 
-    const role = serviceAccountRole(`${name}-provisioner`, {
+    const provisionerPolicyJson = pulumi.output(args.masterSecrets).apply((secrets) => JSON.stringify(provisionerPolicy(secrets)));
+    const serviceAccount = this.createAccountWithRole(name, args, "provisioner", PROVISIONER_SERVICE_ACCOUNT, provisionerPolicyJson, inNamespace);
+    const drillAccount = args.backups ? [this.createDrillAccount(name, args, args.backups, inNamespace)] : [];
+
+    const created = systemNamespaceObjects(this.scriptsConfigMap, args.dataCidrs).map((object) => createObject(`${name}-${object.metadata.name}`, object, inNamespace));
+    this.ready = [namespace, serviceAccount, ...drillAccount, ...priorityClasses, ...created];
+    this.registerOutputs({ namespace: this.namespace });
+  }
+
+  /** An IAM role trusted by one service account of the system namespace, and that account. */
+  private createAccountWithRole(
+    name: string,
+    args: TenantPlatformArgs,
+    roleSuffix: string,
+    account: string,
+    policy: pulumi.Input<string>,
+    inNamespace: pulumi.CustomResourceOptions,
+  ): k8s.core.v1.ServiceAccount {
+    const role = serviceAccountRole(`${name}-${roleSuffix}`, {
       oidcProviderArn: args.cluster.oidcProviderArn,
       oidcIssuerUrl: args.cluster.oidcIssuerUrl,
       namespace: SYSTEM_NAMESPACE,
-      serviceAccount: PROVISIONER_SERVICE_ACCOUNT,
-      tags: withName(args.tags, `${name}-provisioner`),
-      policy: pulumi.output(args.masterSecrets).apply((secrets) => JSON.stringify(provisionerPolicy(secrets))),
-    }, child);
-
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-${PROVISIONER_SERVICE_ACCOUNT}`, {
-      metadata: { name: PROVISIONER_SERVICE_ACCOUNT, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+      serviceAccount: account,
+      tags: withName(args.tags, `${name}-${roleSuffix}`),
+      policy,
+    }, { parent: this });
+    return new k8s.core.v1.ServiceAccount(`${name}-${account}`, {
+      metadata: { name: account, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
       automountServiceAccountToken: false,
     }, inNamespace);
+  }
 
-    const drillAccount: pulumi.Resource[] = [];
-    if (args.backups) {
-      const drillRole = serviceAccountRole(`${name}-restore-drill`, {
-        oidcProviderArn: args.cluster.oidcProviderArn,
-        oidcIssuerUrl: args.cluster.oidcIssuerUrl,
-        namespace: SYSTEM_NAMESPACE,
-        serviceAccount: DRILL_SERVICE_ACCOUNT,
-        tags: withName(args.tags, `${name}-restore-drill`),
-        policy: pulumi
-          .all([pulumi.output(args.masterSecrets), args.backups.bucketArn, args.backups.kmsKeyArn])
-          .apply(([secrets, bucket, bucketKey]) => JSON.stringify(drillPolicy(secrets, bucket, bucketKey))),
-      }, child);
-      drillAccount.push(new k8s.core.v1.ServiceAccount(`${name}-${DRILL_SERVICE_ACCOUNT}`, {
-        metadata: { name: DRILL_SERVICE_ACCOUNT, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": drillRole.arn } },
-        automountServiceAccountToken: false,
-      }, inNamespace));
-    }
-
-    const objects: Manifest[] = [
-      {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: this.scriptsConfigMap, namespace: SYSTEM_NAMESPACE },
-        data: Object.fromEntries(["provision-tenant-db.sh", "restore-drill.sh", "credentials.sh"].map((f) => [f, readFileSync(projectFile(`scripts/${f}`), "utf8")])),
-      },
-      { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "default-deny", namespace: SYSTEM_NAMESPACE }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-      {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "NetworkPolicy",
-        metadata: { name: "allow-provisioner-egress", namespace: SYSTEM_NAMESPACE },
-        spec: {
-          // Provisioning jobs and restore drills: DNS, PostgreSQL, AWS APIs on HTTPS, the Pushgateway.
-          podSelector: { matchExpressions: [{ key: "app", operator: "In", values: [PROVISIONER_LABELS.app, "restore-drill"] }] },
-          policyTypes: ["Egress"],
-          egress: [
-            {
-              to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-              ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-            },
-            { to: args.dataCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
-            // STS, Secrets Manager and S3: regional AWS endpoints on HTTPS.
-            { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
-            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: 9091 }] },
-          ],
-        },
-      },
-    ];
-    const created = objects.map((object) => createObject(`${name}-${object.metadata.name}`, object, inNamespace));
-    this.ready = [namespace, serviceAccount, ...drillAccount, ...priorityClasses, ...created];
-    this.registerOutputs({ namespace: this.namespace });
+  /** The restore drills' account: the provisioner's rights, and reading every tenant's backups. */
+  private createDrillAccount(name: string, args: TenantPlatformArgs, backups: NonNullable<TenantPlatformArgs["backups"]>, inNamespace: pulumi.CustomResourceOptions): k8s.core.v1.ServiceAccount {
+    const policy = pulumi
+      .all([pulumi.output(args.masterSecrets), backups.bucketArn, backups.kmsKeyArn])
+      .apply(([secrets, bucket, bucketKey]) => JSON.stringify(drillPolicy(secrets, bucket, bucketKey)));
+    return this.createAccountWithRole(name, args, DRILL_SERVICE_ACCOUNT, DRILL_SERVICE_ACCOUNT, policy, inNamespace);
   }
 }
