@@ -5,7 +5,9 @@
 import { standbyNodePools } from "../model/node-pools";
 import type { VaultLockBounds } from "../model/backup";
 import type { BackupPlanSpec } from "../model/backup";
-import { systemPoolOf, type NodePoolSpec, type PlatformSpec } from "./index";
+import { systemPoolOf } from "./defaults";
+import type { NodePoolSpec } from "./schema";
+import type { PlatformSpec } from "./types";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { vaultLockBounds } from "../tiers/backup";
 
