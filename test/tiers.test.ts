@@ -54,6 +54,16 @@ describe("tier catalogue", () => {
     expect(table.get("scheduling priority")).toEqual(TIER_NAMES.map((t) => TIERS[t].schedulingPriority));
   });
 
+  test("the PriorityClasses follow the scheduling priority: higher tiers schedule first, only the lowest never preempts", () => {
+    const byPriority = (["lowest", "normal", "highest"] as const).map((p) => TIER_NAMES.find((t) => TIERS[t].schedulingPriority === p)!);
+    expect(byPriority.map((t) => TIERS[t].priorityClass)).toEqual([
+      { value: 1000, preemption: "Never" },
+      { value: 10000, preemption: "PreemptLowerPriority" },
+      { value: 100000, preemption: "PreemptLowerPriority" },
+    ]);
+    expect(TIER_NAMES.map((t) => TIERS[t].ingressRateLimitPerSecond)).toEqual([20, 50, 100]);
+  });
+
   test.each([
     [[], undefined],
     [["essential"], "essential"],

@@ -63,6 +63,10 @@ export interface TierSpec {
     readonly pods: number;
   };
   readonly schedulingPriority: "lowest" | "normal" | "highest";
+  /** The PriorityClass of the tenant's pods: `schedulingPriority` as Kubernetes schedules it. */
+  readonly priorityClass: { readonly value: number; readonly preemption: "Never" | "PreemptLowerPriority" };
+  /** Requests per second per client address Traefik lets through to the tenant (bursts of twice that). */
+  readonly ingressRateLimitPerSecond: number;
   readonly restoreDrillEveryDays: number;
   readonly syntheticCheck: { readonly everyMinutes: number; readonly regions: number };
   readonly alertRouting: "business-hours" | "24x7" | "24x7-paging";
@@ -90,6 +94,8 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     redis: "shared-acl-user",
     quotaCaps: { cpu: 2, memoryGiB: 4, storageGiB: 20, pods: 20 },
     schedulingPriority: "lowest",
+    priorityClass: { value: 1000, preemption: "Never" },
+    ingressRateLimitPerSecond: 20,
     restoreDrillEveryDays: 30,
     syntheticCheck: { everyMinutes: 5, regions: 1 },
     alertRouting: "business-hours",
@@ -115,6 +121,8 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     redis: "shared-acl-user",
     quotaCaps: { cpu: 8, memoryGiB: 16, storageGiB: 100, pods: 60 },
     schedulingPriority: "normal",
+    priorityClass: { value: 10000, preemption: "PreemptLowerPriority" },
+    ingressRateLimitPerSecond: 50,
     restoreDrillEveryDays: 7,
     syntheticCheck: { everyMinutes: 1, regions: 1 },
     alertRouting: "24x7",
@@ -140,6 +148,8 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     },
     redis: "dedicated-replication-group",
     schedulingPriority: "highest",
+    priorityClass: { value: 100000, preemption: "PreemptLowerPriority" },
+    ingressRateLimitPerSecond: 100,
     restoreDrillEveryDays: 1,
     syntheticCheck: { everyMinutes: 1, regions: 2 },
     alertRouting: "24x7-paging",

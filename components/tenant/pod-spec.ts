@@ -3,13 +3,12 @@
  * sizes written as Kubernetes quantities.
  */
 import type { PodResources } from "../../tiers/sizing";
-import type { TierName } from "../../tiers/catalogue";
+import { TIER_NAMES, TIERS, type TierName, type TierSpec } from "../../tiers/catalogue";
 
-export const PRIORITY_CLASSES: Readonly<Record<TierName, { name: string; value: number; preemption: "Never" | "PreemptLowerPriority" }>> = {
-  essential: { name: "odoo-essential", value: 1000, preemption: "Never" },
-  business: { name: "odoo-business", value: 10000, preemption: "PreemptLowerPriority" },
-  critical: { name: "odoo-critical", value: 100000, preemption: "PreemptLowerPriority" },
-};
+/** One PriorityClass per tier, in the catalogue's order, named after the tier. */
+export const PRIORITY_CLASSES = Object.fromEntries(TIER_NAMES.map((tier) => [tier, { name: `odoo-${tier}`, ...TIERS[tier].priorityClass }])) as Readonly<
+  Record<TierName, { readonly name: string } & TierSpec["priorityClass"]>
+>;
 
 /** Millicores and MiB as Kubernetes quantities, in whole units where they divide evenly. */
 export const quantity = {

@@ -2,14 +2,11 @@
  * How requests reach Odoo: its Service, the TLS certificate of the tenant's domains, Traefik's security
  * headers and rate limit, and one IngressRoute per domain.
  */
-import type { TierName } from "../../tiers/catalogue";
+import { TIERS } from "../../tiers/catalogue";
 import { CLUSTER_ISSUER } from "../ingress";
 import { WEB_LABELS } from "../../model/kubernetes";
 import { ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { tenantObjectMeta, type Manifest, type TenantManifestInput } from "./manifest-input";
-
-/** Requests per second per client address, by tier; bursts of twice that. */
-export const RATE_LIMITS: Readonly<Record<TierName, number>> = { essential: 20, business: 50, critical: 100 };
 
 export function odooService(input: TenantManifestInput): Manifest {
   return {
@@ -64,7 +61,7 @@ export function routeMiddlewares(input: TenantManifestInput): Manifest[] {
       apiVersion: "traefik.io/v1alpha1",
       kind: "Middleware",
       metadata: tenantObjectMeta(input, "rate-limit"),
-      spec: { rateLimit: { average: RATE_LIMITS[input.tier], burst: RATE_LIMITS[input.tier] * 2, period: "1s" } },
+      spec: { rateLimit: { average: TIERS[input.tier].ingressRateLimitPerSecond, burst: TIERS[input.tier].ingressRateLimitPerSecond * 2, period: "1s" } },
     },
   ];
 }
