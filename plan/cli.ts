@@ -7,14 +7,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { analyse } from "./analyses";
-import { changeSummary, diffPlans } from "./changes";
-import { componentGraphDot, renderSvg } from "./graph";
-import { htmlReport } from "./html";
-import { markdownReport } from "./markdown";
-import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant, type PlanDocument } from "./report";
-import { runPlan, withoutStackTraces } from "./run";
-import { zoneTable } from "./zones";
+import { analyse } from "./analyses/index";
+import { changeSummary, diffPlans } from "./report/changes";
+import { componentGraphDot, renderSvg } from "./report/graph";
+import { htmlReport } from "./report/html";
+import { markdownReport } from "./report/markdown";
+import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant, type PlanDocument } from "./report/document";
+import { runPlan, withoutStackTraces } from "./capture/run";
+import { zoneTable } from "./analyses/zones";
 
 export const DEFAULT_STACK = "shared-dev";
 

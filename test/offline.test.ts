@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { aliasUrn, engineUrn, redact } from "../plan/capture";
-import { OFFLINE_SECRET, readStackConfig } from "../plan/project";
+import { aliasUrn, engineUrn, redact } from "../plan/capture/capture";
+import { OFFLINE_SECRET, readStackConfig } from "../plan/capture/project";
 import { named, startHarness, type Harness } from "./harness";
 
 let harness: Harness;

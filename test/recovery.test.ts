@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../tiers/recovery";
-import { analyse } from "../plan/analyses";
-import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report";
-import type { PlanRun } from "../plan/run";
-import { readStackConfig } from "../plan/project";
+import { analyse } from "../plan/analyses/index";
+import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report/document";
+import type { PlanRun } from "../plan/capture/run";
+import { readStackConfig } from "../plan/capture/project";
 import * as path from "node:path";
 import { ROOT, stackPlan } from "./plan-cli";
 

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { CapturedResource } from "../model/resource";
+import type { CapturedResource } from "../../model/resource";
 
 
 // Markers of Pulumi's wire format (sdk/nodejs/runtime/rpc.ts).

@@ -6,9 +6,9 @@
  * and notApplicable() skips a policy for a resource.
  */
 import type { EnforcementLevel, Policy, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { providerUrnOf } from "./capture";
-import type { CapturedResource } from "../model/resource";
-import type { PlanViolation } from "./report";
+import { providerUrnOf } from "../capture/capture";
+import type { CapturedResource } from "../../model/resource";
+import type { PlanViolation } from "../report/document";
 
 // Exported by the policy SDK at run time, not in its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,6 +1,6 @@
 /** What a plan changes against a previous plan document: resources added, removed and updated. */
-import type { CapturedResource } from "../model/resource";
-import type { PlanDocument } from "./report";
+import type { CapturedResource } from "../../model/resource";
+import type { PlanDocument } from "./document";
 
 /** Resources whose loss loses data: removing or replacing one deserves a second look. */
 export const STATEFUL_TYPES = [

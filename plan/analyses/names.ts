@@ -10,8 +10,8 @@
  * inputs only, so an absent input here is exactly an autonamed resource.
  */
 import { parse as parseYaml } from "yaml";
-import { providerUrnOf } from "./capture";
-import type { CapturedResource } from "../model/resource";
+import { providerUrnOf } from "../capture/capture";
+import type { CapturedResource } from "../../model/resource";
 
 export const NAMES_ANALYSIS = "physical-names";
 

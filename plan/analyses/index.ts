@@ -1,17 +1,17 @@
 /** Analyses of a planned stack: the policy pack, evaluated as the policy server would, and recovery. */
-import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
-import { sizeOdoo, tenantQuota, type Compute } from "../tiers/sizing";
-import type { Environment } from "../model/stack";
-import { parseStackSpec, type TenantSpec } from "../spec/index";
-import type { TierName } from "../tiers/catalogue";
-import { ALL_POLICIES } from "../policies/all";
-import { tenantOfResource } from "../policies/common";
-import { workloadsFromResources } from "../policies/data-protection";
+import { achievedRecovery, mechanismsFromResources, type RecoveryMechanisms, type RecoveryRow } from "../../tiers/recovery";
+import { sizeOdoo, tenantQuota, type Compute } from "../../tiers/sizing";
+import type { Environment } from "../../model/stack";
+import { parseStackSpec, type TenantSpec } from "../../spec/index";
+import type { TierName } from "../../tiers/catalogue";
+import { ALL_POLICIES } from "../../policies/all";
+import { tenantOfResource } from "../../policies/common";
+import { workloadsFromResources } from "../../policies/data-protection";
 import { addonNodeFindings, clusterAddonModels } from "./addon-nodes";
 import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
 import { analyseNames, collisionMessage, NAMES_ANALYSIS, ruleBreakMessage, serviceCreatedMessage, type NamesAnalysis } from "./names";
-import { evaluatePolicies, type EvaluatedViolation } from "./policy-eval";
-import type { PlanRun } from "./run";
+import { evaluatePolicies, type EvaluatedViolation } from "../evaluation/policy-eval";
+import type { PlanRun } from "../capture/run";
 import { simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneAnalysis } from "./zones";
 
 export const ISOLATION_ANALYSIS = "tenant-isolation-paths";

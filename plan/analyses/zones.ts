@@ -4,13 +4,13 @@
  * PostgreSQL and Valkey given Multi-AZ) and whether the node pools left can hold every tenant's quota.
  * Everything is read from the planned resources; the tier catalogue says what each tenant is owed.
  */
-import { POOL_LABEL } from "../model/node-pools";
-import { dataShardId } from "../model/naming";
-import { WEB_LABELS } from "../model/kubernetes";
-import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute } from "../tiers/sizing";
-import type { Environment } from "../model/stack";
-import { TIERS, type TierName } from "../tiers/catalogue";
-import type { CapturedResource } from "../model/resource";
+import { POOL_LABEL } from "../../model/node-pools";
+import { dataShardId } from "../../model/naming";
+import { WEB_LABELS } from "../../model/kubernetes";
+import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute } from "../../tiers/sizing";
+import type { Environment } from "../../model/stack";
+import { TIERS, type TierName } from "../../tiers/catalogue";
+import type { CapturedResource } from "../../model/resource";
 
 /** How a workload's replicas are spread over zones. */
 export type ZoneSpread = "hard" | "soft";

@@ -7,10 +7,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ciEnvironmentOfConfig, secretsProviderProblems } from "../model/ci";
-import { SpecError, stackSpecProblems, type SpecProblem } from "../spec/index";
+import { ciEnvironmentOfConfig, secretsProviderProblems } from "../../model/ci";
+import { SpecError, stackSpecProblems, type SpecProblem } from "../../spec/index";
 import { installCapture, redact } from "./capture";
-import type { CapturedResource } from "../model/resource";
+import type { CapturedResource } from "../../model/resource";
 import { PlatformMocks } from "./mocks";
 import { readProject, readStackConfig, stackFilePath } from "./project";
 

@@ -1,11 +1,11 @@
 /** The plan's outputs: the JSON document of shared/product/plan-format.md and the text summary. */
-import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
-import type { CapturedResource } from "../model/resource";
+import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../../tiers/recovery";
+import type { CapturedResource } from "../../model/resource";
 import type { ResourceChange } from "./changes";
-import type { PlanRun } from "./run";
-import type { ZoneAnalysis } from "./zones";
-import type { TenantSummary } from "./analyses";
-import type { NameCollision, NamingRuleBreak, ServiceCreatedName } from "./names";
+import type { PlanRun } from "../capture/run";
+import type { ZoneAnalysis } from "../analyses/zones";
+import type { TenantSummary } from "../analyses/index";
+import type { NameCollision, NamingRuleBreak, ServiceCreatedName } from "../analyses/names";
 
 export interface PlanViolation {
   policy: string;
