@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
 import { isolationFindings, matches, sharedCredentialFindings } from "../plan/analyses/isolation";
-import { policyResources } from "../plan/evaluation/policy-eval";
+import { policyResources } from "../plan/capture/policy-view";
 import type { PlanDocument } from "../plan/report/document";
 import { stackPlan } from "./plan-cli";
 

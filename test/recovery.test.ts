@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../tiers/recovery";
 import { analyse } from "../plan/analyses/index";
-import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report/document";
+import { exitCode, planDocument, type PlanDocument } from "../plan/report/document";
+import { recoveryTable } from "../plan/report/summary";
 import type { PlanRun } from "../plan/capture/run";
 import { readStackConfig } from "../plan/capture/project";
 import * as path from "node:path";

@@ -84,7 +84,7 @@ interface ReadRequest {
   getDependenciesList(): string[];
   getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
-/** Mocks that say what a registration returns without building the whole state (plan/mocks.ts). */
+/** Mocks that say what a registration returns without building the whole state (plan/capture/mocks.ts). */
 export interface OutputMocks {
   resourceOutputs(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; outputs: Record<string, unknown>; echoInputs: boolean };
 }

@@ -4,9 +4,9 @@
  * the change list and the resource graph (an inline SVG drawn by Graphviz).
  */
 import { formatMinutes, type RecoveryRow } from "../../tiers/recovery";
-import { dataLossRisks, type ResourceChange } from "./changes";
+import { dataLossRisks } from "./changes";
 import type { EvaluatedViolation } from "../evaluation/policy-eval";
-import type { PlanDocument } from "./document";
+import type { PlanDocument, ResourceChange } from "./document";
 import type { TenantZoneResult, ZoneOutcome } from "../analyses/zones";
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
