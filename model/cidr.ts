@@ -61,8 +61,6 @@ export function usableAwsAddresses(cidr: Cidr): number {
   return blockSize(cidr.prefix) - 5;
 }
 
-export type SubnetRole = "public" | "private" | "isolated";
-
 export interface ZoneSubnets {
   readonly zone: string;
   readonly public: string;

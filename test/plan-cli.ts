@@ -28,7 +28,7 @@ function documentOf(run: CliRun): PlanDocument {
   try {
     return JSON.parse(readFileSync(run.json, "utf8")) as PlanDocument;
   } catch (error) {
-    throw new Error(`the plan wrote no readable ${run.json} (exit ${run.status}): ${(error as Error).message}\n${run.stderr}`);
+    throw new Error(`the plan wrote no readable ${run.json} (exit ${run.status}): ${(error as Error).message}\n${run.stderr}`, { cause: error });
   }
 }
 

@@ -113,6 +113,16 @@ describe("workflows", () => {
     }
   });
 
+  test("every job that runs the tests lints first: a back-pointing import or a cycle stops the merge", () => {
+    const testing = allJobs().filter(({ job }) => (job.steps ?? []).some((s) => /\bnpm test\b/.test(s.run ?? "")));
+    expect(testing.map(({ file, name }) => `${file}:${name}`).sort()).toEqual(["deploy.yml:test", "pull-request.yml:test"]);
+    for (const { job } of testing) {
+      const commands = job.steps!.map((s) => (s.run ?? "").trim());
+      expect(commands.indexOf("npm run lint")).toBeGreaterThan(commands.indexOf("npm run typecheck"));
+      expect(commands.indexOf("npm run lint")).toBeLessThan(commands.indexOf("npm test"));
+    }
+  });
+
   test("live previews leave out the review template, the bootstrap stack and production stacks; the offline plan keeps them all", () => {
     const pr = workflow("pull-request.yml");
     const pick = pr.jobs["changed-stacks"]!.steps!.find((s) => s.id === "pick")!.run!;

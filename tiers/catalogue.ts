@@ -146,10 +146,6 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
   },
 };
 
-export function isTierName(value: unknown): value is TierName {
-  return typeof value === "string" && (TIER_NAMES as readonly string[]).includes(value);
-}
-
 const STRICTNESS: Record<TierName, number> = { essential: 0, business: 1, critical: 2 };
 
 /** The strictest tier among `tiers` (the one whose contract a shared resource must meet). */

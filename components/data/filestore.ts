@@ -5,7 +5,6 @@ import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 import { tenantPosixId } from "../../model/naming";
 
-export { tenantPosixId } from "../../model/naming";
 
 export const NFS_PORT = 2049;
 
