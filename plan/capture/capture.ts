@@ -161,6 +161,7 @@ function markSecret(response: RegisterResponse, keys: readonly string[]): void {
 }
 
 // The protobuf classes of the SDK's own copy (the response must be of the classes it reads).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkRequire = (id: string) => require(require.resolve(id, { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] })) as Record<string, unknown>;
 
 /**

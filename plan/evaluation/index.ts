@@ -22,7 +22,7 @@ export async function evaluate(run: Pick<ValidPlanRun, "policyResources">, analy
 }
 
 /** The analyses' findings as violations, all mandatory: each would break the stack or a tenant's contract. */
-export function findingViolations(analysis: Analysis): EvaluatedViolation[] {
+function findingViolations(analysis: Analysis): EvaluatedViolation[] {
   // A path between tenants, or a way in other than Traefik, is as serious as a mandatory policy.
   const isolation: EvaluatedViolation[] = analysis.isolation.map((f) => ({ policy: ISOLATION_ANALYSIS, enforcementLevel: "mandatory", urn: null, message: f.message, tenant: f.tenant }));
   // An add-on with no node to run on fails its first create after 20 minutes.

@@ -106,7 +106,7 @@ export async function evaluatePolicyPack(policies: readonly Policy[], resources:
               violations.push({ policy: policy.name, enforcementLevel: "advisory", urn: resource.urn, message: `can't run policy '${policy.name}' during preview: ${error.message}`, tenant: tenantOf(resource) ?? null });
               continue;
             }
-            throw new Error(`policy ${policy.name} failed on ${resource.urn}: ${(error as Error).message}`);
+            throw new Error(`policy ${policy.name} failed on ${resource.urn}: ${(error as Error).message}`, { cause: error });
           }
         }
       }
@@ -124,7 +124,7 @@ export async function evaluatePolicyPack(policies: readonly Policy[], resources:
         await Promise.resolve(policy.validateStack({ resources, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable }, stackReport));
       } catch (error) {
         if (error instanceof NotApplicable) continue;
-        throw new Error(`policy ${policy.name} failed: ${(error as Error).message}`);
+        throw new Error(`policy ${policy.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }
   }
