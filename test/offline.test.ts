@@ -24,7 +24,7 @@ describe("mocks", () => {
 
   test("fail loudly on an invoke they do not know", async () => {
     await expect(aws.ec2.getAmi({ owners: ["amazon"], mostRecent: true })).rejects.toThrow(
-      "the offline mocks do not know the invoke aws:ec2/getAmi:getAmi; add an answer for it in plan/mocks.ts",
+      "the offline mocks do not know the invoke aws:ec2/getAmi:getAmi; add an answer for it in plan/capture/mocks.ts",
     );
   });
 });
