@@ -9,10 +9,10 @@
  */
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { installCapture } from "../plan/capture";
-import { PlatformMocks } from "../plan/mocks";
-import type { PlanDocument } from "../plan/report";
-import { settle, withoutStackTraces } from "../plan/run";
+import { installCapture } from "../plan/capture/capture";
+import { PlatformMocks } from "../plan/capture/mocks";
+import type { PlanDocument } from "../plan/report/document";
+import { settle, withoutStackTraces } from "../plan/capture/run";
 
 /** About one tenant's worth of resources. */
 const RESOURCES_PER_TURN = 40;

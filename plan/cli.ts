@@ -7,14 +7,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { analyse } from "./analyses";
-import { changeSummary, diffPlans } from "./changes";
-import { componentGraphDot, renderSvg } from "./graph";
-import { htmlReport } from "./html";
-import { markdownReport } from "./markdown";
-import { exitCode, planDocument, recoveryTable, summarize, violationsByTenant, type PlanDocument } from "./report";
-import { runPlan, withoutStackTraces } from "./run";
-import { zoneTable } from "./zones";
+import { analyse } from "./analyses/index";
+import { runPlan, withoutStackTraces } from "./capture/run";
+import { evaluate } from "./evaluation/index";
+import { changeSummary, diffPlans } from "./report/changes";
+import { exitCode, planDocument, type PlanDocument } from "./report/document";
+import { componentGraphDot, renderSvg } from "./report/graph";
+import { htmlReport } from "./report/html";
+import { markdownReport } from "./report/markdown";
+import { recoveryTable, summarize, violationsByTenant, zoneTable } from "./report/summary";
 
 export const DEFAULT_STACK = "shared-dev";
 
@@ -55,7 +56,10 @@ async function main(): Promise<number> {
   const policyConfig = values["policy-config"] ? (JSON.parse(readFileSync(values["policy-config"], "utf8")) as Record<string, Record<string, unknown>>) : undefined;
   const analysisStarted = process.hrtime.bigint();
   // Policies signal "not applicable" by throwing, tens of thousands of times in a fleet: without stack traces.
-  const analysis = run.specError ? undefined : await withoutStackTraces(() => analyse(run, policyConfig), values["stack-traces"]);
+  const analysis = run.specError ? undefined : await withoutStackTraces(async () => {
+    const findings = analyse(run);
+    return { ...findings, violations: await evaluate(run, findings, policyConfig) };
+  }, values["stack-traces"]);
   if (analysis) process.stderr.write(`plan: policies and analyses in ${(Number(process.hrtime.bigint() - analysisStarted) / 1e9).toFixed(1)} s\n`);
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
   if (analysis) {

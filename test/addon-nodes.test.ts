@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { planNodeGroups, standbyNodePools, zoneMinimum } from "../model/node-pools";
-import { addonNodeFindings, clusterAddonModels, configuredTolerations, tolerates, type ClusterAddonModel } from "../plan/addon-nodes";
+import { addonNodeFindings, clusterAddonModels, configuredTolerations, tolerates, type ClusterAddonModel } from "../plan/analyses/addon-nodes";
 import type { CapturedResource } from "../model/resource";
 import { ROOT, runPlanCli } from "./plan-cli";
 

@@ -8,7 +8,7 @@ import { buildBootstrap } from "../program/bootstrap";
 import { ciEnvironmentOf } from "../model/ci";
 import { parsePlatformSpec, parseStackSpec, stackSpecProblems, type BootstrapSpec } from "../spec/index";
 import type { CapturedResource } from "../model/resource";
-import { listStacks, readProject, readStackConfig } from "../plan/project";
+import { listStacks, readProject, readStackConfig } from "../plan/capture/project";
 import { childrenOf, named, ofType, startHarness } from "./harness";
 import { allows, type PolicyDoc, type Request } from "./iam-evaluator";
 import { ROOT } from "./plan-cli";

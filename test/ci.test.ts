@@ -7,8 +7,8 @@ import { parse, stringify } from "yaml";
 import { ciEnvironmentOf, ciRoleName, runnerLabel, secretsProviderProblems, secretsProviderUrl } from "../model/ci";
 import { parsePlatformSpec, SpecError } from "../spec/index";
 import type { Environment } from "../model/stack";
-import { listStacks, readProject, readStackConfig } from "../plan/project";
-import type { PlanDocument } from "../plan/report";
+import { listStacks, readProject, readStackConfig } from "../plan/capture/project";
+import type { PlanDocument } from "../plan/report/document";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 const stackFile = (stack: string) => path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);

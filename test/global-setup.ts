@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node" with { "resolution-mode": "import" };
-import { listStacks, readProject } from "../plan/project";
+import { listStacks, readProject } from "../plan/capture/project";
 import { CLI, ROOT, stackPlanFiles, type CliRun } from "./plan-cli";
 
 export default function setup(project: TestProject): () => void {

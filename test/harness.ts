@@ -4,10 +4,10 @@
  * is per process, and vitest gives each file its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { installCapture, type Capture } from "../plan/capture";
+import { installCapture, type Capture } from "../plan/capture/capture";
 import type { CapturedResource } from "../model/resource";
-import { PlatformMocks } from "../plan/mocks";
-import { settle } from "../plan/run";
+import { PlatformMocks } from "../plan/capture/mocks";
+import { settle } from "../plan/capture/run";
 
 export interface Harness {
   readonly mocks: PlatformMocks;

@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
-import { componentGraphDot, MAX_TENANT_NODES, renderSvg } from "../plan/graph";
-import { htmlReport } from "../plan/html";
-import type { PlanDocument } from "../plan/report";
+import { componentGraphDot, MAX_TENANT_NODES, renderSvg } from "../plan/report/graph";
+import { htmlReport } from "../plan/report/html";
+import type { PlanDocument } from "../plan/report/document";
 import { stackPlan } from "./plan-cli";
 
 let prod: PlanDocument;

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
-import { isolationFindings, matches, sharedCredentialFindings } from "../plan/isolation";
-import { policyResources } from "../plan/policy-eval";
-import type { PlanDocument } from "../plan/report";
+import { isolationFindings, matches, sharedCredentialFindings } from "../plan/analyses/isolation";
+import { policyResources } from "../plan/capture/policy-view";
+import type { PlanDocument } from "../plan/report/document";
 import { stackPlan } from "./plan-cli";
 
 let shared: PlanDocument;

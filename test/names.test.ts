@@ -17,8 +17,8 @@ import {
   ruleProblems,
   type NamingRule,
   type PlannedStack,
-} from "../plan/names";
-import type { PlanDocument } from "../plan/report";
+} from "../plan/analyses/names";
+import type { PlanDocument } from "../plan/report/document";
 import { ROOT, runPlanCli, stackPlan, type CliResult } from "./plan-cli";
 
 // ---- hand-made captured resources ------------------------------------------------------------

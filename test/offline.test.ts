@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { aliasUrn, engineUrn, redact } from "../plan/capture";
-import { OFFLINE_SECRET, readStackConfig } from "../plan/project";
+import { aliasUrn, engineUrn, redact } from "../plan/capture/capture";
+import { OFFLINE_SECRET, readStackConfig } from "../plan/capture/project";
 import { named, startHarness, type Harness } from "./harness";
 
 let harness: Harness;
@@ -24,7 +24,7 @@ describe("mocks", () => {
 
   test("fail loudly on an invoke they do not know", async () => {
     await expect(aws.ec2.getAmi({ owners: ["amazon"], mostRecent: true })).rejects.toThrow(
-      "the offline mocks do not know the invoke aws:ec2/getAmi:getAmi; add an answer for it in plan/mocks.ts",
+      "the offline mocks do not know the invoke aws:ec2/getAmi:getAmi; add an answer for it in plan/capture/mocks.ts",
     );
   });
 });

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
 import { restrictedViolations } from "../model/pod-security";
-import type { PlanDocument } from "../plan/report";
+import type { PlanDocument } from "../plan/report/document";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 type StackDoc = { config: Record<string, unknown> };

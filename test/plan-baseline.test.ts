@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, inject, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
-import { diffPlans } from "../plan/changes";
+import { diffPlans } from "../plan/report/changes";
 import { ROOT, stackPlan } from "./plan-cli";
 
 function recorded(stack: string): { recordedAt: string; resources: CapturedResource[] } {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { inject } from "vitest";
-import type { PlanDocument } from "../plan/report";
+import type { PlanDocument } from "../plan/report/document";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const CLI = path.join(ROOT, "dist", "plan", "cli.js");

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, test } from "vitest";
-import { runPlan } from "../plan/run";
+import { runPlan } from "../plan/capture/run";
 import { ROOT } from "./plan-cli";
 
 test("with an invalid configuration the program registers nothing but the root stack", async () => {

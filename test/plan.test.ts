@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
-import { listStacks, readProject } from "../plan/project";
+import { listStacks, readProject } from "../plan/capture/project";
 import type { CapturedResource } from "../model/resource";
-import { addonNodeFindings, clusterAddonModels } from "../plan/addon-nodes";
-import { STATEFUL_TYPES } from "../plan/changes";
+import { addonNodeFindings, clusterAddonModels } from "../plan/analyses/addon-nodes";
+import { STATEFUL_TYPES } from "../plan/report/changes";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 const stacks = listStacks(readProject(ROOT));

@@ -1,9 +1,13 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { achievedRecovery, mechanismsFromResources, recoveryShortfalls, scheduleHours, type RecoveryMechanisms, type TenantWorkload } from "../tiers/recovery";
-import { analyse } from "../plan/analyses";
-import { exitCode, planDocument, recoveryTable, type PlanDocument } from "../plan/report";
-import type { PlanRun } from "../plan/run";
-import { readStackConfig } from "../plan/project";
+import { analyse } from "../plan/analyses/index";
+import { evaluate } from "../plan/evaluation/index";
+import { policyResources } from "../plan/capture/policy-view";
+import { parseStackSpec } from "../spec/index";
+import { exitCode, planDocument, type PlanDocument } from "../plan/report/document";
+import { recoveryTable } from "../plan/report/summary";
+import type { ValidPlanRun } from "../plan/capture/run";
+import { readStackConfig } from "../plan/capture/project";
 import * as path from "node:path";
 import { ROOT, stackPlan } from "./plan-cli";
 
@@ -89,18 +93,22 @@ describe("recovery from a real plan", () => {
 
   test("removing the RDS backup replication from the plan makes the business tenants fall short, and the plan exit 1", async () => {
     const resources = document.resources.filter((r) => r.type !== "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
-    const run: PlanRun = {
+    const config = readStackConfig(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "odoo-fleet").config;
+    const run: ValidPlanRun = {
       project: "odoo-fleet",
       stack: "shared-prod",
       stackFile: "stacks/Pulumi.shared-prod.yaml",
-      config: readStackConfig(path.join(ROOT, "stacks", "Pulumi.shared-prod.yaml"), "odoo-fleet").config,
+      config,
+      spec: parseStackSpec(config, "shared-prod", "stacks/Pulumi.shared-prod.yaml"),
       resources,
-      rawInputs: new Map(),
+      policyResources: policyResources(resources.map((resource) => ({ resource }))),
       placeholders: [],
       invokes: [],
       durationMs: 0,
     };
-    const { recovery, violations } = await analyse(run);
+    const analysis = analyse(run);
+    const { recovery } = analysis;
+    const violations = await evaluate(run, analysis);
     expect(violations).toEqual(
       ["northwind", "contoso"].map((tenant) => ({
         policy: "tier-recovery-contract",

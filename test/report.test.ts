@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
-import { changeSummary, diffPlans, replacementPaths } from "../plan/changes";
-import { markdownReport } from "../plan/markdown";
+import { changeSummary, diffPlans, replacementPaths } from "../plan/report/changes";
+import { markdownReport } from "../plan/report/markdown";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 const resource = (urn: string, type: string, inputs: Record<string, unknown>, protect = false): CapturedResource => ({

@@ -6,7 +6,7 @@ import { MONITORING_NAMESPACE } from "../components/observability";
 import { tenantNamespace } from "../model/kubernetes";
 import { SYSTEM_NAMESPACE } from "../model/kubernetes";
 import { parsePlatformSpec, parseStackSpec, RESERVED_TENANT_NAMES, SpecError, tenantNameProblem, type PlatformSpec } from "../spec/index";
-import { readStackConfig } from "../plan/project";
+import { readStackConfig } from "../plan/capture/project";
 
 const stackConfig = (stack: string) => readStackConfig(path.join(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`), "odoo-fleet").config;
 

@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { DEPLOY_SESSION_SECONDS, PREVIEW_SESSION_SECONDS } from "../components/ci/policies";
 import { parseStackSpec, type BootstrapSpec } from "../spec/index";
-import { listStacks, readProject, readStackConfig } from "../plan/project";
+import { listStacks, readProject, readStackConfig } from "../plan/capture/project";
 import { ROOT } from "./plan-cli";
 
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");

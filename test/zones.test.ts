@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse, stringify } from "yaml";
-import type { PlanDocument } from "../plan/report";
-import { replicasLeft, simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneModel } from "../plan/zones";
+import type { PlanDocument } from "../plan/report/document";
+import { replicasLeft, simulateZoneLoss, zoneModelFromResources, zoneShortfalls, type ZoneModel } from "../plan/analyses/zones";
 import { parsePlatformSpec } from "../spec/index";
-import { readStackConfig } from "../plan/project";
+import { readStackConfig } from "../plan/capture/project";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 
 describe("replicasLeft: worst case when one zone goes", () => {

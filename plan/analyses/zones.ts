@@ -4,13 +4,13 @@
  * PostgreSQL and Valkey given Multi-AZ) and whether the node pools left can hold every tenant's quota.
  * Everything is read from the planned resources; the tier catalogue says what each tenant is owed.
  */
-import { POOL_LABEL } from "../model/node-pools";
-import { dataShardId } from "../model/naming";
-import { WEB_LABELS } from "../model/kubernetes";
-import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute } from "../tiers/sizing";
-import type { Environment } from "../model/stack";
-import { TIERS, type TierName } from "../tiers/catalogue";
-import type { CapturedResource } from "../model/resource";
+import { POOL_LABEL } from "../../model/node-pools";
+import { dataShardId } from "../../model/naming";
+import { WEB_LABELS } from "../../model/kubernetes";
+import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute } from "../../tiers/sizing";
+import type { Environment } from "../../model/stack";
+import { TIERS, type TierName } from "../../tiers/catalogue";
+import type { CapturedResource } from "../../model/resource";
 
 /** How a workload's replicas are spread over zones. */
 export type ZoneSpread = "hard" | "soft";
@@ -309,28 +309,4 @@ export function simulateZoneLoss(model: ZoneModel, environment: Environment): Zo
 
 export function zoneShortfalls(analysis: ZoneAnalysis): TenantZoneResult[] {
   return analysis.results.filter((r) => !r.meets && r.enforced);
-}
-
-const gib = (mib: number) => (mib / 1024).toFixed(1);
-
-/** Per zone: how many tenants keep serving, recover or go down; the capacity left; then every shortfall. */
-export function zoneTable(analysis: ZoneAnalysis): string {
-  if (analysis.zones.length === 0) return "zone loss: no zones";
-  const lines = ["zone loss (worst case per zone lost):"];
-  const header = ["zone lost", "serving", "recovers", "down", "Traefik left", "pool capacity left (CPU / memory requested of offered)"];
-  const rows = analysis.zones.map((zone) => {
-    const mine = analysis.results.filter((r) => r.zone === zone);
-    const count = (o: ZoneOutcome) => String(mine.filter((r) => r.outcome === o).length);
-    const pools = analysis.capacity
-      .filter((c) => c.zone === zone && c.needed.cpuMillis > 0)
-      .map((c) => `${c.pool} ${c.needed.cpuMillis / 1000}/${Math.floor(c.capacity.cpuMillis / 1000)} vCPU, ${gib(c.needed.memoryMiB)}/${gib(c.capacity.memoryMiB)} GiB ${c.fits ? "ok" : "SHORT"}`)
-      .join("; ");
-    return [zone, count("serving"), count("recovers"), count("down"), String(analysis.traefikReplicasLeft[zone] ?? 0), pools || "-"];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  lines.push(format(header), ...rows.map(format));
-  const short = analysis.results.filter((r) => !r.meets);
-  for (const r of short) lines.push(`  ${r.enforced ? "SHORT" : "relaxed"}: ${r.tenant} (${r.tier}, owed ${r.required}) is ${r.outcome} without ${r.zone}: ${r.reasons.join("; ")}`);
-  return lines.join("\n");
 }

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { CapturedResource } from "../model/resource";
+import type { CapturedResource } from "../../model/resource";
 
 
 // Markers of Pulumi's wire format (sdk/nodejs/runtime/rpc.ts).
@@ -84,7 +84,7 @@ interface ReadRequest {
   getDependenciesList(): string[];
   getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
-/** Mocks that say what a registration returns without building the whole state (plan/mocks.ts). */
+/** Mocks that say what a registration returns without building the whole state (plan/capture/mocks.ts). */
 export interface OutputMocks {
   resourceOutputs(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; outputs: Record<string, unknown>; echoInputs: boolean };
 }
@@ -161,6 +161,7 @@ function markSecret(response: RegisterResponse, keys: readonly string[]): void {
 }
 
 // The protobuf classes of the SDK's own copy (the response must be of the classes it reads).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkRequire = (id: string) => require(require.resolve(id, { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] })) as Record<string, unknown>;
 
 /**

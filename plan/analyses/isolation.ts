@@ -6,8 +6,8 @@
  * the work grows with the number of pods, not with its square, while policies stay namespace-specific.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { contains, overlaps, parseCidr, type Cidr } from "../model/cidr";
-import { tenantOfNamespace } from "../model/kubernetes";
+import { contains, overlaps, parseCidr, type Cidr } from "../../model/cidr";
+import { tenantOfNamespace } from "../../model/kubernetes";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };

@@ -6,14 +6,12 @@
  *
  * Names Pulumi generates (no explicit name input) are unique by construction, a random suffix after the
  * logical name, so they never collide; they are still checked against the naming rule at the length
- * they will have. The offline mocks (plan/mocks.ts) invent such names as outputs, but the capture holds
+ * they will have. The offline mocks (plan/capture/mocks.ts) invent such names as outputs, but the capture holds
  * inputs only, so an absent input here is exactly an autonamed resource.
  */
 import { parse as parseYaml } from "yaml";
-import { providerUrnOf } from "./capture";
-import type { CapturedResource } from "../model/resource";
-
-export const NAMES_ANALYSIS = "physical-names";
+import { providerUrnOf } from "../capture/capture";
+import type { CapturedResource } from "../../model/resource";
 
 /** Where a name must be unique. */
 export type NameScope = "region" | "account" | "global" | "cluster";

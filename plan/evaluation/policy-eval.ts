@@ -1,26 +1,29 @@
 /**
- * Evaluates policies over captured resources the way the Pulumi policy server does (see
- * @pulumi/policy/server.js): inputs go through the policy SDK's own deserializeProperties and
- * unknownCheckingProxy, resource policies see one resource at a time with its provider, stack
- * policies see them all with parents and dependencies linked, config gets each schema's defaults,
- * and notApplicable() skips a policy for a resource.
+ * Evaluates policies over the policy server's view of the resources (capture/policy-view.ts) the way
+ * the Pulumi policy server does (see @pulumi/policy/server.js): resource policies see one resource at
+ * a time with its provider, stack policies see them all, config gets each schema's defaults, and
+ * notApplicable() skips a policy for a resource.
  */
 import type { EnforcementLevel, Policy, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { providerUrnOf } from "./capture";
-import type { CapturedResource } from "../model/resource";
-import type { PlanViolation } from "./report";
+import { policyResources, type EvaluationInput } from "../capture/policy-view";
 
 // Exported by the policy SDK at run time, not in its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { deserializeProperties } = require("@pulumi/policy/deserialize") as { deserializeProperties(struct: { toJavaScript(): Record<string, unknown> }, proxySecrets: boolean): Record<string, unknown> };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { unknownCheckingProxy, UnknownValueError } = require("@pulumi/policy/proxy") as { unknownCheckingProxy<T>(value: T): T; UnknownValueError: new (...args: unknown[]) => Error };
+const { UnknownValueError } = require("@pulumi/policy/proxy") as { UnknownValueError: new (...args: unknown[]) => Error };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getPulumiType, isResourcePolicy, isStackPolicy } = require("@pulumi/policy/policy") as {
   getPulumiType(fn: unknown): string | undefined;
   isResourcePolicy(p: Policy): p is ResourceValidationPolicy;
   isStackPolicy(p: Policy): p is StackValidationPolicy;
 };
+
+/** A violation as the plan document lists it (shared/product/plan-format.md). */
+export interface PlanViolation {
+  policy: string;
+  enforcementLevel: "mandatory" | "advisory";
+  urn: string | null;
+  message: string;
+}
 
 export interface EvaluatedViolation extends PlanViolation {
   /** Tenant the resource belongs to, for grouping; null for platform resources. */
@@ -29,20 +32,6 @@ export interface EvaluatedViolation extends PlanViolation {
 
 class NotApplicable extends Error {}
 
-/** As the server's isTypeOf: the class's attached Pulumi type, else its isInstance. */
-function isTypeOf(type: string, resourceClass: unknown): boolean {
-  const pulumiType = getPulumiType(resourceClass);
-  if (pulumiType) return type === pulumiType;
-  const isInstance = (resourceClass as { isInstance?: (o: unknown) => boolean }).isInstance;
-  return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
-}
-
-/** A captured resource and, where the capture kept it, its inputs in Pulumi's wire format. */
-export interface EvaluationInput {
-  resource: CapturedResource;
-  raw?: Record<string, unknown>;
-}
-
 /** Each policy's configuration: its schema's defaults, overridden by `overrides[policy]`. */
 export function policyConfig(policy: Policy, overrides: Record<string, Record<string, unknown>> = {}): Record<string, unknown> {
   const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).filter(([, s]) => (s as { default?: unknown }).default !== undefined).map(([k, s]) => [k, (s as { default: unknown }).default]));
@@ -50,57 +39,30 @@ export function policyConfig(policy: Policy, overrides: Record<string, Record<st
   return { ...defaults, ...rest };
 }
 
-function props(input: EvaluationInput): Record<string, unknown> {
-  const raw = input.raw ?? input.resource.inputs;
-  return unknownCheckingProxy(deserializeProperties({ toJavaScript: () => raw }, false));
-}
-
 const notApplicable = (reason?: string): never => {
   throw new NotApplicable(reason);
 };
-
-/** Builds the PolicyResource objects the server hands stack policies (parents and dependencies linked). */
-export function policyResources(inputs: readonly EvaluationInput[]): PolicyResource[] {
-  const byUrn = new Map<string, PolicyResource>();
-  const list = inputs.filter((i) => i.resource.custom).map((input) => {
-    const r = input.resource;
-    const p = props(input);
-    const resource: PolicyResource = {
-      type: r.type,
-      props: p,
-      urn: r.urn,
-      name: r.name,
-      opts: { protect: r.protect, ignoreChanges: r.ignoreChanges, aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], ...(r.parent ? { parent: r.parent } : {}) },
-      dependencies: [],
-      propertyDependencies: {},
-      isType: (resourceClass: unknown) => isTypeOf(r.type, resourceClass),
-      asType: ((resourceClass: unknown) => (isTypeOf(r.type, resourceClass) ? p : undefined)) as PolicyResource["asType"],
-    } as PolicyResource;
-    byUrn.set(r.urn, resource);
-    return { resource, input };
-  });
-  for (const { resource, input } of list) {
-    const r = input.resource;
-    const parent = r.parent ? byUrn.get(r.parent) : undefined;
-    if (parent) resource.parent = parent;
-    resource.dependencies = r.dependsOn.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
-    const provider = byUrn.get(providerUrnOf(r.provider) ?? "");
-    if (provider) resource.provider = { type: provider.type, props: provider.props, urn: provider.urn, name: provider.name };
-  }
-  return list.map((l) => l.resource);
-}
 
 export interface EvaluationResult {
   violations: EvaluatedViolation[];
   resources: PolicyResource[];
 }
 
-export async function evaluatePolicies(
-  policies: readonly Policy[],
-  inputs: readonly EvaluationInput[],
-  options: { tenantOf?: (r: PolicyResource) => string | undefined; config?: Record<string, Record<string, unknown>> } = {},
-): Promise<EvaluationResult> {
+export interface EvaluationOptions {
+  /** The tenant a resource belongs to, for grouping. @default none: every violation is the platform's */
+  readonly tenantOf?: (r: PolicyResource) => string | undefined;
+  /** `--policy-config`: per policy, its enforcement level and limits. @default each policy's own */
+  readonly config?: Record<string, Record<string, unknown>>;
+}
+
+/** Builds the server's view of captured resources, then evaluates the policies over it. */
+export async function evaluatePolicies(policies: readonly Policy[], inputs: readonly EvaluationInput[], options: EvaluationOptions = {}): Promise<EvaluationResult> {
   const resources = policyResources(inputs);
+  return { violations: await evaluatePolicyPack(policies, resources, options), resources };
+}
+
+/** Every violation the policies report over `resources`, as the policy server would. */
+export async function evaluatePolicyPack(policies: readonly Policy[], resources: PolicyResource[], options: EvaluationOptions = {}): Promise<EvaluatedViolation[]> {
   const violations: EvaluatedViolation[] = [];
   const tenantOf = options.tenantOf ?? (() => undefined);
 
@@ -144,7 +106,7 @@ export async function evaluatePolicies(
               violations.push({ policy: policy.name, enforcementLevel: "advisory", urn: resource.urn, message: `can't run policy '${policy.name}' during preview: ${error.message}`, tenant: tenantOf(resource) ?? null });
               continue;
             }
-            throw new Error(`policy ${policy.name} failed on ${resource.urn}: ${(error as Error).message}`);
+            throw new Error(`policy ${policy.name} failed on ${resource.urn}: ${(error as Error).message}`, { cause: error });
           }
         }
       }
@@ -162,11 +124,11 @@ export async function evaluatePolicies(
         await Promise.resolve(policy.validateStack({ resources, stackTags: new Map(), getConfig: <T extends object>() => config as T, notApplicable }, stackReport));
       } catch (error) {
         if (error instanceof NotApplicable) continue;
-        throw new Error(`policy ${policy.name} failed: ${(error as Error).message}`);
+        throw new Error(`policy ${policy.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }
   }
-  return { violations, resources };
+  return violations;
 }
 
 /** Stack policies name the tenant in their message ("tenant x", "odoo-x"); group by it. */

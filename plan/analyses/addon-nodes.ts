@@ -4,7 +4,7 @@
  * minutes. This reads every planned cluster's add-ons and node groups and names each add-on that no
  * node group starting with a node, whose taints the add-on tolerates, could run.
  */
-import type { CapturedResource } from "../model/resource";
+import type { CapturedResource } from "../../model/resource";
 
 export interface NodeTaint {
   key: string;

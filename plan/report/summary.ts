@@ -1,75 +1,9 @@
-/** The plan's outputs: the JSON document of shared/product/plan-format.md and the text summary. */
-import { formatMinutes, type RecoveryMechanisms, type RecoveryRow } from "../tiers/recovery";
-import type { CapturedResource } from "../model/resource";
-import type { ResourceChange } from "./changes";
-import type { PlanRun } from "./run";
-import type { ZoneAnalysis } from "./zones";
-import type { TenantSummary } from "./analyses";
-import type { NameCollision, NamingRuleBreak, ServiceCreatedName } from "./names";
-
-export interface PlanViolation {
-  policy: string;
-  enforcementLevel: "mandatory" | "advisory";
-  urn: string | null;
-  message: string;
-}
-
-export interface PlanDocument {
-  project: string;
-  stack: string;
-  stackFile: string;
-  resources: CapturedResource[];
-  violations: PlanViolation[];
-  summary: { resourceCount: number; byType: Record<string, number> };
-  outputs?: Record<string, unknown>;
-  errors?: { path: string; message: string }[];
-  /** Achieved RPO/RTO per tenant and fault, next to the tier's contract. */
-  recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
-  /** Paths between tenants' pods and ways into a tenant other than Traefik (expected: none). */
-  isolation?: { kind: string; tenant: string; message: string }[];
-  /** Each tenant's tier, shard, sizing and quota, as planned. */
-  tenants?: TenantSummary[];
-  /** Zone-failure simulation: per zone lost, what each tenant keeps and the capacity left. */
-  zones?: ZoneAnalysis;
-  /** Physical names checked (where the cloud needs them unique), and those it would refuse (expected: none). */
-  names?: { checked: number; autonamed: number; collisions: NameCollision[]; ruleBreaks: NamingRuleBreak[]; duplicateUrns: string[]; createdByService: ServiceCreatedName[] };
-  /** With `--against`: what changes relative to the previous plan. */
-  changes?: ResourceChange[];
-  offlinePlaceholders: string[];
-}
-
-export function countByType(resources: readonly CapturedResource[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const r of resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-export function planDocument(
-  run: PlanRun,
-  violations: PlanViolation[] = [],
-  recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] },
-): PlanDocument {
-  // An invalid configuration plans nothing: `resources` is empty by contract.
-  const resources = run.specError ? [] : run.resources;
-  return {
-    project: run.project,
-    stack: run.stack,
-    stackFile: run.stackFile,
-    resources,
-    violations,
-    summary: { resourceCount: resources.length, byType: countByType(resources) },
-    ...(run.outputs ? { outputs: run.outputs } : {}),
-    ...(run.specError ? { errors: run.specError.problems.map((p) => ({ path: p.path, message: p.message })) } : {}),
-    ...(recovery && !run.specError ? { recovery } : {}),
-    offlinePlaceholders: run.placeholders,
-  };
-}
-
-/** 0: valid, no mandatory violation; 1: a mandatory violation; 2: invalid configuration. */
-export function exitCode(document: PlanDocument): 0 | 1 | 2 {
-  if (document.errors) return 2;
-  return document.violations.some((v) => v.enforcementLevel === "mandatory") ? 1 : 0;
-}
+/** The plan's text summary on the terminal: the component tree, recovery, zone loss and violations. */
+import { formatMinutes, type RecoveryRow } from "../../tiers/recovery";
+import type { CapturedResource } from "../../model/resource";
+import type { ZoneAnalysis, ZoneOutcome } from "../analyses/zones";
+import type { EvaluatedViolation } from "../evaluation/policy-eval";
+import { countByType, type PlanDocument } from "./document";
 
 /**
  * The component tree with, under each component, its direct custom children counted by type.
@@ -140,9 +74,9 @@ export function recoveryTable(rows: readonly RecoveryRow[]): string {
 }
 
 /** Violations grouped by tenant (platform first), mandatory before advisory. */
-export function violationsByTenant(violations: readonly (PlanViolation & { tenant: string | null })[]): string {
+export function violationsByTenant(violations: readonly EvaluatedViolation[]): string {
   if (violations.length === 0) return "policies: no violations";
-  const groups = new Map<string, (PlanViolation & { tenant: string | null })[]>();
+  const groups = new Map<string, EvaluatedViolation[]>();
   for (const v of violations) {
     const key = v.tenant ?? "(platform)";
     groups.set(key, [...(groups.get(key) ?? []), v]);
@@ -155,5 +89,29 @@ export function violationsByTenant(violations: readonly (PlanViolation & { tenan
       lines.push(`    [${v.enforcementLevel}] ${v.policy}: ${v.message}`);
     }
   }
+  return lines.join("\n");
+}
+
+const gib = (mib: number) => (mib / 1024).toFixed(1);
+
+/** Per zone: how many tenants keep serving, recover or go down; the capacity left; then every shortfall. */
+export function zoneTable(analysis: ZoneAnalysis): string {
+  if (analysis.zones.length === 0) return "zone loss: no zones";
+  const lines = ["zone loss (worst case per zone lost):"];
+  const header = ["zone lost", "serving", "recovers", "down", "Traefik left", "pool capacity left (CPU / memory requested of offered)"];
+  const rows = analysis.zones.map((zone) => {
+    const mine = analysis.results.filter((r) => r.zone === zone);
+    const count = (o: ZoneOutcome) => String(mine.filter((r) => r.outcome === o).length);
+    const pools = analysis.capacity
+      .filter((c) => c.zone === zone && c.needed.cpuMillis > 0)
+      .map((c) => `${c.pool} ${c.needed.cpuMillis / 1000}/${Math.floor(c.capacity.cpuMillis / 1000)} vCPU, ${gib(c.needed.memoryMiB)}/${gib(c.capacity.memoryMiB)} GiB ${c.fits ? "ok" : "SHORT"}`)
+      .join("; ");
+    return [zone, count("serving"), count("recovers"), count("down"), String(analysis.traefikReplicasLeft[zone] ?? 0), pools || "-"];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  lines.push(format(header), ...rows.map(format));
+  const short = analysis.results.filter((r) => !r.meets);
+  for (const r of short) lines.push(`  ${r.enforced ? "SHORT" : "relaxed"}: ${r.tenant} (${r.tier}, owed ${r.required}) is ${r.outcome} without ${r.zone}: ${r.reasons.join("; ")}`);
   return lines.join("\n");
 }

@@ -7,7 +7,7 @@
  * Rendering uses Graphviz compiled to WebAssembly (`@hpcc-js/wasm-graphviz`, from npm): `tred`
  * (transitive reduction) then `dot`, so every machine that ran `npm ci` draws the same picture.
  */
-import type { CapturedResource } from "../model/resource";
+import type { CapturedResource } from "../../model/resource";
 
 /** More tenants than this and they are drawn as one node per tier. */
 export const MAX_TENANT_NODES = 24;

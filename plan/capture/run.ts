@@ -7,11 +7,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ciEnvironmentOfConfig, secretsProviderProblems } from "../model/ci";
-import { SpecError, stackSpecProblems, type SpecProblem } from "../spec/index";
-import { installCapture, redact } from "./capture";
-import type { CapturedResource } from "../model/resource";
+import { ciEnvironmentOfConfig, secretsProviderProblems } from "../../model/ci";
+import type { PolicyResource } from "@pulumi/policy";
+import { parseStackSpec, SpecError, type SpecProblem, type StackSpec } from "../../spec/index";
+import { installCapture, redact, type Capture } from "./capture";
+import type { CapturedResource } from "../../model/resource";
 import { PlatformMocks } from "./mocks";
+import { policyResources } from "./policy-view";
 import { readProject, readStackConfig, stackFilePath } from "./project";
 
 export interface PlanOptions {
@@ -53,7 +55,7 @@ export async function withoutStackTraces<T>(work: () => Promise<T>, keep = false
   }
 }
 
-export interface PlanRun {
+interface PlanRunBase {
   readonly project: string;
   readonly stack: string;
   /** Stack file, relative to the project folder. */
@@ -61,17 +63,29 @@ export interface PlanRun {
   /** The configuration the program ran with (secure values replaced by placeholders). */
   readonly config: Readonly<Record<string, string>>;
   readonly resources: CapturedResource[];
-  /** Inputs in Pulumi's wire format, as the policy server would receive them. */
-  readonly rawInputs: ReadonlyMap<CapturedResource, Record<string, unknown>>;
   /** Stack outputs, secrets redacted; undefined when the program failed. */
   readonly outputs?: Record<string, unknown>;
-  /** Set when the configuration is invalid; then nothing but the root stack was registered. */
-  readonly specError?: SpecError;
   /** Config keys whose `secure:` value was replaced by a placeholder. */
   readonly placeholders: string[];
   readonly invokes: readonly { token: string }[];
   readonly durationMs: number;
 }
+
+/** A valid configuration, planned: what the analyses and the evaluation read. */
+export interface ValidPlanRun extends PlanRunBase {
+  /** The configuration as the program read it, parsed once here. */
+  readonly spec: StackSpec;
+  /** The custom resources as the policy server would receive them (inputs in Pulumi's wire format). */
+  readonly policyResources: PolicyResource[];
+  readonly specError?: undefined;
+}
+
+/** An invalid configuration: nothing but the root stack was registered. */
+export interface InvalidPlanRun extends PlanRunBase {
+  readonly specError: SpecError;
+}
+
+export type PlanRun = ValidPlanRun | InvalidPlanRun;
 
 export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   const started = process.hrtime.bigint();
@@ -85,6 +99,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   // candidate file elsewhere (--stack-file) is checked when it names one.
   const inStackFolder = path.dirname(file) === project.stackConfigDir;
   const secretsProblems: SpecProblem[] = inStackFolder || Object.keys(secrets).length > 0 ? secretsProviderProblems(secrets, ciEnvironmentOfConfig(config)) : [];
+  // The program parses the same configuration itself; parsed here once more for the steps after the run.
+  const parsed = parsedSpec(config, options.stack, stackFile);
   if (placeholders.length > 0) {
     progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
   }
@@ -118,7 +134,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     try {
       const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => {
         // Reported with the configuration's own problems, all at once, before anything is registered.
-        if (secretsProblems.length > 0) throw new SpecError(stackFile, [...stackSpecProblems(config, options.stack, stackFile), ...secretsProblems]);
+        if (secretsProblems.length > 0) throw new SpecError(stackFile, [...("problems" in parsed ? parsed.problems : []), ...secretsProblems]);
         return programExport instanceof Function ? programExport() : programExport;
       });
       outputs = redact(await serializeOutputs(stackOutputs ?? {})) as Record<string, unknown>;
@@ -133,19 +149,35 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   if (stray.length > 0) throw stray[0];
   progress(specError ? `invalid configuration: ${capture.resources.length - 1} resources registered besides the root stack` : `${capture.resources.length} resources registered`);
 
+  const outcome = specError ? { specError } : validRun(parsed, capture);
   return {
     project: project.name,
     stack: options.stack,
     stackFile,
     config,
     resources: capture.resources,
-    rawInputs: capture.raw,
     ...(outputs ? { outputs } : {}),
-    ...(specError ? { specError } : {}),
     placeholders,
     invokes: mocks.invokes.map((i) => ({ token: i.token })),
     durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    ...outcome,
   };
+}
+
+/** What the steps after a valid run read: the spec, and the resources as the policy server sees them. */
+function validRun(parsed: ReturnType<typeof parsedSpec>, capture: Capture): Pick<ValidPlanRun, "spec" | "policyResources"> {
+  if (!("spec" in parsed)) throw new Error(`the program ran a configuration the plan cannot parse: ${parsed.problems.map((p) => p.message).join("; ")}`);
+  return { spec: parsed.spec, policyResources: policyResources(capture.resources.map((resource) => ({ resource, raw: capture.raw.get(resource) }))) };
+}
+
+/** The stack's spec, or the problems that make its configuration invalid. */
+function parsedSpec(config: Readonly<Record<string, string>>, stack: string, stackFile: string): { spec: StackSpec } | { problems: readonly SpecProblem[] } {
+  try {
+    return { spec: parseStackSpec(config, stack, stackFile) };
+  } catch (error) {
+    if (SpecError.isInstance(error)) return { problems: error.problems };
+    throw error;
+  }
 }
 
 /**

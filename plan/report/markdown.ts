@@ -1,8 +1,8 @@
 /** The plan as a Markdown report for a pull-request comment. */
-import { formatMinutes } from "../tiers/recovery";
-import { dataLossRisks, type ResourceChange } from "./changes";
-import type { EvaluatedViolation } from "./policy-eval";
-import type { PlanDocument } from "./report";
+import { formatMinutes } from "../../tiers/recovery";
+import { dataLossRisks } from "./changes";
+import type { EvaluatedViolation } from "../evaluation/policy-eval";
+import type { PlanDocument, ResourceChange } from "./document";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 

@@ -3,11 +3,11 @@
  * with tier, achieved RPO/RTO, quotas and capacity, isolation and zone-loss results, violations,
  * the change list and the resource graph (an inline SVG drawn by Graphviz).
  */
-import { formatMinutes, type RecoveryRow } from "../tiers/recovery";
-import { dataLossRisks, type ResourceChange } from "./changes";
-import type { EvaluatedViolation } from "./policy-eval";
-import type { PlanDocument } from "./report";
-import type { TenantZoneResult, ZoneOutcome } from "./zones";
+import { formatMinutes, type RecoveryRow } from "../../tiers/recovery";
+import { dataLossRisks } from "./changes";
+import type { EvaluatedViolation } from "../evaluation/policy-eval";
+import type { PlanDocument, ResourceChange } from "./document";
+import type { TenantZoneResult, ZoneOutcome } from "../analyses/zones";
 
 const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 

@@ -25,7 +25,7 @@ export class UnknownInvokeError extends Error {
   /** The SDK reports a failed invoke by the gRPC error's `details`, as from a real monitor. */
   readonly details: string;
   constructor(token: string) {
-    super(`the offline mocks do not know the invoke ${token}; add an answer for it in plan/mocks.ts`);
+    super(`the offline mocks do not know the invoke ${token}; add an answer for it in plan/capture/mocks.ts`);
     this.name = "UnknownInvokeError";
     this.details = this.message;
   }
@@ -60,7 +60,7 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   /**
    * What a registration gets back: its id, the outputs the provider computes, and whether its inputs
    * come back as outputs too (as the engine returns them for a resource in a preview). The plan's
-   * capture answers registrations from this without re-serializing the inputs (plan/capture.ts).
+   * capture answers registrations from this without re-serializing the inputs (plan/capture/capture.ts).
    */
   resourceOutputs(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; outputs: State; echoInputs: boolean } {
     const id = `${args.name}-${shortHash(args.type, args.name).slice(0, 8)}`;

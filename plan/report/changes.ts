@@ -1,6 +1,6 @@
 /** What a plan changes against a previous plan document: resources added, removed and updated. */
-import type { CapturedResource } from "../model/resource";
-import type { PlanDocument } from "./report";
+import type { CapturedResource } from "../../model/resource";
+import type { PlanDocument, ResourceChange } from "./document";
 
 /** Resources whose loss loses data: removing or replacing one deserves a second look. */
 export const STATEFUL_TYPES = [
@@ -27,18 +27,6 @@ export const REPLACE_ON_CHANGE: Readonly<Record<(typeof STATEFUL_TYPES)[number],
   "aws:elasticache/replicationGroup:ReplicationGroup": ["replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "port", "snapshotArns", "snapshotName", "dataTieringEnabled", "preferredCacheClusterAzs", "globalReplicationGroupId"],
   "kubernetes:core/v1:PersistentVolume": ["metadata.name", "spec.csi", "spec.nfs", "spec.awsElasticBlockStore", "spec.storageClassName", "spec.volumeMode", "spec.accessModes"],
 };
-
-export interface ResourceChange {
-  urn: string;
-  type: string;
-  /** `replace`: an update that changes a force-new input of a stateful type. */
-  change: "add" | "remove" | "update" | "replace";
-  /** Input paths that differ (updates and replacements), e.g. `spec.replicas`, `tags.owner`. */
-  paths: string[];
-  stateful: boolean;
-  /** For replacements: the changed paths that force it. */
-  replaceBecause?: string[];
-}
 
 /** The changed paths that force a replacement of a resource of `type` (empty: an in-place update). */
 export function replacementPaths(type: string, paths: readonly string[]): string[] {
