@@ -1,6 +1,6 @@
 /** Rules that span resources: the connection budget, capacity, domains and each tier's availability. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { ALLOCATABLE_SHARE, effectiveMaxConnections, smallestNode } from "../tiers/sizing";
+import { ALLOCATABLE_SHARE, allocatable, effectiveMaxConnections } from "../tiers/sizing";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
@@ -109,11 +109,10 @@ export const quotasFitCapacity: StackValidationPolicy = {
       let cpu = 0;
       let memoryGiB = 0;
       for (const g of groups) {
-        const node = smallestNode((g.props.instanceTypes ?? []) as string[]);
-        if (!node) continue;
-        const nodes = Number(g.props.scalingConfig?.maxSize ?? 0);
-        cpu += nodes * node.vcpu * share;
-        memoryGiB += nodes * node.memoryGiB * share;
+        const capacity = allocatable((g.props.instanceTypes ?? []) as string[], Number(g.props.scalingConfig?.maxSize ?? 0), share);
+        if (!capacity) continue;
+        cpu += capacity.cpuMillis / 1000;
+        memoryGiB += capacity.memoryMiB / 1024;
       }
       if (entry.cpu > cpu + 1e-9) reportViolation(`pool ${pool} of ${cluster}: tenant quotas request ${entry.cpu} vCPU, the pool offers ${cpu.toFixed(1)} at its maximum size`);
       if (entry.memoryGiB > memoryGiB + 1e-9) reportViolation(`pool ${pool} of ${cluster}: tenant quotas request ${entry.memoryGiB.toFixed(1)} GiB, the pool offers ${memoryGiB.toFixed(1)} at its maximum size`);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, smallestNode, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../tiers/sizing";
+import { connectionBudget, connectionBudgetProblem, cronPodResources, DB_MAXCONN, effectiveMaxConnections, maxConnectionsCeiling, RDS_MAX_CONNECTIONS_FORMULA, poolCapacity, quotaOverCaps, smallestNode, allocatable, sizeOdoo, tenantQuota, webPodResources, workersForHost } from "../tiers/sizing";
 import { TIER_NAMES } from "../tiers/catalogue";
 
 describe("Odoo's worked example (4 CPU, 60 concurrent users)", () => {
@@ -129,12 +129,24 @@ describe("resources, quotas and capacity", () => {
   });
 
   test.each([
+    [["m7i.large"], 1, undefined, { cpuMillis: 1700, memoryMiB: 6963.2 }],
+    [["r7i.large", "m7i.xlarge"], 3, undefined, { cpuMillis: 5100, memoryMiB: 41779.2 }],
+    [["m7i.large"], 2, 0.5, { cpuMillis: 2000, memoryMiB: 8192 }],
+    [["x9.huge"], 1, undefined, undefined],
+  ])("what %j offers pods on %d node(s) at share %s: %j (the one capacity rule of the spec, the zone analysis and quotas-fit-capacity)", (types, nodes, share, expected) => {
+    const result = allocatable(types, nodes, share);
+    if (expected === undefined) return expect(result).toBeUndefined();
+    expect(result!.cpuMillis).toBeCloseTo(expected.cpuMillis, 6);
+    expect(result!.memoryMiB).toBeCloseTo(expected.memoryMiB, 6);
+  });
+
+  test.each([
     [["m7i.2xlarge"], { vcpu: 8, memoryGiB: 32 }],
     [["r7i.large", "m7i.xlarge"], { vcpu: 2, memoryGiB: 16 }],
     [["m7i.xlarge", "r7i.large"], { vcpu: 2, memoryGiB: 16 }],
     [["m7i.xlarge", "x9.huge"], undefined],
     [[], undefined],
-  ])("the node a pool of %j can count on: %j (smallest vCPU, smallest memory; the one rule of poolCapacity, the zone analysis and quotas-fit-capacity)", (types, node) => {
+  ])("the node a pool of %j can count on: %j (smallest vCPU, smallest memory)", (types, node) => {
     expect(smallestNode(types)).toEqual(node);
   });
 });

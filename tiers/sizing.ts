@@ -292,10 +292,18 @@ export const ALLOCATABLE_SHARE = 0.85;
  * pick any of them) times nodes per zone times zones, less system reservations.
  */
 export function poolCapacity(pool: { instanceTypes: readonly string[]; maxPerZone: number }, zones: number): Compute | undefined {
-  const node = smallestNode(pool.instanceTypes);
-  if (!node) return undefined;
-  const nodes = pool.maxPerZone * zones;
-  return { cpuMillis: Math.floor(nodes * node.vcpu * 1000 * ALLOCATABLE_SHARE), memoryMiB: Math.floor(nodes * node.memoryGiB * 1024 * ALLOCATABLE_SHARE) };
+  const capacity = allocatable(pool.instanceTypes, pool.maxPerZone * zones);
+  return capacity && { cpuMillis: Math.floor(capacity.cpuMillis), memoryMiB: Math.floor(capacity.memoryMiB) };
+}
+
+/**
+ * What `nodes` nodes of a pool offer pods: each counted as the smallest of the pool's instance types,
+ * less the share the kubelet and system daemons keep. The one capacity rule the spec, the zone-loss
+ * analysis and the quotas-fit-capacity policy share. Undefined for a type the table does not know.
+ */
+export function allocatable(instanceTypes: readonly string[], nodes: number, share = ALLOCATABLE_SHARE): Compute | undefined {
+  const node = smallestNode(instanceTypes);
+  return node && { cpuMillis: nodes * node.vcpu * 1000 * share, memoryMiB: nodes * node.memoryGiB * 1024 * share };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { POOL_LABEL } from "../../model/node-pools";
 import { dataShardId } from "../../model/naming";
 import { WEB_LABELS } from "../../model/kubernetes";
-import { ALLOCATABLE_SHARE, smallestNode, tenantQuota, type Compute } from "../../tiers/sizing";
+import { allocatable, tenantQuota, type Compute } from "../../tiers/sizing";
 import type { Environment } from "../../model/stack";
 import { TIERS, type TierName } from "../../tiers/catalogue";
 import type { CapturedResource } from "../../model/resource";
@@ -134,8 +134,7 @@ export function zoneModelFromResources(
   for (const group of resources.filter(typeIs("aws:eks/nodeGroup:NodeGroup"))) {
     const zone = subnetZone.get(String(((group.inputs.subnetIds as unknown[] | undefined) ?? [])[0]));
     if (!zone) continue; // the warm standby's groups live in the DR region
-    const node = smallestNode((group.inputs.instanceTypes as string[] | undefined) ?? []);
-    const perNode = node ? { cpuMillis: node.vcpu * 1000 * ALLOCATABLE_SHARE, memoryMiB: node.memoryGiB * 1024 * ALLOCATABLE_SHARE } : undefined;
+    const perNode = allocatable((group.inputs.instanceTypes as string[] | undefined) ?? [], 1);
     nodeGroups.push({ pool: String(obj(group.inputs.labels)[POOL_LABEL]), zone, maxSize: Number(obj(group.inputs.scalingConfig).maxSize ?? 0), perNode });
   }
 
