@@ -410,7 +410,7 @@ test.each(["shared-dev", "shared-prod", "dedicated-acme-prod"])("%s: the backup 
 /**
  * A deliberate collision the spec lets through, for the analysis is there to catch what the spec does not.
  * The spec refuses the names that collide with the platform's own (a tenant named fleet-system or default,
- * spec/index.ts RESERVED_TENANT_NAMES), so this one combines two values that are each fine: a data shard
+ * spec/rules/tenants.ts RESERVED_TENANT_NAMES), so this one combines two values that are each fine: a data shard
  * named redis-b and a tenant named b-redis-default on the first shard. The cache component names a tenant's
  * user `<component>-redis-<tenant>` and its group's built-in user `<component>-redis-default`, with the
  * component `<stack>` for the first shard and `<stack>-<shard>` for others: both users, and their

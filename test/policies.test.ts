@@ -1,5 +1,5 @@
 /**
- * Every policy, through the same evaluation path as the plan (plan/policy-eval.ts), over real planned
+ * Every policy, through the same evaluation path as the plan (plan/evaluation/policy-eval.ts), over real planned
  * stacks: the unmodified plan passes, and one deliberate break fails with the exact message.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";

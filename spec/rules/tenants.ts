@@ -7,7 +7,7 @@ import type { Parsed } from "../schema";
 
 /**
  * Tenant names the platform keeps for itself: a tenant so named would claim a name the platform already
- * claims, which `pulumi up` finds only halfway through (the plan's physical-names analysis, plan/names.ts,
+ * claims, which `pulumi up` finds only halfway through (the plan's physical-names analysis, plan/analyses/names.ts,
  * finds it offline). One entry per name, with why; test/spec.test.ts ties each reason to the code that
  * makes it true.
  */
