@@ -6,43 +6,50 @@ import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 import { cacheUserId } from "../../model/naming";
 
-export const REDIS_PORT = 6379;
-export const REDIS_ENGINE = "valkey";
-export const REDIS_ENGINE_VERSION = "8.0";
+export const VALKEY_PORT = 6379;
+export const VALKEY_ENGINE = "valkey";
+export const VALKEY_VERSION = "8.0";
 
-export interface RedisArgs {
+/** The type token the component had as `Redis`: its alias keeps every URN as it was. */
+const REDIS_TYPE = "odoo-fleet:data:Redis";
+
+export interface ValkeyArgs {
   /** Replication group id (fixed, at most 40 characters). */
-  replicationGroupId: string;
-  nodeType: string;
+  readonly replicationGroupId: string;
+  readonly nodeType: string;
   /** A replica in another zone and automatic failover. */
-  multiAz: boolean;
+  readonly multiAz: boolean;
   /** Tenants, each getting its own ACL user limited to its own key prefix. */
-  tenants: readonly { name: string; tier: string }[];
-  vpcId: pulumi.Input<string>;
+  readonly tenants: readonly { readonly name: string; readonly tier: string }[];
+  readonly vpcId: pulumi.Input<string>;
   /** Isolated (data) subnets. */
-  subnetIds: pulumi.Input<string>[];
-  clientSecurityGroupIds: pulumi.Input<string>[];
+  readonly subnetIds: pulumi.Input<string>[];
+  /** Security groups allowed in on 6379: the cluster's nodes and pods. */
+  readonly clientSecurityGroupIds: pulumi.Input<string>[];
   /** Daily UTC window for snapshots. */
-  snapshotWindow: string;
-  maintenanceWindow: string;
+  readonly snapshotWindow: string;
+  readonly maintenanceWindow: string;
   /**
    * Days of daily snapshots kept.
    * @default 7
    */
-  snapshotRetentionDays?: number;
+  readonly snapshotRetentionDays?: number;
   /**
    * Retention of the slow-log group.
    * @default 365
    */
-  logRetentionDays?: number;
-  /** SNS topic for the group's events (failovers among them). @default none */
-  notificationTopicArn?: pulumi.Input<string>;
+  readonly logRetentionDays?: number;
+  /**
+   * SNS topic for the group's events (failovers among them).
+   * @default none
+   */
+  readonly notificationTopicArn?: pulumi.Input<string>;
   /**
    * `protect` the replication group and its key.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** Key prefix of a tenant's sessions: its ACL user can touch nothing else. */
@@ -74,17 +81,18 @@ export function sessionCacheParameters(): { name: string; value: string }[] {
 /**
  * ElastiCache (Valkey) for Odoo sessions: TLS in transit, KMS at rest, RBAC with the default user
  * disabled and one user per tenant restricted to its key prefix, daily snapshots, and in production a
- * replica in another zone with automatic failover.
+ * replica in another zone with automatic failover. Its resources keep the `-redis` names they were
+ * created with: their physical names and tags carry them, and a new name would replace them.
  */
-export class Redis extends pulumi.ComponentResource {
+export class Valkey extends pulumi.ComponentResource {
   public readonly primaryEndpoint: pulumi.Output<string>;
-  public readonly port: number = REDIS_PORT;
+  public readonly port: number = VALKEY_PORT;
   public readonly securityGroupId: pulumi.Output<string>;
   /** Per tenant: its ACL user name and password (a secret). */
   public readonly users: Readonly<Record<string, { userName: string; password: pulumi.Output<string>; keyPrefix: string }>>;
 
-  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("odoo-fleet:data:Redis", name, {}, opts);
+  constructor(name: string, args: ValkeyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("odoo-fleet:data:Valkey", name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: REDIS_TYPE }] }));
     const protect = args.protect ?? true;
     const child = { parent: this };
     const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
@@ -106,10 +114,10 @@ export class Redis extends pulumi.ComponentResource {
       description: `ElastiCache ${id}: 6379 from the cluster only`,
       tags: tagsFor(`${name}-redis`),
     }, child);
-    allowFromClients(`${name}-redis`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: REDIS_PORT, description: "Valkey from the EKS cluster" }, child);
+    allowFromClients(`${name}-redis`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: VALKEY_PORT, description: "Valkey from the EKS cluster" }, child);
 
     const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-redis`, {
-      family: `${REDIS_ENGINE}${REDIS_ENGINE_VERSION.split(".")[0]}`,
+      family: `${VALKEY_ENGINE}${VALKEY_VERSION.split(".")[0]}`,
       description: `Odoo sessions on ${id}`,
       parameters: sessionCacheParameters(),
       tags: tagsFor(`${name}-redis`),
@@ -122,7 +130,7 @@ export class Redis extends pulumi.ComponentResource {
     const defaultUser = new aws.elasticache.User(`${name}-redis-default`, {
       userId: cacheUserId(id, "default"),
       userName: "default",
-      engine: REDIS_ENGINE,
+      engine: VALKEY_ENGINE,
       accessString: DISABLED_DEFAULT_ACCESS_STRING,
       authenticationMode: { type: "password", passwords: [password("default").result] },
       tags: tagsFor(`${name}-redis-default`),
@@ -135,7 +143,7 @@ export class Redis extends pulumi.ComponentResource {
       return new aws.elasticache.User(`${name}-redis-${tenant}`, {
         userId: cacheUserId(id, tenant),
         userName: tenant,
-        engine: REDIS_ENGINE,
+        engine: VALKEY_ENGINE,
         accessString: tenantAccessString(tenant),
         authenticationMode: { type: "password", passwords: [secret.result] },
         tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant, tier, Name: `${name}-redis-${tenant}` })),
@@ -144,7 +152,7 @@ export class Redis extends pulumi.ComponentResource {
 
     const userGroup = new aws.elasticache.UserGroup(`${name}-redis`, {
       userGroupId: `${id}-users`,
-      engine: REDIS_ENGINE,
+      engine: VALKEY_ENGINE,
       userIds: [defaultUser.userId, ...tenantUsers.map((u) => u.userId)],
       tags: tagsFor(`${name}-redis`),
     }, child);
@@ -159,10 +167,10 @@ export class Redis extends pulumi.ComponentResource {
       replicationGroupId: id,
       // Nothing tenant-dependent here: adding a tenant must not touch the group itself.
       description: `Odoo sessions of ${id}`,
-      engine: REDIS_ENGINE,
-      engineVersion: REDIS_ENGINE_VERSION,
+      engine: VALKEY_ENGINE,
+      engineVersion: VALKEY_VERSION,
       nodeType: args.nodeType,
-      port: REDIS_PORT,
+      port: VALKEY_PORT,
       numCacheClusters: args.multiAz ? 2 : 1,
       automaticFailoverEnabled: args.multiAz,
       multiAzEnabled: args.multiAz,
