@@ -93,7 +93,7 @@ function siteOf(spec: PlatformSpec): Site {
 }
 
 /** Tags of the node pools dedicated to a tenant: the tenant's, so its nodes' cost is its own. */
-export function dedicatedPoolTags(spec: Pick<PlatformSpec, "cluster" | "tenants">): Record<string, Tags> {
+function dedicatedPoolTags(spec: Pick<PlatformSpec, "cluster" | "tenants">): Record<string, Tags> {
   const tenantsByName = new Map(spec.tenants.map((t) => [t.name, t]));
   const poolTags: Record<string, Tags> = {};
   for (const pool of spec.cluster.nodePools) {

@@ -52,6 +52,13 @@ export interface ValkeyArgs {
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
+/** A tenant's ACL user: what its Odoo connects with. */
+export interface TenantCacheUser {
+  readonly userName: string;
+  readonly password: pulumi.Output<string>;
+  readonly keyPrefix: string;
+}
+
 /** Key prefix of a tenant's sessions: its ACL user can touch nothing else. */
 export function tenantKeyPrefix(tenant: string): string {
   return `${tenant}:`;
@@ -89,40 +96,60 @@ export class Valkey extends pulumi.ComponentResource {
   public readonly port: number = VALKEY_PORT;
   public readonly securityGroupId: pulumi.Output<string>;
   /** Per tenant: its ACL user name and password (a secret). */
-  public readonly users: Readonly<Record<string, { userName: string; password: pulumi.Output<string>; keyPrefix: string }>>;
+  public readonly users: Readonly<Record<string, TenantCacheUser>>;
 
   constructor(name: string, args: ValkeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:data:Valkey", name, {}, pulumi.mergeOptions(opts, { aliases: [{ type: REDIS_TYPE }] }));
     const protect = args.protect ?? true;
-    const child = { parent: this };
-    const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
     const id = args.replicationGroupId;
-
     const key = encryptionKey(`${name}-redis`, {
       description: `At-rest encryption of ElastiCache ${id}`,
       alias: `${id}-redis`,
       tags: args.tags,
     }, { parent: this, protect });
-
-    const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-redis`, {
-      subnetIds: args.subnetIds,
-      description: `Isolated subnets of ${id}`,
-      tags: tagsFor(`${name}-redis`),
-    }, child);
-    const securityGroup = new aws.ec2.SecurityGroup(`${name}-redis`, {
-      vpcId: args.vpcId,
-      description: `ElastiCache ${id}: 6379 from the cluster only`,
-      tags: tagsFor(`${name}-redis`),
-    }, child);
-    allowFromClients(`${name}-redis`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: VALKEY_PORT, description: "Valkey from the EKS cluster" }, child);
-
+    const placement = this.placement(name, args);
     const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-redis`, {
       family: `${VALKEY_ENGINE}${VALKEY_VERSION.split(".")[0]}`,
       description: `Odoo sessions on ${id}`,
       parameters: sessionCacheParameters(),
-      tags: tagsFor(`${name}-redis`),
-    }, child);
+      tags: withName(args.tags, `${name}-redis`),
+    }, { parent: this });
+    const { userGroup, users } = this.accessControl(name, args);
+    const slowLog = new aws.cloudwatch.LogGroup(`${name}-redis-slow-log`, {
+      name: `/aws/elasticache/${id}/slow-log`,
+      retentionInDays: args.logRetentionDays ?? 365,
+      tags: withName(args.tags, `${name}-redis-slow-log`),
+    }, { parent: this });
+    const group = this.replicationGroup(name, args, { protect, key, ...placement, parameterGroup, userGroup, slowLog });
 
+    this.primaryEndpoint = group.primaryEndpointAddress;
+    this.securityGroupId = placement.securityGroup.id;
+    this.users = users;
+    this.registerOutputs({ primaryEndpoint: this.primaryEndpoint });
+  }
+
+  /** The subnet group and the security group, open on 6379 to the cluster only. */
+  private placement(name: string, args: ValkeyArgs): { subnetGroup: aws.elasticache.SubnetGroup; securityGroup: aws.ec2.SecurityGroup } {
+    const child = { parent: this };
+    const id = args.replicationGroupId;
+    const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-redis`, {
+      subnetIds: args.subnetIds,
+      description: `Isolated subnets of ${id}`,
+      tags: withName(args.tags, `${name}-redis`),
+    }, child);
+    const securityGroup = new aws.ec2.SecurityGroup(`${name}-redis`, {
+      vpcId: args.vpcId,
+      description: `ElastiCache ${id}: 6379 from the cluster only`,
+      tags: withName(args.tags, `${name}-redis`),
+    }, child);
+    allowFromClients(`${name}-redis`, { securityGroupId: securityGroup.id, clientSecurityGroupIds: args.clientSecurityGroupIds, port: VALKEY_PORT, description: "Valkey from the EKS cluster" }, child);
+    return { subnetGroup, securityGroup };
+  }
+
+  /** RBAC: the `default` user switched off, one user per tenant limited to its key prefix, all in one group. */
+  private accessControl(name: string, args: ValkeyArgs): { userGroup: aws.elasticache.UserGroup; users: Record<string, TenantCacheUser> } {
+    const child = { parent: this };
+    const id = args.replicationGroupId;
     const password = (userName: string) =>
       new random.RandomPassword(`${name}-redis-${userName}`, { length: 40, special: false }, child);
 
@@ -133,10 +160,10 @@ export class Valkey extends pulumi.ComponentResource {
       engine: VALKEY_ENGINE,
       accessString: DISABLED_DEFAULT_ACCESS_STRING,
       authenticationMode: { type: "password", passwords: [password("default").result] },
-      tags: tagsFor(`${name}-redis-default`),
+      tags: withName(args.tags, `${name}-redis-default`),
     }, child);
 
-    const users: Record<string, { userName: string; password: pulumi.Output<string>; keyPrefix: string }> = {};
+    const users: Record<string, TenantCacheUser> = {};
     const tenantUsers = args.tenants.map(({ name: tenant, tier }) => {
       const secret = password(tenant);
       users[tenant] = { userName: tenant, password: secret.result, keyPrefix: tenantKeyPrefix(tenant) };
@@ -154,16 +181,24 @@ export class Valkey extends pulumi.ComponentResource {
       userGroupId: `${id}-users`,
       engine: VALKEY_ENGINE,
       userIds: [defaultUser.userId, ...tenantUsers.map((u) => u.userId)],
-      tags: tagsFor(`${name}-redis`),
+      tags: withName(args.tags, `${name}-redis`),
     }, child);
+    return { userGroup, users };
+  }
 
-    const slowLog = new aws.cloudwatch.LogGroup(`${name}-redis-slow-log`, {
-      name: `/aws/elasticache/${id}/slow-log`,
-      retentionInDays: args.logRetentionDays ?? 365,
-      tags: tagsFor(`${name}-redis-slow-log`),
-    }, child);
-
-    const group = new aws.elasticache.ReplicationGroup(`${name}-redis`, {
+  /** The replication group: TLS required, KMS at rest, daily snapshots, Multi-AZ failover where asked. */
+  private replicationGroup(name: string, args: ValkeyArgs, parts: {
+    protect: boolean;
+    key: aws.kms.Key;
+    subnetGroup: aws.elasticache.SubnetGroup;
+    securityGroup: aws.ec2.SecurityGroup;
+    parameterGroup: aws.elasticache.ParameterGroup;
+    userGroup: aws.elasticache.UserGroup;
+    slowLog: aws.cloudwatch.LogGroup;
+  }): aws.elasticache.ReplicationGroup {
+    const { protect } = parts;
+    const id = args.replicationGroupId;
+    return new aws.elasticache.ReplicationGroup(`${name}-redis`, {
       replicationGroupId: id,
       // Nothing tenant-dependent here: adding a tenant must not touch the group itself.
       description: `Odoo sessions of ${id}`,
@@ -174,14 +209,14 @@ export class Valkey extends pulumi.ComponentResource {
       numCacheClusters: args.multiAz ? 2 : 1,
       automaticFailoverEnabled: args.multiAz,
       multiAzEnabled: args.multiAz,
-      subnetGroupName: subnetGroup.name,
-      securityGroupIds: [securityGroup.id],
-      parameterGroupName: parameterGroup.name,
+      subnetGroupName: parts.subnetGroup.name,
+      securityGroupIds: [parts.securityGroup.id],
+      parameterGroupName: parts.parameterGroup.name,
       atRestEncryptionEnabled: true,
-      kmsKeyId: key.arn,
+      kmsKeyId: parts.key.arn,
       transitEncryptionEnabled: true,
       transitEncryptionMode: "required",
-      userGroupIds: [userGroup.userGroupId],
+      userGroupIds: [parts.userGroup.userGroupId],
       snapshotRetentionLimit: args.snapshotRetentionDays ?? 7,
       snapshotWindow: args.snapshotWindow,
       maintenanceWindow: args.maintenanceWindow,
@@ -190,14 +225,9 @@ export class Valkey extends pulumi.ComponentResource {
       autoMinorVersionUpgrade: true,
       applyImmediately: false,
       logDeliveryConfigurations: [
-        { destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" },
+        { destination: parts.slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" },
       ],
-      tags: tagsFor(`${name}-redis`),
+      tags: withName(args.tags, `${name}-redis`),
     }, { parent: this, protect, retainOnDelete: protect });
-
-    this.primaryEndpoint = group.primaryEndpointAddress;
-    this.securityGroupId = securityGroup.id;
-    this.users = users;
-    this.registerOutputs({ primaryEndpoint: this.primaryEndpoint });
   }
 }
