@@ -72,6 +72,11 @@ const inDr = (r: CapturedResource) => r.provider?.startsWith(`${drProviderUrn}::
 const RDS = "aws:rds/instance:Instance";
 
 describe("PostgresServer", () => {
+  test("keeps the URNs it had as PostgresCluster: the old type is its alias, and its children's through it", () => {
+    expect(named(resources, "prod", "odoo-fleet:data:PostgresServer").aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:PostgresCluster::prod"]);
+    expect(named(resources, "prod-postgres", RDS).aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:PostgresCluster$aws:rds/instance:Instance::prod-postgres"]);
+  });
+
   test("production instance: exact inputs", () => {
     const db = named(resources, "prod-postgres", RDS);
     expect(db.inputs).toEqual({
@@ -178,6 +183,11 @@ describe("PostgresServer", () => {
 });
 
 describe("Valkey", () => {
+  test("keeps the URNs it had as Redis: the old type is its alias, and its children's through it", () => {
+    expect(named(resources, "prod", "odoo-fleet:data:Valkey").aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:Redis::prod"]);
+    expect(named(resources, "prod-redis-northwind", "aws:elasticache/user:User").aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:Redis$aws:elasticache/user:User::prod-redis-northwind"]);
+  });
+
   const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
   test("production: replica in another zone with failover, TLS required, KMS at rest, RBAC group, snapshots", () => {
     const group = named(resources, "prod-redis", REPLICATION_GROUP);
