@@ -1,5 +1,4 @@
 import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { BACKUP_REPLICATION_RULE, BackupBucket } from "../components/data/backup-bucket";
@@ -71,7 +70,7 @@ interface DataPlacement {
   readonly clientSecurityGroupIds: pulumi.Input<string>[];
 }
 type Standby = { readonly network: Network; readonly cluster: Cluster } | undefined;
-type InCluster = { readonly providers: { readonly aws: aws.Provider; readonly kubernetes: k8s.Provider } };
+type InCluster = { readonly providers: { readonly aws: aws.Provider; readonly kubernetes: Cluster["provider"] } };
 interface DataShard {
   readonly shard: DataShardSpec;
   readonly id: string;

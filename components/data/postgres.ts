@@ -31,7 +31,7 @@ export interface PostgresPlacement {
   readonly vpcId: pulumi.Input<string>;
   /** Isolated (data) subnets, one per zone. */
   readonly subnetIds: pulumi.Input<string>[];
-  /** Security groups allowed in on 5432: the cluster's nodes and pods. */
+  /** Security groups allowed in on 5432: the (DR) cluster's nodes and pods. */
   readonly clientSecurityGroupIds: pulumi.Input<string>[];
 }
 
