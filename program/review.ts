@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tenantAccessPoint } from "../components/data/filestore";
+import { POSTGRES_PORT } from "../components/data/postgres";
 import { tenantPosixId } from "../model/naming";
 import { OdooTenant } from "../components/tenant";
 import { PROVISIONER_SERVICE_ACCOUNT } from "../components/tenant/platform";
@@ -52,7 +53,7 @@ export async function buildReviewStack(spec: ReviewSpec) {
       scheduling: { nodeSelector: tenantNodeSelector, tolerations: [] },
       vpcCidr,
       dataCidrs,
-      database: { host: output<string>("postgresAddress"), port: 5432 },
+      database: { host: output<string>("postgresAddress"), port: POSTGRES_PORT },
       filestore: { fileSystemId: output<string>("filestoreId"), accessPointId: accessPoint.id, posixId },
       provisioner: {
         nodeSelector: systemNodeSelector,

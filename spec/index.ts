@@ -20,7 +20,7 @@ export { SpecError, type SpecProblem } from "./errors";
 export { RESERVED_TENANT_NAMES, tenantNameProblem } from "./rules/tenants";
 export { systemPoolOf } from "./defaults";
 export type { TenantSpec } from "./schema";
-export type { BootstrapSpec, PlatformSpec, ReviewSpec, StackSpec } from "./types";
+export type { BootstrapSpec, DataShardSpec, PlatformSpec, ReviewSpec, StackSpec } from "./types";
 
 /** Validates a stack file's configuration into the spec of a platform, a review stack or the bootstrap stack. */
 export function parseStackSpec(config: Readonly<Record<string, string>>, stack: string, stackFile = stackFileFor(stack)): StackSpec {

@@ -5,8 +5,8 @@ import fc from "fast-check";
 import { BackupVault, backupSchedule, plansOutsideLock } from "../components/data/backup-vault";
 import { Filestore } from "../components/data/filestore";
 import { cacheUserId, tenantPosixId } from "../model/naming";
-import { odooPostgresParameters, PostgresCluster } from "../components/data/postgres";
-import { Redis, tenantAccessString } from "../components/data/redis";
+import { odooPostgresParameters, PostgresServer } from "../components/data/postgres";
+import { tenantAccessString, Valkey } from "../components/data/valkey";
 import { dataTierPlan } from "../spec/data-tier";
 import { vaultLockBounds } from "../tiers/backup";
 import { strictestTier, TIER_NAMES, TIERS } from "../tiers/catalogue";
@@ -24,7 +24,7 @@ beforeAll(async () => {
   const harness = await startHarness();
   const dr = new aws.Provider("dr", { region: "eu-central-1" });
   const common = { vpcId: "vpc-1", subnetIds: ISOLATED, clientSecurityGroupIds: ["sg-cluster"], tags: TAGS };
-  new PostgresCluster("prod", {
+  new PostgresServer("prod", {
     ...common,
     identifier: "odoo-prod",
     version: "16",
@@ -37,7 +37,7 @@ beforeAll(async () => {
     maintenanceWindow: "sun:03:00-sun:04:00",
     dr: { provider: dr, replicateAutomatedBackups: true, readReplica: { vpcId: "vpc-dr", subnetIds: ["subnet-dr-a", "subnet-dr-b"], clientSecurityGroupIds: ["sg-dr-cluster"] } },
   });
-  new PostgresCluster("dev", {
+  new PostgresServer("dev", {
     ...common,
     identifier: "odoo-dev",
     version: "16",
@@ -51,8 +51,8 @@ beforeAll(async () => {
     logRetentionDays: 30,
     protect: false,
   });
-  new Redis("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00" });
-  new Redis("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: [{ name: "demo", tier: "essential" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", protect: false });
+  new Valkey("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00" });
+  new Valkey("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: [{ name: "demo", tier: "essential" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", protect: false });
   new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], replication: { provider: dr, region: "eu-central-1" } });
   new BackupBucket("prod", {
     lock: { mode: "GOVERNANCE", days: 90 },
@@ -71,7 +71,12 @@ beforeAll(async () => {
 const inDr = (r: CapturedResource) => r.provider?.startsWith(`${drProviderUrn}::`) === true;
 const RDS = "aws:rds/instance:Instance";
 
-describe("PostgresCluster", () => {
+describe("PostgresServer", () => {
+  test("keeps the URNs it had as PostgresCluster: the old type is its alias, and its children's through it", () => {
+    expect(named(resources, "prod", "odoo-fleet:data:PostgresServer").aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:PostgresCluster::prod"]);
+    expect(named(resources, "prod-postgres", RDS).aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:PostgresCluster$aws:rds/instance:Instance::prod-postgres"]);
+  });
+
   test("production instance: exact inputs", () => {
     const db = named(resources, "prod-postgres", RDS);
     expect(db.inputs).toEqual({
@@ -125,7 +130,7 @@ describe("PostgresCluster", () => {
     expect(db.inputs).toMatchObject({ multiAz: false, deletionProtection: false, backupRetentionPeriod: 7, instanceClass: "db.t4g.medium" });
     expect([db.protect, db.retainOnDelete]).toEqual([false, false]);
     expect(named(resources, "dev-postgres-postgresql", "aws:cloudwatch/logGroup:LogGroup").inputs).toMatchObject({ name: "/aws/rds/instance/odoo-dev/postgresql", retentionInDays: 30 });
-    expect(ofType(childrenOf(resources, named(resources, "dev", "odoo-fleet:data:PostgresCluster")), RDS)).toHaveLength(1);
+    expect(ofType(childrenOf(resources, named(resources, "dev", "odoo-fleet:data:PostgresServer")), RDS)).toHaveLength(1);
   });
 
   test("parameters tuned for Odoo, max_connections by RDS's formula of the instance class", () => {
@@ -137,7 +142,7 @@ describe("PostgresCluster", () => {
   });
 
   test("reachable on 5432 from the cluster's security group only, with no egress rule", () => {
-    const rules = ofType(childrenOf(resources, named(resources, "prod", "odoo-fleet:data:PostgresCluster")), "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => !inDr(r));
+    const rules = ofType(childrenOf(resources, named(resources, "prod", "odoo-fleet:data:PostgresServer")), "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => !inDr(r));
     expect(rules.map((r) => r.inputs)).toEqual([
       { securityGroupId: expect.stringMatching(/^prod-postgres-/), referencedSecurityGroupId: "sg-cluster", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, description: "PostgreSQL from the EKS cluster" },
     ]);
@@ -177,10 +182,15 @@ describe("PostgresCluster", () => {
   });
 });
 
-describe("Redis", () => {
-  const REDIS = "aws:elasticache/replicationGroup:ReplicationGroup";
+describe("Valkey", () => {
+  test("keeps the URNs it had as Redis: the old type is its alias, and its children's through it", () => {
+    expect(named(resources, "prod", "odoo-fleet:data:Valkey").aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:Redis::prod"]);
+    expect(named(resources, "prod-redis-northwind", "aws:elasticache/user:User").aliases).toEqual(["urn:pulumi:test::odoo-fleet::odoo-fleet:data:Redis$aws:elasticache/user:User::prod-redis-northwind"]);
+  });
+
+  const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
   test("production: replica in another zone with failover, TLS required, KMS at rest, RBAC group, snapshots", () => {
-    const group = named(resources, "prod-redis", REDIS);
+    const group = named(resources, "prod-redis", REPLICATION_GROUP);
     expect(group.inputs).toMatchObject({
       replicationGroupId: "odoo-prod",
       engine: "valkey",
@@ -202,11 +212,11 @@ describe("Redis", () => {
   });
 
   test("development: one node, no failover", () => {
-    expect(named(resources, "dev-redis", REDIS).inputs).toMatchObject({ numCacheClusters: 1, automaticFailoverEnabled: false, multiAzEnabled: false, transitEncryptionEnabled: true });
+    expect(named(resources, "dev-redis", REPLICATION_GROUP).inputs).toMatchObject({ numCacheClusters: 1, automaticFailoverEnabled: false, multiAzEnabled: false, transitEncryptionEnabled: true });
   });
 
   test("the default user is switched off; each tenant's user reaches only its own prefix; passwords are secret", () => {
-    const users = ofType(childrenOf(resources, named(resources, "prod", "odoo-fleet:data:Redis")), "aws:elasticache/user:User");
+    const users = ofType(childrenOf(resources, named(resources, "prod", "odoo-fleet:data:Valkey")), "aws:elasticache/user:User");
     expect(users.map((u) => [u.inputs.userName, u.inputs.userId, u.inputs.accessString])).toEqual([
       ["default", cacheUserId("odoo-prod", "default"), "off -@all"],
       ["northwind", cacheUserId("odoo-prod", "northwind"), "on ~northwind:* &northwind:* -@all +@connection +@read +@write +@keyspace -@dangerous"],

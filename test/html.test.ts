@@ -29,11 +29,12 @@ describe("componentGraphDot", () => {
       "Network / shared-prod / 37 resources",
       "RunnerLink / shared-prod / 5 resources",
       "Cluster / shared-prod / 31 resources",
-      "PostgresCluster / shared-prod / 14 resources",
-      "Redis / shared-prod / 19 resources",
       "Filestore / shared-prod / 16 resources",
       "BackupBucket / shared-prod / 31 resources",
       "BackupVault / shared-prod / 15 resources",
+      // Registered after the stores declared after them: the SDK resolves their aliases first.
+      "PostgresServer / shared-prod / 14 resources",
+      "Valkey / shared-prod / 19 resources",
       "ClusterAccess / shared-prod / 4 resources",
       "CiPreviewRbac / shared-prod / 4 resources",
       "Monitoring / shared-prod / 30 resources",
@@ -50,8 +51,8 @@ describe("componentGraphDot", () => {
     ]);
     const e = edges(dot);
     expect(e).toContain("Network shared-prod -> Cluster shared-prod");
-    expect(e).toContain("PostgresCluster shared-prod -> OdooTenant northwind");
-    expect(e).toContain("Redis shared-prod -> OdooTenant tailspin");
+    expect(e).toContain("PostgresServer shared-prod -> OdooTenant northwind");
+    expect(e).toContain("Valkey shared-prod -> OdooTenant tailspin");
     expect(e).not.toContain("OdooTenant northwind -> OdooTenant contoso");
     // Every tenant hangs off the data stores it uses, never off another tenant.
     expect(e.filter((x) => /OdooTenant .* -> OdooTenant/.test(x))).toEqual([]);

@@ -428,8 +428,8 @@ test("a deliberate collision the spec accepts (shard redis-b, tenant b-redis-def
   writeFileSync(file, changed);
   const { status, stdout, document } = plan(["--stack-file", file]);
   expect(status).toBe(1);
-  const user = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:data:Redis$aws:elasticache/user:User::names-collision-redis-b-redis-default";
-  const password = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:data:Redis$random:index/randomPassword:RandomPassword::names-collision-redis-b-redis-default";
+  const user = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:data:Valkey$aws:elasticache/user:User::names-collision-redis-b-redis-default";
+  const password = "urn:pulumi:names-collision::odoo-fleet::odoo-fleet:data:Valkey$random:index/randomPassword:RandomPassword::names-collision-redis-b-redis-default";
   expect(document.names).toEqual(expect.objectContaining({ collisions: [], ruleBreaks: [], duplicateUrns: [password, user] }));
   // Both resources behind the one URN: the first shard's user of the tenant, and shard redis-b's default user.
   const claimants = document.resources.filter((r) => r.urn === user).map((r) => [r.parent?.split("::").pop(), r.inputs.userName]);

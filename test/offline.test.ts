@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { aliasUrn, engineUrn, redact } from "../plan/capture/capture";
+import { aliasUrn, engineUrn, inheritedChildAlias, redact } from "../plan/capture/capture";
 import { OFFLINE_SECRET, readStackConfig } from "../plan/capture/project";
 import { named, startHarness, type Harness } from "./harness";
 
@@ -87,6 +87,16 @@ describe("aliases", () => {
     expect(aliasUrn(alias, { stack: "s", project: "p", parent: "urn:pulumi:s::p::odoo-fleet:data:Postgres::x", type: "aws:rds/instance:Instance", name: "db" })).toBe(urn);
   });
 
+  test("a child inherits its parent's old name where its own starts with the parent's new one, as the engine does", () => {
+    const child = { stack: "s", project: "p", type: "aws:rds/instance:Instance", name: "new-postgres" };
+    const parent = "urn:pulumi:s::p::odoo-fleet:data:PostgresServer::new";
+    expect(inheritedChildAlias(child, parent, "urn:pulumi:s::p::odoo-fleet:data:PostgresCluster::old")).toBe("urn:pulumi:s::p::odoo-fleet:data:PostgresCluster$aws:rds/instance:Instance::old-postgres");
+    expect(inheritedChildAlias({ ...child, name: "db" }, parent, "urn:pulumi:s::p::odoo-fleet:data:PostgresCluster::old")).toBe("urn:pulumi:s::p::odoo-fleet:data:PostgresCluster$aws:rds/instance:Instance::db");
+    // A grandchild inherits from its parent's inherited alias: the whole chain of types is the old one.
+    expect(inheritedChildAlias({ ...child, type: "aws:kms/alias:Alias", name: "new-postgres-key" }, "urn:pulumi:s::p::odoo-fleet:data:PostgresServer$odoo-fleet:data:Key::new-postgres", "urn:pulumi:s::p::odoo-fleet:data:PostgresCluster$odoo-fleet:data:Key::old-postgres"))
+      .toBe("urn:pulumi:s::p::odoo-fleet:data:PostgresCluster$odoo-fleet:data:Key$aws:kms/alias:Alias::old-postgres-key");
+  });
+
   test("the capture records each resource's aliases as the URNs the engine would match, and none where it has none", async () => {
     class Renamed extends pulumi.ComponentResource {
       constructor(name: string) {
@@ -100,8 +110,16 @@ describe("aliases", () => {
     const component = named(resources, "aliased", "odoo-fleet:test:Renamed");
     const bucket = named(resources, "aliased-bucket", "aws:s3/bucket:Bucket");
     expect(component.aliases).toEqual(["urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Old::aliased"]);
-    // The engine also matches a child through its parent's aliases; the SDK sends those too.
-    expect(bucket.aliases).toContain("urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Renamed$aws:s3/bucket:Bucket::aliased-old-bucket");
+    // The engine also matches a child through its parent's aliases, which the SDK leaves to it: the
+    // capture adds them, for the child itself and for each of its own aliases (the provider's type alias
+    // to BucketV2 among them).
+    expect(bucket.aliases).toEqual([
+      "urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Renamed$aws:s3/bucket:Bucket::aliased-old-bucket",
+      "urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Renamed$aws:s3/bucketV2:BucketV2::aliased-bucket",
+      "urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Old$aws:s3/bucket:Bucket::aliased-bucket",
+      "urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Old$aws:s3/bucket:Bucket::aliased-old-bucket",
+      "urn:pulumi:offline::odoo-fleet::odoo-fleet:test:Old$aws:s3/bucketV2:BucketV2::aliased-bucket",
+    ]);
     expect(resources.filter((r) => r.aliases !== undefined).map((r) => r.name).sort()).toEqual(["aliased", "aliased-bucket"]);
   });
 });

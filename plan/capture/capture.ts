@@ -127,14 +127,48 @@ export function aliasUrn(alias: AliasSpec, resource: { stack: string; project: s
   return engineUrn(alias.stack || resource.stack, alias.project || resource.project, parent, alias.type || resource.type, alias.name || resource.name);
 }
 
-function aliasUrnsOf(request: RegisterRequest): string[] {
+/** The name at the end of a URN. */
+function urnName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** The type at the end of a URN's qualified type: `a$b$c` -> `c`. */
+function urnType(urn: string): string {
+  const qualified = urn.split("::")[2] ?? "";
+  return qualified.slice(qualified.lastIndexOf("$") + 1);
+}
+
+/**
+ * The alias a child inherits from one of the URNs its parent was known by, as the engine computes it (its
+ * stepGenerator.inheritedChildAlias): the child under the parent's old URN, and where the child's
+ * name starts with the parent's name, that prefix swapped for the parent's old name.
+ */
+export function inheritedChildAlias(child: { stack: string; project: string; type: string; name: string }, parentUrn: string, parentAlias: string): string {
+  const parentName = urnName(parentUrn);
+  const name = child.name.startsWith(parentName) ? urnName(parentAlias) + child.name.slice(parentName.length) : child.name;
+  return engineUrn(child.stack, child.project, parentAlias, child.type, name);
+}
+
+/**
+ * Every URN a resource may have had before: its own aliases, then, for each of its parent's, the
+ * inherited alias of itself and of each of its own (the engine's generateAliases). The engine
+ * inherits only from the parent alias that matched an old resource, which the plan cannot know
+ * here; it records every candidate, and the diff matches the one the previous plan holds. The SDK
+ * leaves all inheritance to the engine when the monitor takes alias specs, as the mock monitor does.
+ */
+function aliasUrnsOf(request: RegisterRequest, parentAliases: readonly string[]): string[] {
   const own = { stack: pulumi.getStack(), project: pulumi.getProject(), parent: request.getParent() || undefined, type: request.getType(), name: request.getName() };
   const structured = (request.getAliasesList?.() ?? []).map((alias) => {
     const spec = alias.getSpec();
     if (!spec) return alias.getUrn();
     return aliasUrn({ name: spec.getName(), type: spec.getType(), stack: spec.getStack(), project: spec.getProject(), parentUrn: spec.getParenturn(), noParent: spec.getNoparent() }, own);
   });
-  return [...new Set([...structured, ...(request.getAliasurnsList?.() ?? [])])];
+  const aliases = [...structured, ...(request.getAliasurnsList?.() ?? [])];
+  const inherited = own.parent === undefined ? [] : parentAliases.flatMap((parentAlias) => [
+    inheritedChildAlias(own, own.parent!, parentAlias),
+    ...aliases.map((alias) => inheritedChildAlias({ ...own, type: urnType(alias), name: urnName(alias) }, own.parent!, parentAlias)),
+  ]);
+  return [...new Set([...aliases, ...inherited])];
 }
 
 export interface Capture {
@@ -211,6 +245,8 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
   if (!monitor) throw new Error("installCapture needs pulumi.runtime.setMocks to have been called");
   const resources: CapturedResource[] = [];
   const raw = new Map<CapturedResource, Record<string, unknown>>();
+  /** The aliases of each resource that has any, by its URN, for its children to inherit. */
+  const aliasesByUrn = new Map<string, string[]>();
   let inFlight = 0;
   if (typeof monitor.newUrn === "function") {
     monitor.newUrn = (parent, type, name) => engineUrn(pulumi.getStack(), pulumi.getProject(), parent, type, name);
@@ -233,8 +269,12 @@ export function installCapture(onRegister?: (count: number) => void): Capture {
     };
     const serialized = request.getObject()?.toJavaScript() ?? {};
     entry.inputs = redact(serialized) as Record<string, unknown>;
-    const aliases = aliasUrnsOf(request);
-    if (aliases.length > 0) entry.aliases = aliases;
+    const aliases = aliasUrnsOf(request, aliasesByUrn.get(entry.parent ?? "") ?? []);
+    if (aliases.length > 0) {
+      entry.aliases = aliases;
+      // A child registers once its parent's URN is known, so its parent's aliases are here by then.
+      aliasesByUrn.set(engineUrn(pulumi.getStack(), pulumi.getProject(), entry.parent ?? undefined, entry.type, entry.name), aliases);
+    }
     raw.set(entry, serialized);
     resources.push(entry);
     inFlight++;
