@@ -48,16 +48,16 @@ export function cidrKey(cidr: string): string {
 }
 
 export interface ClusterAccessArgs {
-  clusterName: pulumi.Input<string>;
-  ci: CiIdentities;
+  readonly clusterName: pulumi.Input<string>;
+  readonly ci: CiIdentities;
   /** The security group EKS made for the control plane's network interfaces. */
-  clusterSecurityGroupId: pulumi.Input<string>;
+  readonly clusterSecurityGroupId: pulumi.Input<string>;
   /**
    * Networks of the self-hosted runners that reach the private API endpoint on 443.
    * @default []
    */
-  runnerCidrs?: readonly string[];
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly runnerCidrs?: readonly string[];
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

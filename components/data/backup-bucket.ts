@@ -15,25 +15,28 @@ export const BACKUP_REPLICATION_RULE = "backups-to-dr-region";
 
 export interface BackupBucketArgs {
   /** Object Lock default retention: from the strictest tier the bucket holds. */
-  lock: { mode: ObjectLockMode; days: number };
+  readonly lock: { readonly mode: ObjectLockMode; readonly days: number };
   /**
    * How long each tier's backups are kept (lifecycle expiry). The backup jobs tag what they write
    * with their tier (BACKUP_OBJECT_TIER_TAG): rules per tier, not per tenant, so a stack of any
    * number of tenants stays within S3's 1,000 lifecycle rules per bucket.
    */
-  retention: readonly { tier: string; keepDays: number }[];
-  /** Replicate to an object-locked bucket in the DR region. @default none */
-  replication?: {
-    provider: aws.Provider;
+  readonly retention: readonly { readonly tier: string; readonly keepDays: number }[];
+  /**
+   * Replicate to an object-locked bucket in the DR region.
+   * @default none: no replica bucket, no replication role or configuration
+   */
+  readonly replication?: {
+    readonly provider: aws.Provider;
     /** Replication Time Control: 99.99% of objects within 15 minutes, with metrics. */
-    replicationTimeControl: boolean;
+    readonly replicationTimeControl: boolean;
   };
   /**
    * Keep the buckets and keys out of `pulumi destroy`.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** The prefix a tenant's logical backups are written under. */

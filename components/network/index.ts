@@ -7,18 +7,18 @@ import { withName } from "../tagging";
 
 export interface NetworkArgs {
   /** VPC block, e.g. `10.20.0.0/16`; subnets are laid out by `planSubnets`. */
-  cidr: string;
+  readonly cidr: string;
   /** Availability zones, in a stable order: a zone's subnets depend on its position. */
-  zones: readonly string[];
+  readonly zones: readonly string[];
   /** `OnePerAz` keeps egress alive through a zone loss; `Single` saves cost outside production. */
-  natGateways: NatGatewayMode;
+  readonly natGateways: NatGatewayMode;
   /**
    * Retention of the VPC flow log group.
    * @default 365
    */
-  flowLogRetentionDays?: number;
+  readonly flowLogRetentionDays?: number;
   /** Tags for every resource; each also gets a `Name`. */
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export interface SubnetGroup {

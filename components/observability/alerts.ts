@@ -23,19 +23,21 @@ export interface RuleGroup {
 
 export type Severity = "page" | "critical" | "warning";
 
-/** Tier thresholds: tighter for the tiers that promise more. */
-export const TIER_THRESHOLDS: Readonly<Record<TierName, { p95LatencySeconds: number; errorRatio: number; probeFor: string }>> = {
-  essential: { p95LatencySeconds: 3, errorRatio: 0.05, probeFor: "10m" },
-  business: { p95LatencySeconds: 2, errorRatio: 0.02, probeFor: "3m" },
-  critical: { p95LatencySeconds: 1, errorRatio: 0.01, probeFor: "2m" },
-};
-
-/** Where a tenant's alert pages whom: critical tenants page, business ones alert 24x7, essential in hours. */
+/**
+ * Where a tenant's alert pages whom, by its tier's alert routing: a paging tier pages for anything
+ * that hurts its users, a 24x7 one pages for outages and alerts on-call for the rest, a
+ * business-hours one alerts on-call for outages only. A risk waits for business hours everywhere.
+ */
 export function tenantSeverity(tier: TierName, impact: "outage" | "degradation" | "risk"): Severity {
   if (impact === "risk") return "warning";
-  if (tier === "critical") return "page";
-  if (tier === "business") return impact === "outage" ? "page" : "critical";
-  return impact === "outage" ? "critical" : "warning";
+  switch (TIERS[tier].alertRouting) {
+    case "24x7-paging":
+      return "page";
+    case "24x7":
+      return impact === "outage" ? "page" : "critical";
+    case "business-hours":
+      return impact === "outage" ? "critical" : "warning";
+  }
 }
 
 export function runbookUrl(base: string, alert: string): string {
@@ -43,10 +45,10 @@ export function runbookUrl(base: string, alert: string): string {
 }
 
 export interface TenantAlertInput {
-  name: string;
-  tier: TierName;
+  readonly name: string;
+  readonly tier: TierName;
   /** Tenants running OCA queue_job get a backlog alert. */
-  queueJob: boolean;
+  readonly queueJob: boolean;
 }
 
 const hours = (h: number) => `${h * 3600}`;
@@ -54,7 +56,7 @@ const hours = (h: number) => `${h * 3600}`;
 export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGroup {
   const ns = `odoo-${tenant.name}`;
   const tier = TIERS[tenant.tier];
-  const t = TIER_THRESHOLDS[tenant.tier];
+  const t = tier.alertThresholds;
   const labels = (impact: "outage" | "degradation" | "risk") => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
   const rule = (alert: string, expr: string, forDuration: string, impact: "outage" | "degradation" | "risk", summary: string, description: string): AlertRule => ({
     alert,
@@ -107,7 +109,7 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
     rule(
       "OdooSyntheticCheckFailing",
       `min by (instance) (probe_success{namespace="${ns}"}) == 0`,
-      t.probeFor, "outage",
+      `${t.syntheticCheckFailingMinutes}m`, "outage",
       `Synthetic check of ${tenant.name} fails`,
       "A blackbox probe of /web/health, /web/login or the websocket fails from outside.",
     ),

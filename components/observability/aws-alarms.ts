@@ -6,32 +6,43 @@ import { withName } from "../tagging";
 
 export interface AwsAlarmsArgs {
   /** SNS topic per severity (the Monitoring component's). */
-  topics: Record<Severity, pulumi.Input<string>>;
+  readonly topics: Readonly<Record<Severity, pulumi.Input<string>>>;
   /** Namespace of the metrics read from PostgreSQL's log (lock waits, idle transactions ended). */
-  metricNamespace: string;
+  readonly metricNamespace: string;
   /** Each data shard's PostgreSQL server and Valkey group; the first (no `shard`) keeps unprefixed alarm names. */
-  dataStores: readonly DataStoreAlarmsArgs[];
+  readonly dataStores: readonly DataStoreAlarmsArgs[];
   /**
    * The warm standby's read replica in the DR region: its lag is the region-loss RPO. Alarms act on
-   * topics of their own region, so the DR region gets its own topic. @default none
+   * topics of their own region, so the DR region gets its own topic.
+   * @default none: no DR-region topic and no replica-lag alarm
    */
-  dr?: { provider: aws.Provider; replicaIdentifier: string; keyPolicy: pulumi.Input<string>; maxLagSeconds: number };
+  readonly dr?: { readonly provider: aws.Provider; readonly replicaIdentifier: string; readonly keyPolicy: pulumi.Input<string>; readonly maxLagSeconds: number };
   /**
    * Route 53 health checks of tenants whose tier checks from more than one region: AWS probes them
    * from several regions. Their metrics live in us-east-1, so the alarms and their topic live there.
-   * @default none
+   * @default none: no health checks (nor their topic), as with an empty `tenants`
    */
-  multiRegionChecks?: { provider: aws.Provider; keyPolicy: pulumi.Input<string>; tenants: readonly { name: string; tier: string; domains: readonly string[] }[] };
-  /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
-  replication?: { sourceBucket: pulumi.Input<string>; destinationBucket: pulumi.Input<string>; ruleId: string };
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly multiRegionChecks?: {
+    readonly provider: aws.Provider;
+    readonly keyPolicy: pulumi.Input<string>;
+    readonly tenants: readonly { readonly name: string; readonly tier: string; readonly domains: readonly string[] }[];
+  };
+  /**
+   * Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes.
+   * @default none: no replication alarms
+   */
+  readonly replication?: { readonly sourceBucket: pulumi.Input<string>; readonly destinationBucket: pulumi.Input<string>; readonly ruleId: string };
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export interface DataStoreAlarmsArgs {
-  /** The shard's name; none for the stack's first shard. */
-  shard?: string;
-  postgres: { identifier: string; maxConnections: number; storageGiB: number };
-  cache: { replicationGroupId: string; multiAz: boolean };
+  /**
+   * The shard's name.
+   * @default none: the stack's first shard, whose alarms and metrics keep unprefixed names
+   */
+  readonly shard?: string;
+  readonly postgres: { readonly identifier: string; readonly maxConnections: number; readonly storageGiB: number };
+  readonly cache: { readonly replicationGroupId: string; readonly multiAz: boolean };
 }
 
 export interface AlarmSpec {

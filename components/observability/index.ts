@@ -20,21 +20,22 @@ const BLACKBOX_URL = `prometheus-blackbox-exporter.${MONITORING_NAMESPACE}.svc:9
 const ALERTMANAGER_SERVICE_ACCOUNT = "kube-prometheus-stack-alertmanager";
 
 export interface MonitoringArgs {
-  environment: Environment;
-  zones: number;
-  systemNodeSelector: Record<string, string>;
-  tenants: readonly { name: string; tier: TierName; domains: readonly string[]; queueJob: boolean }[];
-  runbookBaseUrl: string;
+  readonly environment: Environment;
+  readonly zones: number;
+  readonly systemNodeSelector: Readonly<Record<string, string>>;
+  /** Tenants, each getting its alert rules and synthetic probes. */
+  readonly tenants: readonly { readonly name: string; readonly tier: TierName; readonly domains: readonly string[]; readonly queueJob: boolean }[];
+  readonly runbookBaseUrl: string;
   /** Time zone of the business-hours route. */
-  businessHoursTimeZone: string;
-  cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
-  region: string;
+  readonly businessHoursTimeZone: string;
+  readonly cluster: { readonly oidcProviderArn: pulumi.Input<string>; readonly oidcIssuerUrl: pulumi.Input<string> };
+  readonly region: string;
   /**
    * `protect` the alert topics' KMS key.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** The alert topics' key: the account administers it; CloudWatch and EventBridge may encrypt with it. */
