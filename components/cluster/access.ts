@@ -27,6 +27,7 @@ export interface AccessEntryPlan {
    * it cannot read Secrets (refresh reads them) nor patch (server-side apply previews are dry-run
    * patches), so that role gets a group bound to its own ClusterRole instead.
    * https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
+   * @default none: the entry's Kubernetes groups and their RBAC bindings alone decide
    */
   readonly policy?: { readonly name: "AmazonEKSClusterAdminPolicy"; readonly scope: "cluster" };
 }
