@@ -53,24 +53,42 @@ export interface TenantAlertInput {
 
 const hours = (h: number) => `${h * 3600}`;
 
+type Impact = "outage" | "degradation" | "risk";
+/** One tenant alert: its severity from the tier and the impact, its runbook from the alert's name. */
+type TenantRule = (alert: string, expr: string, forDuration: string, impact: Impact, summary: string, description: string) => AlertRule;
+
 export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGroup {
   const ns = `odoo-${tenant.name}`;
-  const tier = TIERS[tenant.tier];
-  const t = tier.alertThresholds;
-  const labels = (impact: "outage" | "degradation" | "risk") => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
-  const rule = (alert: string, expr: string, forDuration: string, impact: "outage" | "degradation" | "risk", summary: string, description: string): AlertRule => ({
+  const labels = (impact: Impact) => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
+  const rule: TenantRule = (alert, expr, forDuration, impact, summary, description) => ({
     alert,
     expr,
     for: forDuration,
     labels: labels(impact),
     annotations: { summary, description, runbook_url: runbookUrl(runbooks, alert) },
   });
+  const rules: AlertRule[] = [...serviceRules(tenant, rule), ...recoveryRules(tenant, rule)];
+  if (tenant.queueJob) {
+    rules.push(
+      rule(
+        "OdooJobQueueBacklog",
+        `sum(odoo_queue_job_count{namespace="${ns}",state="pending"}) > 500`,
+        "30m", "degradation",
+        `Job queue of ${tenant.name} backs up`,
+        "More than 500 queue_job jobs pending for 30 minutes (the metric refreshes about every 15 minutes).",
+      ),
+    );
+  }
+  return { name: `odoo-tenant-${tenant.name}`, rules };
+}
+
+/** Whether the tenant serves its users: latency, errors, workers, pods, synthetic checks, certificates. */
+function serviceRules(tenant: TenantAlertInput, rule: TenantRule): AlertRule[] {
+  const ns = `odoo-${tenant.name}`;
+  const t = TIERS[tenant.tier].alertThresholds;
   // Traefik names a CRD route's service <namespace>-<service>-<port>@kubernetescrd.
   const service = `service=~"${ns}-odoo-.*@kubernetescrd"`;
-  // Backups and drills may run late by half their interval before they count as missed.
-  const backupMax = Math.round(tier.logicalBackup.everyHours * 1.5);
-  const drillMaxDays = tier.restoreDrillEveryDays * 1.5;
-  const rules: AlertRule[] = [
+  return [
     rule(
       "OdooHighLatency",
       `histogram_quantile(0.95, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{${service}}[5m]))) > ${t.p95LatencySeconds}`,
@@ -120,6 +138,16 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
       `Certificate of ${tenant.name} expires soon`,
       "The TLS certificate expires within 14 days: cert-manager has not renewed it.",
     ),
+  ];
+}
+
+/** Whether the tenant can be recovered as its tier promises: backups and restore drills, on time and within RTO. */
+function recoveryRules(tenant: TenantAlertInput, rule: TenantRule): AlertRule[] {
+  const tier = TIERS[tenant.tier];
+  // Backups and drills may run late by half their interval before they count as missed.
+  const backupMax = Math.round(tier.logicalBackup.everyHours * 1.5);
+  const drillMaxDays = tier.restoreDrillEveryDays * 1.5;
+  return [
     rule(
       "TenantBackupFailed",
       `max(odoo_fleet_backup_last_failure_timestamp_seconds{tenant="${tenant.name}"}) > max(odoo_fleet_backup_last_success_timestamp_seconds{tenant="${tenant.name}"})`,
@@ -156,18 +184,6 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
       "The last drill's restore took longer than the tier's recovery time objective.",
     ),
   ];
-  if (tenant.queueJob) {
-    rules.push(
-      rule(
-        "OdooJobQueueBacklog",
-        `sum(odoo_queue_job_count{namespace="${ns}",state="pending"}) > 500`,
-        "30m", "degradation",
-        `Job queue of ${tenant.name} backs up`,
-        "More than 500 queue_job jobs pending for 30 minutes (the metric refreshes about every 15 minutes).",
-      ),
-    );
-  }
-  return { name: `odoo-tenant-${tenant.name}`, rules };
 }
 
 export function platformRules(runbooks: string): RuleGroup {
