@@ -117,62 +117,8 @@ export class AwsAlarms extends pulumi.ComponentResource {
       // Bucket replication is the stack's, not a shard's: watched once.
       this.dataStoreAlarms(prefix, metricNamespace, { ...store, ...(i === 0 && args.replication ? { replication: args.replication } : {}) }, args, child);
     });
-    if (args.dr) {
-      const drOpts = { parent: this, provider: args.dr.provider };
-      const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags: args.tags, policy: args.dr.keyPolicy }, { ...drOpts, protect: true });
-      const topic = new aws.sns.Topic(`${name}-alerts-dr`, { kmsMasterKeyId: key.arn, tags: withName(args.tags, `${name}-alerts-dr`) }, drOpts);
-      new aws.cloudwatch.MetricAlarm(`${name}-replica-lag-dr`, {
-        alarmDescription: `The DR read replica lags more than ${args.dr.maxLagSeconds} s: the region-loss RPO is at risk.`,
-        namespace: "AWS/RDS",
-        metricName: "ReplicaLag",
-        dimensions: { DBInstanceIdentifier: args.dr.replicaIdentifier },
-        statistic: "Maximum",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: args.dr.maxLagSeconds,
-        period: 60,
-        evaluationPeriods: 5,
-        treatMissingData: "breaching",
-        alarmActions: [topic.arn],
-        okActions: [topic.arn],
-        tags: withName(args.tags, `${name}-replica-lag-dr`),
-      }, drOpts);
-    }
-    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) {
-      const checks = args.multiRegionChecks;
-      const usEast = { parent: this, provider: checks.provider };
-      const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags: args.tags, policy: checks.keyPolicy }, { ...usEast, protect: true });
-      const topic = new aws.sns.Topic(`${name}-alerts-us-east-1`, { kmsMasterKeyId: key.arn, tags: withName(args.tags, `${name}-alerts-us-east-1`) }, usEast);
-      for (const tenant of checks.tenants) {
-        for (const domain of tenant.domains) {
-          const check = new aws.route53.HealthCheck(`${name}-${tenant.name}-${domain}`, {
-            type: "HTTPS",
-            fqdn: domain,
-            port: 443,
-            resourcePath: "/web/health",
-            enableSni: true,
-            requestInterval: 30,
-            failureThreshold: 2,
-            measureLatency: true,
-            regions: HEALTH_CHECK_REGIONS,
-            tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
-          }, usEast);
-          new aws.cloudwatch.MetricAlarm(`${name}-${tenant.name}-${domain}`, {
-            alarmDescription: `${domain} (${tenant.name}) fails its health check from AWS's checkers in several regions.`,
-            namespace: "AWS/Route53",
-            metricName: "HealthCheckStatus",
-            dimensions: { HealthCheckId: check.id },
-            statistic: "Minimum",
-            comparisonOperator: "LessThanThreshold",
-            threshold: 1,
-            period: 60,
-            evaluationPeriods: 2,
-            alarmActions: [topic.arn],
-            okActions: [topic.arn],
-            tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
-          }, usEast);
-        }
-      }
-    }
+    if (args.dr) this.drReplicaLagAlarm(name, args.dr, args.tags);
+    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) this.multiRegionHealthChecks(name, args.multiRegionChecks, args.tags);
     for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${ruleName}`, {
         description: `odoo-fleet: ${ruleName.replace(/-/g, " ")}`,
@@ -182,6 +128,65 @@ export class AwsAlarms extends pulumi.ComponentResource {
       new aws.cloudwatch.EventTarget(`${name}-${ruleName}`, { rule: rule.name, arn: args.topics.critical }, child);
     }
     this.registerOutputs({});
+  }
+
+  /** The DR read replica's lag against the region-loss RPO, alarmed to a topic of the DR region (alarms act on topics of their own region). */
+  private drReplicaLagAlarm(name: string, dr: NonNullable<AwsAlarmsArgs["dr"]>, tags: AwsAlarmsArgs["tags"]): void {
+    const drOpts = { parent: this, provider: dr.provider };
+    const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags, policy: dr.keyPolicy }, { ...drOpts, protect: true });
+    const topic = new aws.sns.Topic(`${name}-alerts-dr`, { kmsMasterKeyId: key.arn, tags: withName(tags, `${name}-alerts-dr`) }, drOpts);
+    new aws.cloudwatch.MetricAlarm(`${name}-replica-lag-dr`, {
+      alarmDescription: `The DR read replica lags more than ${dr.maxLagSeconds} s: the region-loss RPO is at risk.`,
+      namespace: "AWS/RDS",
+      metricName: "ReplicaLag",
+      dimensions: { DBInstanceIdentifier: dr.replicaIdentifier },
+      statistic: "Maximum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: dr.maxLagSeconds,
+      period: 60,
+      evaluationPeriods: 5,
+      treatMissingData: "breaching",
+      alarmActions: [topic.arn],
+      okActions: [topic.arn],
+      tags: withName(tags, `${name}-replica-lag-dr`),
+    }, drOpts);
+  }
+
+  /** Route 53 health checks of each domain from AWS's checker regions, alarmed in us-east-1 where their metrics live. */
+  private multiRegionHealthChecks(name: string, checks: NonNullable<AwsAlarmsArgs["multiRegionChecks"]>, tags: AwsAlarmsArgs["tags"]): void {
+    const usEast = { parent: this, provider: checks.provider };
+    const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags, policy: checks.keyPolicy }, { ...usEast, protect: true });
+    const topic = new aws.sns.Topic(`${name}-alerts-us-east-1`, { kmsMasterKeyId: key.arn, tags: withName(tags, `${name}-alerts-us-east-1`) }, usEast);
+    for (const tenant of checks.tenants) {
+      for (const domain of tenant.domains) {
+        const check = new aws.route53.HealthCheck(`${name}-${tenant.name}-${domain}`, {
+          type: "HTTPS",
+          fqdn: domain,
+          port: 443,
+          resourcePath: "/web/health",
+          enableSni: true,
+          requestInterval: 30,
+          failureThreshold: 2,
+          measureLatency: true,
+          regions: HEALTH_CHECK_REGIONS,
+          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+        }, usEast);
+        new aws.cloudwatch.MetricAlarm(`${name}-${tenant.name}-${domain}`, {
+          alarmDescription: `${domain} (${tenant.name}) fails its health check from AWS's checkers in several regions.`,
+          namespace: "AWS/Route53",
+          metricName: "HealthCheckStatus",
+          dimensions: { HealthCheckId: check.id },
+          statistic: "Minimum",
+          comparisonOperator: "LessThanThreshold",
+          threshold: 1,
+          period: 60,
+          evaluationPeriods: 2,
+          alarmActions: [topic.arn],
+          okActions: [topic.arn],
+          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+        }, usEast);
+      }
+    }
   }
 
   /** CloudWatch alarms of one shard's PostgreSQL server and Valkey group, and metrics from PostgreSQL's log. */
