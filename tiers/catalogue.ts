@@ -70,6 +70,15 @@ export interface TierSpec {
   readonly restoreDrillEveryDays: number;
   readonly syntheticCheck: { readonly everyMinutes: number; readonly regions: number };
   readonly alertRouting: "business-hours" | "24x7" | "24x7-paging";
+  /** Thresholds of the tenant's alerts: tighter for the tiers that promise more. */
+  readonly alertThresholds: {
+    /** OdooHighLatency: the 95th percentile of request time above which requests count as slow. */
+    readonly p95LatencySeconds: number;
+    /** OdooHighErrorRatio: the share of requests ending in 5xx above which the tenant counts as failing. */
+    readonly errorRatio: number;
+    /** OdooSyntheticCheckFailing: how long a synthetic check may fail before it alerts. */
+    readonly syntheticCheckFailingMinutes: number;
+  };
 }
 
 export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } } = {
@@ -99,6 +108,7 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     restoreDrillEveryDays: 30,
     syntheticCheck: { everyMinutes: 5, regions: 1 },
     alertRouting: "business-hours",
+    alertThresholds: { p95LatencySeconds: 3, errorRatio: 0.05, syntheticCheckFailingMinutes: 10 },
   },
   business: {
     name: "business",
@@ -126,6 +136,7 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     restoreDrillEveryDays: 7,
     syntheticCheck: { everyMinutes: 1, regions: 1 },
     alertRouting: "24x7",
+    alertThresholds: { p95LatencySeconds: 2, errorRatio: 0.02, syntheticCheckFailingMinutes: 3 },
   },
   critical: {
     name: "critical",
@@ -153,6 +164,7 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     restoreDrillEveryDays: 1,
     syntheticCheck: { everyMinutes: 1, regions: 2 },
     alertRouting: "24x7-paging",
+    alertThresholds: { p95LatencySeconds: 1, errorRatio: 0.01, syntheticCheckFailingMinutes: 2 },
   },
 };
 

@@ -6,20 +6,21 @@ import { DEPLOY_SESSION_SECONDS, denyProductionPolicy, githubTrustPolicy, PREVIE
 
 export interface CiRolesArgs {
   /** Fixed role names: stack files name the roles' ARNs. */
-  deployRoleName: string;
-  previewRoleName: string;
+  readonly deployRoleName: string;
+  readonly previewRoleName: string;
   /** GitHub OIDC `sub` claims each role trusts (`ciSubjects`). */
-  deploySubjects: readonly string[];
-  previewSubjects: readonly string[];
-  oidcProviderArn: pulumi.Input<string>;
+  readonly deploySubjects: readonly string[];
+  readonly previewSubjects: readonly string[];
+  readonly oidcProviderArn: pulumi.Input<string>;
   /** This CI environment's state bucket and key. */
-  state: { bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string> };
+  readonly state: { readonly bucketArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> };
   /**
    * Set for non-production roles: the production state and key they are denied, with
    * production-tagged resources and every CI role (names matching `ciRoleNamePattern`).
+   * @default none: no deny policy (the production roles)
    */
-  denyProduction?: { bucketArn: pulumi.Input<string>; keyArn: pulumi.Input<string>; ciRoleNamePattern: string };
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly denyProduction?: { readonly bucketArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string>; readonly ciRoleNamePattern: string };
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

@@ -5,21 +5,24 @@ import { vpcFlowLog } from "../network";
 import { withName } from "../tagging";
 
 export interface RunnerNetworkArgs {
-  cidr: string;
+  readonly cidr: string;
   /** One zone: CI tolerates a zone outage better than it pays for a NAT gateway per zone. */
-  zone: string;
+  readonly zone: string;
   /**
    * One private subnet per runner label (per platform stack), each with its own route table, both
    * tagged with that platform's environment: the platform stack's CI role adds routes there.
    */
-  subnets: readonly { label: string; cidr: string; environment: string }[];
+  readonly subnets: readonly { readonly label: string; readonly cidr: string; readonly environment: string }[];
   /** Tags that let platform stacks find the VPC (and, with the label tag, each route table). */
-  lookupTags: { network: Record<string, string>; labelKey: string };
+  readonly lookupTags: { readonly network: Readonly<Record<string, string>>; readonly labelKey: string };
   /** `environment` tag of the VPC, which every platform stack peers with (as accepter). */
-  vpcEnvironment: string;
-  /** @default 365 */
-  flowLogRetentionDays?: number;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly vpcEnvironment: string;
+  /**
+   * Retention of the VPC flow log group.
+   * @default 365
+   */
+  readonly flowLogRetentionDays?: number;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

@@ -9,27 +9,33 @@ export const RUNNER_IMAGE = "resolve:ssm:/aws/service/canonical/ubuntu/server/24
 
 export interface RunnerPoolArgs {
   /** The runner label jobs ask for (`runs-on: [self-hosted, <label>]`). */
-  label: string;
+  readonly label: string;
   /** Tag key carrying the label on the instances (their permission to switch off their own metadata). */
-  labelTag: string;
+  readonly labelTag: string;
   /** `owner/name` of the GitHub repository the runners register with. */
-  repository: string;
-  subnetId: pulumi.Input<string>;
-  securityGroupId: pulumi.Input<string>;
+  readonly repository: string;
+  readonly subnetId: pulumi.Input<string>;
+  readonly securityGroupId: pulumi.Input<string>;
   /** Secrets Manager secret (name) holding a GitHub token allowed to create runner registration tokens. */
-  tokenSecretName: string;
-  region: string;
-  accountId: pulumi.Input<string>;
-  /** @default "m7i.large" */
-  instanceType?: string;
+  readonly tokenSecretName: string;
+  readonly region: string;
+  readonly accountId: pulumi.Input<string>;
+  /**
+   * EC2 instance type of the runners.
+   * @default "m7i.large"
+   */
+  readonly instanceType?: string;
   /**
    * Idle runners kept ready; each takes one job and is replaced.
    * @default 1
    */
-  size?: number;
-  /** @default 100 */
-  diskGiB?: number;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly size?: number;
+  /**
+   * Root volume size of a runner, GiB.
+   * @default 100
+   */
+  readonly diskGiB?: number;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

@@ -6,15 +6,15 @@ import { withName } from "../tagging";
 
 export interface StateBackendArgs {
   /** Bucket name (global: carries the account id). */
-  bucketName: pulumi.Input<string>;
+  readonly bucketName: pulumi.Input<string>;
   /** KMS alias without `alias/`; stack files name it in `secretsprovider: awskms://alias/<it>`. */
-  keyAlias: string;
+  readonly keyAlias: string;
   /**
    * Days a replaced state file (a noncurrent version) is kept: the way back from a bad checkpoint.
    * @default 365
    */
-  noncurrentDays?: number;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly noncurrentDays?: number;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

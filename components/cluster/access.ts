@@ -27,6 +27,7 @@ export interface AccessEntryPlan {
    * it cannot read Secrets (refresh reads them) nor patch (server-side apply previews are dry-run
    * patches), so that role gets a group bound to its own ClusterRole instead.
    * https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
+   * @default none: the entry's Kubernetes groups and their RBAC bindings alone decide
    */
   readonly policy?: { readonly name: "AmazonEKSClusterAdminPolicy"; readonly scope: "cluster" };
 }
@@ -48,16 +49,16 @@ export function cidrKey(cidr: string): string {
 }
 
 export interface ClusterAccessArgs {
-  clusterName: pulumi.Input<string>;
-  ci: CiIdentities;
+  readonly clusterName: pulumi.Input<string>;
+  readonly ci: CiIdentities;
   /** The security group EKS made for the control plane's network interfaces. */
-  clusterSecurityGroupId: pulumi.Input<string>;
+  readonly clusterSecurityGroupId: pulumi.Input<string>;
   /**
    * Networks of the self-hosted runners that reach the private API endpoint on 443.
    * @default []
    */
-  runnerCidrs?: readonly string[];
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly runnerCidrs?: readonly string[];
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

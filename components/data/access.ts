@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export function allowFromClients(
   prefix: string,
-  args: { securityGroupId: pulumi.Input<string>; clientSecurityGroupIds: readonly pulumi.Input<string>[]; port: number; description: string },
+  args: { readonly securityGroupId: pulumi.Input<string>; readonly clientSecurityGroupIds: readonly pulumi.Input<string>[]; readonly port: number; readonly description: string },
   opts: pulumi.CustomResourceOptions,
 ): aws.vpc.SecurityGroupIngressRule[] {
   return args.clientSecurityGroupIds.map(

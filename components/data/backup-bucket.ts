@@ -15,25 +15,28 @@ export const BACKUP_REPLICATION_RULE = "backups-to-dr-region";
 
 export interface BackupBucketArgs {
   /** Object Lock default retention: from the strictest tier the bucket holds. */
-  lock: { mode: ObjectLockMode; days: number };
+  readonly lock: { readonly mode: ObjectLockMode; readonly days: number };
   /**
    * How long each tier's backups are kept (lifecycle expiry). The backup jobs tag what they write
    * with their tier (BACKUP_OBJECT_TIER_TAG): rules per tier, not per tenant, so a stack of any
    * number of tenants stays within S3's 1,000 lifecycle rules per bucket.
    */
-  retention: readonly { tier: string; keepDays: number }[];
-  /** Replicate to an object-locked bucket in the DR region. @default none */
-  replication?: {
-    provider: aws.Provider;
+  readonly retention: readonly { readonly tier: string; readonly keepDays: number }[];
+  /**
+   * Replicate to an object-locked bucket in the DR region.
+   * @default none: no replica bucket, no replication role or configuration
+   */
+  readonly replication?: {
+    readonly provider: aws.Provider;
     /** Replication Time Control: 99.99% of objects within 15 minutes, with metrics. */
-    replicationTimeControl: boolean;
+    readonly replicationTimeControl: boolean;
   };
   /**
    * Keep the buckets and keys out of `pulumi destroy`.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** The prefix a tenant's logical backups are written under. */
@@ -121,7 +124,7 @@ export function backupLifecycleRules(retention: readonly { tier: string; keepDay
 /**
  * The immutable backup bucket of a stack: versioned, Object Lock by default, SSE-KMS with a bucket
  * key, public access blocked, ACLs off, TLS-only and version-deletion-proof policy, lifecycle per
- * tenant, access logs to a log bucket, and replication to an object-locked bucket in the DR region
+ * tier, access logs to a log bucket, and replication to an object-locked bucket in the DR region
  * with Replication Time Control.
  */
 export class BackupBucket extends pulumi.ComponentResource {
@@ -134,9 +137,34 @@ export class BackupBucket extends pulumi.ComponentResource {
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:data:BackupBucket", name, {}, opts);
     const protect = args.protect ?? true;
-    const tagsFor = (resourceName: string) => withName(args.tags, resourceName);
 
-    // Access logs: S3 log delivery writes only to SSE-S3 buckets, so this one has no KMS key.
+    const logBucket = this.accessLogBucket(name, args, protect);
+    // Key aliases say `bucket`: the backup vault's keys take `<stack>-backup-bucket`, and an alias is unique per account and region.
+    const primary = this.lockedBucket(`${name}-backup`, `${name}-backup-bucket`, args, protect, { parent: this });
+    new aws.s3.BucketLogging(`${name}-backup`, {
+      bucket: primary.bucket.id,
+      targetBucket: logBucket.id,
+      targetPrefix: "backup/",
+    }, { parent: this });
+    new aws.s3.BucketLifecycleConfiguration(`${name}-backup`, {
+      bucket: primary.bucket.id,
+      rules: backupLifecycleRules(args.retention),
+    }, { parent: this, dependsOn: [primary.versioning] });
+
+    if (args.replication) {
+      const replica = this.replicateToDr(name, args, args.replication, primary, protect);
+      this.replicaBucketArn = replica.arn;
+      this.replicaBucketName = replica.bucket;
+    }
+
+    this.bucketName = primary.bucket.bucket;
+    this.bucketArn = primary.bucket.arn;
+    this.kmsKeyArn = primary.key.arn;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, replicaBucketArn: this.replicaBucketArn });
+  }
+
+  /** The access-log bucket: S3 log delivery writes only to SSE-S3 buckets, so this one has no KMS key. */
+  private accessLogBucket(name: string, args: BackupBucketArgs, protect: boolean): aws.s3.Bucket {
     const logBucket = new aws.s3.Bucket(`${name}-backup-logs`, {
       forceDestroy: false,
       tags: withName(args.tags, `${name}-backup-logs`, { [BUCKET_PURPOSE_TAG]: "access-logs" }),
@@ -165,75 +193,67 @@ export class BackupBucket extends pulumi.ComponentResource {
       bucket: logBucket.id,
       rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: 365 } }],
     }, { parent: this });
+    return logBucket;
+  }
 
-    // Key aliases say `bucket`: the backup vault's keys take `<stack>-backup-vault`, and an alias is unique per account and region.
-    const primary = this.lockedBucket(`${name}-backup`, `${name}-backup-bucket`, args, protect, { parent: this });
-    new aws.s3.BucketLogging(`${name}-backup`, {
-      bucket: primary.bucket.id,
-      targetBucket: logBucket.id,
-      targetPrefix: "backup/",
-    }, { parent: this });
-    new aws.s3.BucketLifecycleConfiguration(`${name}-backup`, {
-      bucket: primary.bucket.id,
+  /**
+   * The object-locked replica in the DR region, its lifecycle, and the replication to it (with
+   * Replication Time Control where asked) through a role that may do that alone. Returns the replica.
+   */
+  private replicateToDr(
+    name: string,
+    args: BackupBucketArgs,
+    replication: NonNullable<BackupBucketArgs["replication"]>,
+    primary: { bucket: aws.s3.Bucket; key: aws.kms.Key; versioning: aws.s3.BucketVersioning },
+    protect: boolean,
+  ): aws.s3.Bucket {
+    const drOpts = { parent: this, provider: replication.provider };
+    const replica = this.lockedBucket(`${name}-backup-dr`, `${name}-backup-bucket-dr`, args, protect, drOpts);
+    new aws.s3.BucketLifecycleConfiguration(`${name}-backup-dr`, {
+      bucket: replica.bucket.id,
       rules: backupLifecycleRules(args.retention),
-    }, { parent: this, dependsOn: [primary.versioning] });
+    }, { ...drOpts, dependsOn: [replica.versioning] });
 
-    if (args.replication) {
-      const drOpts = { parent: this, provider: args.replication.provider };
-      const replica = this.lockedBucket(`${name}-backup-dr`, `${name}-backup-bucket-dr`, args, protect, drOpts);
-      new aws.s3.BucketLifecycleConfiguration(`${name}-backup-dr`, {
-        bucket: replica.bucket.id,
-        rules: backupLifecycleRules(args.retention),
-      }, { ...drOpts, dependsOn: [replica.versioning] });
+    const role = new aws.iam.Role(`${name}-backup-replication`, {
+      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("s3.amazonaws.com")),
+      tags: withName(args.tags, `${name}-backup-replication`),
+    }, { parent: this });
+    const rolePolicy = new aws.iam.RolePolicy(`${name}-backup-replication`, {
+      role: role.id,
+      policy: pulumi
+        .all([primary.bucket.arn, replica.bucket.arn, primary.key.arn, replica.key.arn])
+        .apply(([sourceBucketArn, destinationBucketArn, sourceKeyArn, destinationKeyArn]) =>
+          JSON.stringify(replicationPolicy({ sourceBucketArn, destinationBucketArn, sourceKeyArn, destinationKeyArn })),
+        ),
+    }, { parent: this });
 
-      const role = new aws.iam.Role(`${name}-backup-replication`, {
-        assumeRolePolicy: JSON.stringify(serviceTrustPolicy("s3.amazonaws.com")),
-        tags: tagsFor(`${name}-backup-replication`),
-      }, { parent: this });
-      const rolePolicy = new aws.iam.RolePolicy(`${name}-backup-replication`, {
-        role: role.id,
-        policy: pulumi
-          .all([primary.bucket.arn, replica.bucket.arn, primary.key.arn, replica.key.arn])
-          .apply(([sourceBucketArn, destinationBucketArn, sourceKeyArn, destinationKeyArn]) =>
-            JSON.stringify(replicationPolicy({ sourceBucketArn, destinationBucketArn, sourceKeyArn, destinationKeyArn })),
-          ),
-      }, { parent: this });
-
-      const rtc = args.replication.replicationTimeControl;
-      new aws.s3.BucketReplicationConfig(`${name}-backup`, {
-        bucket: primary.bucket.id,
-        role: role.arn,
-        rules: [
-          {
-            id: BACKUP_REPLICATION_RULE,
-            status: "Enabled",
-            priority: 1,
-            filter: { prefix: "" },
-            deleteMarkerReplication: { status: "Disabled" },
-            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-            destination: {
-              bucket: replica.bucket.arn,
-              storageClass: "STANDARD",
-              encryptionConfiguration: { replicaKmsKeyId: replica.key.arn },
-              ...(rtc
-                ? {
-                    // AWS requires both at 15 minutes: 99.99% of objects replicated within them.
-                    replicationTime: { status: "Enabled", time: { minutes: 15 } },
-                    metrics: { status: "Enabled", eventThreshold: { minutes: 15 } },
-                  }
-                : {}),
-            },
+    new aws.s3.BucketReplicationConfig(`${name}-backup`, {
+      bucket: primary.bucket.id,
+      role: role.arn,
+      rules: [
+        {
+          id: BACKUP_REPLICATION_RULE,
+          status: "Enabled",
+          priority: 1,
+          filter: { prefix: "" },
+          deleteMarkerReplication: { status: "Disabled" },
+          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+          destination: {
+            bucket: replica.bucket.arn,
+            storageClass: "STANDARD",
+            encryptionConfiguration: { replicaKmsKeyId: replica.key.arn },
+            ...(replication.replicationTimeControl
+              ? {
+                  // AWS requires both at 15 minutes: 99.99% of objects replicated within them.
+                  replicationTime: { status: "Enabled", time: { minutes: 15 } },
+                  metrics: { status: "Enabled", eventThreshold: { minutes: 15 } },
+                }
+              : {}),
           },
-        ],
-      }, { parent: this, dependsOn: [primary.versioning, replica.versioning, rolePolicy] });
-      this.replicaBucketArn = replica.bucket.arn;
-      this.replicaBucketName = replica.bucket.bucket;
-    }
-
-    this.bucketName = primary.bucket.bucket;
-    this.bucketArn = primary.bucket.arn;
-    this.kmsKeyArn = primary.key.arn;
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, replicaBucketArn: this.replicaBucketArn });
+        },
+      ],
+    }, { parent: this, dependsOn: [primary.versioning, replica.versioning, rolePolicy] });
+    return replica.bucket;
   }
 
   /** A versioned, object-locked, KMS-encrypted bucket with the immutable policy. */

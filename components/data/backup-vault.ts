@@ -7,29 +7,31 @@ import type { BackupPlanSpec } from "../../model/backup";
 import type { VaultLockBounds } from "../../model/backup";
 import { BACKUP_TIER_TAG } from "../../model/tags";
 
-/** Tag that selects a stateful resource into the AWS Backup plan of a tier. */
-
 export interface BackupVaultArgs {
-  plans: readonly BackupPlanSpec[];
+  /** A backup plan (and its selection) per tier; at least one. */
+  readonly plans: readonly BackupPlanSpec[];
   /**
    * Vault Lock bounds. A compliance-mode lock cannot change once its cooling-off ends, so they must
    * cover every plan the vault may ever serve, not only today's (spec/data-tier.ts takes them from
    * the whole tier catalogue).
    */
-  lockBounds: VaultLockBounds;
+  readonly lockBounds: VaultLockBounds;
   /**
    * Vault Lock in compliance mode (immutable after a 3-day cooling-off) rather than governance mode.
    * @default true
    */
-  complianceLock?: boolean;
-  /** Copy every recovery point to a locked vault in the DR region. @default none */
-  dr?: { provider: aws.Provider };
+  readonly complianceLock?: boolean;
+  /**
+   * Copy every recovery point to a locked vault in the DR region.
+   * @default none: no DR vault, no copy actions
+   */
+  readonly dr?: { readonly provider: aws.Provider };
   /**
    * `protect` the vaults and keys.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** Days before a compliance-mode Vault Lock becomes immutable (AWS's minimum is 3). */

@@ -10,19 +10,23 @@ export const NFS_PORT = 2049;
 
 export interface FilestoreArgs {
   /** Zones and their (isolated) subnets: one mount target each. */
-  subnets: readonly { zone: string; subnetId: pulumi.Input<string> }[];
-  vpcId: pulumi.Input<string>;
-  clientSecurityGroupIds: pulumi.Input<string>[];
+  readonly subnets: readonly { readonly zone: string; readonly subnetId: pulumi.Input<string> }[];
+  readonly vpcId: pulumi.Input<string>;
+  /** Security groups admitted to NFS: one ingress rule each. */
+  readonly clientSecurityGroupIds: readonly pulumi.Input<string>[];
   /** Tenants, each getting its own access point, root directory and POSIX owner. */
-  tenants: readonly { name: string; tier: string }[];
-  /** Replicate the file system to the DR region through this provider's region. @default none */
-  replication?: { provider: aws.Provider; region: string };
+  readonly tenants: readonly { readonly name: string; readonly tier: string }[];
+  /**
+   * Replicate the file system to the DR region through this provider's region.
+   * @default none: no replica, no DR key
+   */
+  readonly replication?: { readonly provider: aws.Provider; readonly region: string };
   /**
    * `protect` the file system and its keys.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** An access point that pins one tenant's root directory and POSIX owner. */

@@ -11,11 +11,15 @@ export const KEY_DELETION_WINDOW_DAYS = 30;
 export function encryptionKey(
   name: string,
   args: {
-    description: string;
-    alias: string;
-    tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** A key policy, where AWS services must use the key themselves. @default AWS's default policy (IAM decides) */
-    policy?: pulumi.Input<string>;
+    readonly description: string;
+    /** The alias's name without `alias/`. */
+    readonly alias: string;
+    readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * A key policy, where AWS services must use the key themselves.
+     * @default none: AWS's default key policy (IAM in the account decides)
+     */
+    readonly policy?: pulumi.Input<string>;
   },
   opts: pulumi.CustomResourceOptions,
 ): aws.kms.Key {

@@ -18,14 +18,17 @@ export const RESTRICTED_NAMESPACE_LABELS = {
 } as const;
 
 export interface IngressArgs {
-  /** Resources the charts wait for: the ServiceMonitor CRD comes with the monitoring stack. @default none */
-  after?: pulumi.Resource[];
+  /**
+   * Resources the charts wait for: the ServiceMonitor CRD comes with the monitoring stack.
+   * @default []
+   */
+  readonly after?: readonly pulumi.Resource[];
   /** Traefik replicas, spread one per zone. */
-  replicas: number;
-  acmeEmail: string;
-  acmeServer: string;
+  readonly replicas: number;
+  readonly acmeEmail: string;
+  readonly acmeServer: string;
   /** Node selector of the pool the platform's own pods run on. */
-  systemNodeSelector: Record<string, string>;
+  readonly systemNodeSelector: Readonly<Record<string, string>>;
 }
 
 const zoneSpread = (labels: Record<string, string>) => [

@@ -7,18 +7,18 @@ import { withName } from "../tagging";
 
 export interface NetworkArgs {
   /** VPC block, e.g. `10.20.0.0/16`; subnets are laid out by `planSubnets`. */
-  cidr: string;
+  readonly cidr: string;
   /** Availability zones, in a stable order: a zone's subnets depend on its position. */
-  zones: readonly string[];
+  readonly zones: readonly string[];
   /** `OnePerAz` keeps egress alive through a zone loss; `Single` saves cost outside production. */
-  natGateways: NatGatewayMode;
+  readonly natGateways: NatGatewayMode;
   /**
    * Retention of the VPC flow log group.
    * @default 365
    */
-  flowLogRetentionDays?: number;
+  readonly flowLogRetentionDays?: number;
   /** Tags for every resource; each also gets a `Name`. */
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export interface SubnetGroup {
@@ -54,99 +54,27 @@ export class Network extends pulumi.ComponentResource {
     this.cidr = args.cidr;
     this.layout = planSubnets(args.cidr, args.zones);
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-      cidrBlock: args.cidr,
-      enableDnsHostnames: true,
-      enableDnsSupport: true,
-      tags: tagsFor(`${name}-vpc`),
-    }, child);
-    this.vpcId = vpc.id;
-
-    // Strip every rule from the default security group (Security Hub EC2.2): nothing may rely on it.
-    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
-      vpcId: vpc.id,
-      ingress: [],
-      egress: [],
-      tags: tagsFor(`${name}-default-closed`),
-    }, child);
-
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagsFor(`${name}-igw`) }, child);
-
-    const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, {
-      vpcId: vpc.id,
-      routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
-      tags: tagsFor(`${name}-public`),
-    }, child);
-    // Data subnets share one route table with only the local route (and the S3 endpoint).
-    const isolatedRouteTable = new aws.ec2.RouteTable(`${name}-isolated-rt`, {
-      vpcId: vpc.id,
-      tags: tagsFor(`${name}-isolated`),
-    }, child);
-
-    const subnet = (role: "public" | "private" | "isolated", zone: ZoneSubnets, extraTags: Record<string, string>) =>
-      new aws.ec2.Subnet(`${name}-${role}-${zone.zone}`, {
-        vpcId: vpc.id,
-        availabilityZone: zone.zone,
-        cidrBlock: zone[role],
-        // Nothing we launch needs a public IP: NAT gateways and load balancers bring their own.
-        mapPublicIpOnLaunch: false,
-        tags: tagsFor(`${name}-${role}-${zone.zone}`, { "odoo-fleet/subnet-role": role, ...extraTags }),
-      }, child);
-
-    const groups: SubnetGroup[] = [];
-    const natGatewayIds: pulumi.Output<string>[] = [];
-    const privateRouteTableIds: pulumi.Output<string>[] = [];
-    let sharedNat: aws.ec2.NatGateway | undefined;
-
-    for (const zone of this.layout) {
-      const publicSubnet = subnet("public", zone, { "kubernetes.io/role/elb": "1" });
-      const privateSubnet = subnet("private", zone, { "kubernetes.io/role/internal-elb": "1" });
-      const isolatedSubnet = subnet("isolated", zone, {});
-
-      new aws.ec2.RouteTableAssociation(`${name}-public-${zone.zone}`, { subnetId: publicSubnet.id, routeTableId: publicRouteTable.id }, child);
-      new aws.ec2.RouteTableAssociation(`${name}-isolated-${zone.zone}`, { subnetId: isolatedSubnet.id, routeTableId: isolatedRouteTable.id }, child);
-
-      let nat = sharedNat;
-      if (nat === undefined) {
-        const eip = new aws.ec2.Eip(`${name}-nat-${zone.zone}`, { domain: "vpc", tags: tagsFor(`${name}-nat-${zone.zone}`) }, child);
-        nat = new aws.ec2.NatGateway(`${name}-nat-${zone.zone}`, {
-          allocationId: eip.id,
-          subnetId: publicSubnet.id,
-          connectivityType: "public",
-          tags: tagsFor(`${name}-nat-${zone.zone}`),
-        }, { parent: this, dependsOn: [igw] });
-        natGatewayIds.push(nat.id);
-        if (args.natGateways === "Single") sharedNat = nat;
-      }
-
-      const privateRouteTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone.zone}`, {
-        vpcId: vpc.id,
-        routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
-        tags: tagsFor(`${name}-private-${zone.zone}`),
-      }, child);
-      new aws.ec2.RouteTableAssociation(`${name}-private-${zone.zone}`, { subnetId: privateSubnet.id, routeTableId: privateRouteTable.id }, child);
-      privateRouteTableIds.push(privateRouteTable.id);
-
-      groups.push({ zone: zone.zone, publicSubnetId: publicSubnet.id, privateSubnetId: privateSubnet.id, isolatedSubnetId: isolatedSubnet.id });
-    }
+    const vpc = vpcOf(name, args, tagsFor, this);
+    this.vpcId = vpc.vpc.id;
+    const zones = zoneNetworks(name, args, this.layout, vpc, tagsFor, this);
 
     const region = aws.getRegionOutput({}, child);
     new aws.ec2.VpcEndpoint(`${name}-s3`, {
-      vpcId: vpc.id,
+      vpcId: vpc.vpc.id,
       serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
       vpcEndpointType: "Gateway",
-      routeTableIds: [...privateRouteTableIds, isolatedRouteTable.id],
+      routeTableIds: [...zones.privateRouteTableIds, vpc.isolatedRouteTable.id],
       tags: tagsFor(`${name}-s3`),
     }, child);
 
-    const flowLog = vpcFlowLog(name, vpc.id, args.flowLogRetentionDays ?? 365, tagsFor, child);
+    const flowLog = vpcFlowLog(name, vpc.vpc.id, args.flowLogRetentionDays ?? 365, tagsFor, child);
 
-    this.zones = groups;
-    this.publicSubnetIds = groups.map((g) => g.publicSubnetId);
-    this.privateSubnetIds = groups.map((g) => g.privateSubnetId);
-    this.isolatedSubnetIds = groups.map((g) => g.isolatedSubnetId);
-    this.natGatewayIds = natGatewayIds;
-    this.privateRouteTableIds = privateRouteTableIds;
+    this.zones = zones.groups;
+    this.publicSubnetIds = zones.groups.map((g) => g.publicSubnetId);
+    this.privateSubnetIds = zones.groups.map((g) => g.privateSubnetId);
+    this.isolatedSubnetIds = zones.groups.map((g) => g.isolatedSubnetId);
+    this.natGatewayIds = zones.natGatewayIds;
+    this.privateRouteTableIds = zones.privateRouteTableIds;
     this.flowLogGroupName = flowLog.group.name;
     this.registerOutputs({
       vpcId: this.vpcId,
@@ -156,6 +84,105 @@ export class Network extends pulumi.ComponentResource {
       natGatewayIds: this.natGatewayIds,
     });
   }
+}
+
+type TagsFor = (resourceName: string, extra?: Record<string, string>) => pulumi.Output<Record<string, string>>;
+
+/** What the zones of a VPC share. */
+interface VpcParts {
+  readonly vpc: aws.ec2.Vpc;
+  readonly igw: aws.ec2.InternetGateway;
+  readonly publicRouteTable: aws.ec2.RouteTable;
+  readonly isolatedRouteTable: aws.ec2.RouteTable;
+}
+
+/** The VPC and what every zone shares: the internet gateway, the public and the isolated route tables. */
+function vpcOf(name: string, args: NetworkArgs, tagsFor: TagsFor, parent: pulumi.Resource): VpcParts {
+  const child = { parent };
+  const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+    cidrBlock: args.cidr,
+    enableDnsHostnames: true,
+    enableDnsSupport: true,
+    tags: tagsFor(`${name}-vpc`),
+  }, child);
+
+  // Strip every rule from the default security group (Security Hub EC2.2): nothing may rely on it.
+  new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
+    vpcId: vpc.id,
+    ingress: [],
+    egress: [],
+    tags: tagsFor(`${name}-default-closed`),
+  }, child);
+
+  const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tagsFor(`${name}-igw`) }, child);
+
+  const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, {
+    vpcId: vpc.id,
+    routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
+    tags: tagsFor(`${name}-public`),
+  }, child);
+  // Data subnets share one route table with only the local route (and the S3 endpoint).
+  const isolatedRouteTable = new aws.ec2.RouteTable(`${name}-isolated-rt`, {
+    vpcId: vpc.id,
+    tags: tagsFor(`${name}-isolated`),
+  }, child);
+  return { vpc, igw, publicRouteTable, isolatedRouteTable };
+}
+
+/**
+ * Per zone: the public, private and isolated subnets, the NAT gateway (one per zone, or the first
+ * zone's for all with `Single`), and the private route table through it.
+ */
+function zoneNetworks(name: string, args: NetworkArgs, layout: readonly ZoneSubnets[], shared: VpcParts, tagsFor: TagsFor, parent: pulumi.Resource) {
+  const child = { parent };
+  const { vpc } = shared;
+  const subnet = (role: "public" | "private" | "isolated", zone: ZoneSubnets, extraTags: Record<string, string>) =>
+    new aws.ec2.Subnet(`${name}-${role}-${zone.zone}`, {
+      vpcId: vpc.id,
+      availabilityZone: zone.zone,
+      cidrBlock: zone[role],
+      // Nothing we launch needs a public IP: NAT gateways and load balancers bring their own.
+      mapPublicIpOnLaunch: false,
+      tags: tagsFor(`${name}-${role}-${zone.zone}`, { "odoo-fleet/subnet-role": role, ...extraTags }),
+    }, child);
+
+  const groups: SubnetGroup[] = [];
+  const natGatewayIds: pulumi.Output<string>[] = [];
+  const privateRouteTableIds: pulumi.Output<string>[] = [];
+  let sharedNat: aws.ec2.NatGateway | undefined;
+
+  for (const zone of layout) {
+    const publicSubnet = subnet("public", zone, { "kubernetes.io/role/elb": "1" });
+    const privateSubnet = subnet("private", zone, { "kubernetes.io/role/internal-elb": "1" });
+    const isolatedSubnet = subnet("isolated", zone, {});
+
+    new aws.ec2.RouteTableAssociation(`${name}-public-${zone.zone}`, { subnetId: publicSubnet.id, routeTableId: shared.publicRouteTable.id }, child);
+    new aws.ec2.RouteTableAssociation(`${name}-isolated-${zone.zone}`, { subnetId: isolatedSubnet.id, routeTableId: shared.isolatedRouteTable.id }, child);
+
+    let nat = sharedNat;
+    if (nat === undefined) {
+      const eip = new aws.ec2.Eip(`${name}-nat-${zone.zone}`, { domain: "vpc", tags: tagsFor(`${name}-nat-${zone.zone}`) }, child);
+      nat = new aws.ec2.NatGateway(`${name}-nat-${zone.zone}`, {
+        allocationId: eip.id,
+        subnetId: publicSubnet.id,
+        connectivityType: "public",
+        tags: tagsFor(`${name}-nat-${zone.zone}`),
+      }, { parent, dependsOn: [shared.igw] });
+      natGatewayIds.push(nat.id);
+      if (args.natGateways === "Single") sharedNat = nat;
+    }
+
+    const privateRouteTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone.zone}`, {
+      vpcId: vpc.id,
+      routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+      tags: tagsFor(`${name}-private-${zone.zone}`),
+    }, child);
+    new aws.ec2.RouteTableAssociation(`${name}-private-${zone.zone}`, { subnetId: privateSubnet.id, routeTableId: privateRouteTable.id }, child);
+    privateRouteTableIds.push(privateRouteTable.id);
+
+    groups.push({ zone: zone.zone, publicSubnetId: publicSubnet.id, privateSubnetId: privateSubnet.id, isolatedSubnetId: isolatedSubnet.id });
+  }
+  return { groups, natGatewayIds, privateRouteTableIds };
 }
 
 /**

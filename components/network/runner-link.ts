@@ -5,15 +5,15 @@ import { withName } from "../tagging";
 
 export interface RunnerLinkArgs {
   /** The platform VPC and its CIDR. */
-  vpcId: pulumi.Input<string>;
-  cidr: string;
+  readonly vpcId: pulumi.Input<string>;
+  readonly cidr: string;
   /** Route tables of the subnets holding the EKS control plane's interfaces (the private ones), by zone. */
-  routeTables: readonly { zone: string; routeTableId: pulumi.Input<string> }[];
+  readonly routeTables: readonly { readonly zone: string; readonly routeTableId: pulumi.Input<string> }[];
   /** The runner label whose subnet in the bootstrap stack's runner VPC serves this platform. */
-  runnerLabel: string;
+  readonly runnerLabel: string;
   /** That subnet's CIDR (the stack spec's ci.runnerCidr). */
-  runnerCidr: string;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly runnerCidr: string;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /**

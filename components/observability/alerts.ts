@@ -23,19 +23,21 @@ export interface RuleGroup {
 
 export type Severity = "page" | "critical" | "warning";
 
-/** Tier thresholds: tighter for the tiers that promise more. */
-export const TIER_THRESHOLDS: Readonly<Record<TierName, { p95LatencySeconds: number; errorRatio: number; probeFor: string }>> = {
-  essential: { p95LatencySeconds: 3, errorRatio: 0.05, probeFor: "10m" },
-  business: { p95LatencySeconds: 2, errorRatio: 0.02, probeFor: "3m" },
-  critical: { p95LatencySeconds: 1, errorRatio: 0.01, probeFor: "2m" },
-};
-
-/** Where a tenant's alert pages whom: critical tenants page, business ones alert 24x7, essential in hours. */
+/**
+ * Where a tenant's alert pages whom, by its tier's alert routing: a paging tier pages for anything
+ * that hurts its users, a 24x7 one pages for outages and alerts on-call for the rest, a
+ * business-hours one alerts on-call for outages only. A risk waits for business hours everywhere.
+ */
 export function tenantSeverity(tier: TierName, impact: "outage" | "degradation" | "risk"): Severity {
   if (impact === "risk") return "warning";
-  if (tier === "critical") return "page";
-  if (tier === "business") return impact === "outage" ? "page" : "critical";
-  return impact === "outage" ? "critical" : "warning";
+  switch (TIERS[tier].alertRouting) {
+    case "24x7-paging":
+      return "page";
+    case "24x7":
+      return impact === "outage" ? "page" : "critical";
+    case "business-hours":
+      return impact === "outage" ? "critical" : "warning";
+  }
 }
 
 export function runbookUrl(base: string, alert: string): string {
@@ -43,32 +45,50 @@ export function runbookUrl(base: string, alert: string): string {
 }
 
 export interface TenantAlertInput {
-  name: string;
-  tier: TierName;
+  readonly name: string;
+  readonly tier: TierName;
   /** Tenants running OCA queue_job get a backlog alert. */
-  queueJob: boolean;
+  readonly queueJob: boolean;
 }
 
 const hours = (h: number) => `${h * 3600}`;
 
+type Impact = "outage" | "degradation" | "risk";
+/** One tenant alert: its severity from the tier and the impact, its runbook from the alert's name. */
+type TenantRule = (alert: string, expr: string, forDuration: string, impact: Impact, summary: string, description: string) => AlertRule;
+
 export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGroup {
   const ns = `odoo-${tenant.name}`;
-  const tier = TIERS[tenant.tier];
-  const t = TIER_THRESHOLDS[tenant.tier];
-  const labels = (impact: "outage" | "degradation" | "risk") => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
-  const rule = (alert: string, expr: string, forDuration: string, impact: "outage" | "degradation" | "risk", summary: string, description: string): AlertRule => ({
+  const labels = (impact: Impact) => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
+  const rule: TenantRule = (alert, expr, forDuration, impact, summary, description) => ({
     alert,
     expr,
     for: forDuration,
     labels: labels(impact),
     annotations: { summary, description, runbook_url: runbookUrl(runbooks, alert) },
   });
+  const rules: AlertRule[] = [...serviceRules(tenant, rule), ...recoveryRules(tenant, rule)];
+  if (tenant.queueJob) {
+    rules.push(
+      rule(
+        "OdooJobQueueBacklog",
+        `sum(odoo_queue_job_count{namespace="${ns}",state="pending"}) > 500`,
+        "30m", "degradation",
+        `Job queue of ${tenant.name} backs up`,
+        "More than 500 queue_job jobs pending for 30 minutes (the metric refreshes about every 15 minutes).",
+      ),
+    );
+  }
+  return { name: `odoo-tenant-${tenant.name}`, rules };
+}
+
+/** Whether the tenant serves its users: latency, errors, workers, pods, synthetic checks, certificates. */
+function serviceRules(tenant: TenantAlertInput, rule: TenantRule): AlertRule[] {
+  const ns = `odoo-${tenant.name}`;
+  const t = TIERS[tenant.tier].alertThresholds;
   // Traefik names a CRD route's service <namespace>-<service>-<port>@kubernetescrd.
   const service = `service=~"${ns}-odoo-.*@kubernetescrd"`;
-  // Backups and drills may run late by half their interval before they count as missed.
-  const backupMax = Math.round(tier.logicalBackup.everyHours * 1.5);
-  const drillMaxDays = tier.restoreDrillEveryDays * 1.5;
-  const rules: AlertRule[] = [
+  return [
     rule(
       "OdooHighLatency",
       `histogram_quantile(0.95, sum by (le) (rate(traefik_service_request_duration_seconds_bucket{${service}}[5m]))) > ${t.p95LatencySeconds}`,
@@ -107,7 +127,7 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
     rule(
       "OdooSyntheticCheckFailing",
       `min by (instance) (probe_success{namespace="${ns}"}) == 0`,
-      t.probeFor, "outage",
+      `${t.syntheticCheckFailingMinutes}m`, "outage",
       `Synthetic check of ${tenant.name} fails`,
       "A blackbox probe of /web/health, /web/login or the websocket fails from outside.",
     ),
@@ -118,6 +138,16 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
       `Certificate of ${tenant.name} expires soon`,
       "The TLS certificate expires within 14 days: cert-manager has not renewed it.",
     ),
+  ];
+}
+
+/** Whether the tenant can be recovered as its tier promises: backups and restore drills, on time and within RTO. */
+function recoveryRules(tenant: TenantAlertInput, rule: TenantRule): AlertRule[] {
+  const tier = TIERS[tenant.tier];
+  // Backups and drills may run late by half their interval before they count as missed.
+  const backupMax = Math.round(tier.logicalBackup.everyHours * 1.5);
+  const drillMaxDays = tier.restoreDrillEveryDays * 1.5;
+  return [
     rule(
       "TenantBackupFailed",
       `max(odoo_fleet_backup_last_failure_timestamp_seconds{tenant="${tenant.name}"}) > max(odoo_fleet_backup_last_success_timestamp_seconds{tenant="${tenant.name}"})`,
@@ -154,18 +184,6 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
       "The last drill's restore took longer than the tier's recovery time objective.",
     ),
   ];
-  if (tenant.queueJob) {
-    rules.push(
-      rule(
-        "OdooJobQueueBacklog",
-        `sum(odoo_queue_job_count{namespace="${ns}",state="pending"}) > 500`,
-        "30m", "degradation",
-        `Job queue of ${tenant.name} backs up`,
-        "More than 500 queue_job jobs pending for 30 minutes (the metric refreshes about every 15 minutes).",
-      ),
-    );
-  }
-  return { name: `odoo-tenant-${tenant.name}`, rules };
 }
 
 export function platformRules(runbooks: string): RuleGroup {

@@ -6,32 +6,43 @@ import { withName } from "../tagging";
 
 export interface AwsAlarmsArgs {
   /** SNS topic per severity (the Monitoring component's). */
-  topics: Record<Severity, pulumi.Input<string>>;
+  readonly topics: Readonly<Record<Severity, pulumi.Input<string>>>;
   /** Namespace of the metrics read from PostgreSQL's log (lock waits, idle transactions ended). */
-  metricNamespace: string;
+  readonly metricNamespace: string;
   /** Each data shard's PostgreSQL server and Valkey group; the first (no `shard`) keeps unprefixed alarm names. */
-  dataStores: readonly DataStoreAlarmsArgs[];
+  readonly dataStores: readonly DataStoreAlarmsArgs[];
   /**
    * The warm standby's read replica in the DR region: its lag is the region-loss RPO. Alarms act on
-   * topics of their own region, so the DR region gets its own topic. @default none
+   * topics of their own region, so the DR region gets its own topic.
+   * @default none: no DR-region topic and no replica-lag alarm
    */
-  dr?: { provider: aws.Provider; replicaIdentifier: string; keyPolicy: pulumi.Input<string>; maxLagSeconds: number };
+  readonly dr?: { readonly provider: aws.Provider; readonly replicaIdentifier: string; readonly keyPolicy: pulumi.Input<string>; readonly maxLagSeconds: number };
   /**
    * Route 53 health checks of tenants whose tier checks from more than one region: AWS probes them
    * from several regions. Their metrics live in us-east-1, so the alarms and their topic live there.
-   * @default none
+   * @default none: no health checks (nor their topic), as with an empty `tenants`
    */
-  multiRegionChecks?: { provider: aws.Provider; keyPolicy: pulumi.Input<string>; tenants: readonly { name: string; tier: string; domains: readonly string[] }[] };
-  /** Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes. */
-  replication?: { sourceBucket: pulumi.Input<string>; destinationBucket: pulumi.Input<string>; ruleId: string };
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly multiRegionChecks?: {
+    readonly provider: aws.Provider;
+    readonly keyPolicy: pulumi.Input<string>;
+    readonly tenants: readonly { readonly name: string; readonly tier: string; readonly domains: readonly string[] }[];
+  };
+  /**
+   * Backup bucket replication, watched for failures and for latency beyond RTC's 15 minutes.
+   * @default none: no replication alarms
+   */
+  readonly replication?: { readonly sourceBucket: pulumi.Input<string>; readonly destinationBucket: pulumi.Input<string>; readonly ruleId: string };
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export interface DataStoreAlarmsArgs {
-  /** The shard's name; none for the stack's first shard. */
-  shard?: string;
-  postgres: { identifier: string; maxConnections: number; storageGiB: number };
-  cache: { replicationGroupId: string; multiAz: boolean };
+  /**
+   * The shard's name.
+   * @default none: the stack's first shard, whose alarms and metrics keep unprefixed names
+   */
+  readonly shard?: string;
+  readonly postgres: { readonly identifier: string; readonly maxConnections: number; readonly storageGiB: number };
+  readonly cache: { readonly replicationGroupId: string; readonly multiAz: boolean };
 }
 
 export interface AlarmSpec {
@@ -106,62 +117,8 @@ export class AwsAlarms extends pulumi.ComponentResource {
       // Bucket replication is the stack's, not a shard's: watched once.
       this.dataStoreAlarms(prefix, metricNamespace, { ...store, ...(i === 0 && args.replication ? { replication: args.replication } : {}) }, args, child);
     });
-    if (args.dr) {
-      const drOpts = { parent: this, provider: args.dr.provider };
-      const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags: args.tags, policy: args.dr.keyPolicy }, { ...drOpts, protect: true });
-      const topic = new aws.sns.Topic(`${name}-alerts-dr`, { kmsMasterKeyId: key.arn, tags: withName(args.tags, `${name}-alerts-dr`) }, drOpts);
-      new aws.cloudwatch.MetricAlarm(`${name}-replica-lag-dr`, {
-        alarmDescription: `The DR read replica lags more than ${args.dr.maxLagSeconds} s: the region-loss RPO is at risk.`,
-        namespace: "AWS/RDS",
-        metricName: "ReplicaLag",
-        dimensions: { DBInstanceIdentifier: args.dr.replicaIdentifier },
-        statistic: "Maximum",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: args.dr.maxLagSeconds,
-        period: 60,
-        evaluationPeriods: 5,
-        treatMissingData: "breaching",
-        alarmActions: [topic.arn],
-        okActions: [topic.arn],
-        tags: withName(args.tags, `${name}-replica-lag-dr`),
-      }, drOpts);
-    }
-    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) {
-      const checks = args.multiRegionChecks;
-      const usEast = { parent: this, provider: checks.provider };
-      const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags: args.tags, policy: checks.keyPolicy }, { ...usEast, protect: true });
-      const topic = new aws.sns.Topic(`${name}-alerts-us-east-1`, { kmsMasterKeyId: key.arn, tags: withName(args.tags, `${name}-alerts-us-east-1`) }, usEast);
-      for (const tenant of checks.tenants) {
-        for (const domain of tenant.domains) {
-          const check = new aws.route53.HealthCheck(`${name}-${tenant.name}-${domain}`, {
-            type: "HTTPS",
-            fqdn: domain,
-            port: 443,
-            resourcePath: "/web/health",
-            enableSni: true,
-            requestInterval: 30,
-            failureThreshold: 2,
-            measureLatency: true,
-            regions: HEALTH_CHECK_REGIONS,
-            tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
-          }, usEast);
-          new aws.cloudwatch.MetricAlarm(`${name}-${tenant.name}-${domain}`, {
-            alarmDescription: `${domain} (${tenant.name}) fails its health check from AWS's checkers in several regions.`,
-            namespace: "AWS/Route53",
-            metricName: "HealthCheckStatus",
-            dimensions: { HealthCheckId: check.id },
-            statistic: "Minimum",
-            comparisonOperator: "LessThanThreshold",
-            threshold: 1,
-            period: 60,
-            evaluationPeriods: 2,
-            alarmActions: [topic.arn],
-            okActions: [topic.arn],
-            tags: pulumi.output(args.tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
-          }, usEast);
-        }
-      }
-    }
+    if (args.dr) this.drReplicaLagAlarm(name, args.dr, args.tags);
+    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) this.multiRegionHealthChecks(name, args.multiRegionChecks, args.tags);
     for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${ruleName}`, {
         description: `odoo-fleet: ${ruleName.replace(/-/g, " ")}`,
@@ -171,6 +128,65 @@ export class AwsAlarms extends pulumi.ComponentResource {
       new aws.cloudwatch.EventTarget(`${name}-${ruleName}`, { rule: rule.name, arn: args.topics.critical }, child);
     }
     this.registerOutputs({});
+  }
+
+  /** The DR read replica's lag against the region-loss RPO, alarmed to a topic of the DR region (alarms act on topics of their own region). */
+  private drReplicaLagAlarm(name: string, dr: NonNullable<AwsAlarmsArgs["dr"]>, tags: AwsAlarmsArgs["tags"]): void {
+    const drOpts = { parent: this, provider: dr.provider };
+    const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags, policy: dr.keyPolicy }, { ...drOpts, protect: true });
+    const topic = new aws.sns.Topic(`${name}-alerts-dr`, { kmsMasterKeyId: key.arn, tags: withName(tags, `${name}-alerts-dr`) }, drOpts);
+    new aws.cloudwatch.MetricAlarm(`${name}-replica-lag-dr`, {
+      alarmDescription: `The DR read replica lags more than ${dr.maxLagSeconds} s: the region-loss RPO is at risk.`,
+      namespace: "AWS/RDS",
+      metricName: "ReplicaLag",
+      dimensions: { DBInstanceIdentifier: dr.replicaIdentifier },
+      statistic: "Maximum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: dr.maxLagSeconds,
+      period: 60,
+      evaluationPeriods: 5,
+      treatMissingData: "breaching",
+      alarmActions: [topic.arn],
+      okActions: [topic.arn],
+      tags: withName(tags, `${name}-replica-lag-dr`),
+    }, drOpts);
+  }
+
+  /** Route 53 health checks of each domain from AWS's checker regions, alarmed in us-east-1 where their metrics live. */
+  private multiRegionHealthChecks(name: string, checks: NonNullable<AwsAlarmsArgs["multiRegionChecks"]>, tags: AwsAlarmsArgs["tags"]): void {
+    const usEast = { parent: this, provider: checks.provider };
+    const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags, policy: checks.keyPolicy }, { ...usEast, protect: true });
+    const topic = new aws.sns.Topic(`${name}-alerts-us-east-1`, { kmsMasterKeyId: key.arn, tags: withName(tags, `${name}-alerts-us-east-1`) }, usEast);
+    for (const tenant of checks.tenants) {
+      for (const domain of tenant.domains) {
+        const check = new aws.route53.HealthCheck(`${name}-${tenant.name}-${domain}`, {
+          type: "HTTPS",
+          fqdn: domain,
+          port: 443,
+          resourcePath: "/web/health",
+          enableSni: true,
+          requestInterval: 30,
+          failureThreshold: 2,
+          measureLatency: true,
+          regions: HEALTH_CHECK_REGIONS,
+          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+        }, usEast);
+        new aws.cloudwatch.MetricAlarm(`${name}-${tenant.name}-${domain}`, {
+          alarmDescription: `${domain} (${tenant.name}) fails its health check from AWS's checkers in several regions.`,
+          namespace: "AWS/Route53",
+          metricName: "HealthCheckStatus",
+          dimensions: { HealthCheckId: check.id },
+          statistic: "Minimum",
+          comparisonOperator: "LessThanThreshold",
+          threshold: 1,
+          period: 60,
+          evaluationPeriods: 2,
+          alarmActions: [topic.arn],
+          okActions: [topic.arn],
+          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+        }, usEast);
+      }
+    }
   }
 
   /** CloudWatch alarms of one shard's PostgreSQL server and Valkey group, and metrics from PostgreSQL's log. */

@@ -20,21 +20,22 @@ const BLACKBOX_URL = `prometheus-blackbox-exporter.${MONITORING_NAMESPACE}.svc:9
 const ALERTMANAGER_SERVICE_ACCOUNT = "kube-prometheus-stack-alertmanager";
 
 export interface MonitoringArgs {
-  environment: Environment;
-  zones: number;
-  systemNodeSelector: Record<string, string>;
-  tenants: readonly { name: string; tier: TierName; domains: readonly string[]; queueJob: boolean }[];
-  runbookBaseUrl: string;
+  readonly environment: Environment;
+  readonly zones: number;
+  readonly systemNodeSelector: Readonly<Record<string, string>>;
+  /** Tenants, each getting its alert rules and synthetic probes. */
+  readonly tenants: readonly { readonly name: string; readonly tier: TierName; readonly domains: readonly string[]; readonly queueJob: boolean }[];
+  readonly runbookBaseUrl: string;
   /** Time zone of the business-hours route. */
-  businessHoursTimeZone: string;
-  cluster: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
-  region: string;
+  readonly businessHoursTimeZone: string;
+  readonly cluster: { readonly oidcProviderArn: pulumi.Input<string>; readonly oidcIssuerUrl: pulumi.Input<string> };
+  readonly region: string;
   /**
    * `protect` the alert topics' KMS key.
    * @default true
    */
-  protect?: boolean;
-  tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly protect?: boolean;
+  readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** The alert topics' key: the account administers it; CloudWatch and EventBridge may encrypt with it. */
@@ -195,112 +196,142 @@ export class Monitoring extends pulumi.ComponentResource {
     super("odoo-fleet:observability:Monitoring", name, {}, opts);
     const child = { parent: this };
 
-    // CloudWatch alarms and EventBridge cannot publish to topics under the AWS-managed SNS key: a key of our own lets them.
-    const account = aws.getCallerIdentityOutput({}, child).accountId;
-    const partition = aws.getPartitionOutput({}, child).partition;
-    this.alertKeyPolicy = pulumi.all([account, partition]).apply(([id, p]) => JSON.stringify(alertKeyPolicy(id, p)));
-    const key = encryptionKey(`${name}-alerts`, {
-      description: `Alert topics of ${name}`,
-      alias: `${name}-alerts`,
-      tags: args.tags,
-      policy: this.alertKeyPolicy,
-    }, { parent: this, protect: args.protect ?? true });
-    const topicArns = {} as Record<Severity, pulumi.Output<string>>;
-    for (const severity of ["page", "critical", "warning"] as const) {
-      const topic = new aws.sns.Topic(`${name}-alerts-${severity}`, {
-        kmsMasterKeyId: key.arn,
-        tags: withName(args.tags, `${name}-alerts-${severity}`),
-      }, child);
-      new aws.sns.TopicPolicy(`${name}-alerts-${severity}`, {
-        arn: topic.arn,
-        policy: pulumi.all([topic.arn, account]).apply(([arn, id]) => JSON.stringify(alertTopicPolicy(arn, id))),
-      }, child);
-      topicArns[severity] = topic.arn;
-    }
-    this.topics = topicArns;
-
+    const alerts = alertTopics(name, args, this);
+    this.alertKeyPolicy = alerts.keyPolicy;
+    this.topics = alerts.topics;
     const alertmanagerRole = serviceAccountRole(`${name}-alertmanager`, {
       oidcProviderArn: args.cluster.oidcProviderArn,
       oidcIssuerUrl: args.cluster.oidcIssuerUrl,
       namespace: MONITORING_NAMESPACE,
       serviceAccount: ALERTMANAGER_SERVICE_ACCOUNT,
       tags: withName(args.tags, `${name}-alertmanager`),
-      policy: pulumi.all([pulumi.all(Object.values(topicArns)), key.arn]).apply(([arns, keyArn]) => JSON.stringify(alertmanagerPolicy(arns, keyArn))),
+      policy: pulumi.all([pulumi.all(Object.values(alerts.topics)), alerts.key.arn]).apply(([arns, keyArn]) => JSON.stringify(alertmanagerPolicy(arns, keyArn))),
     }, child);
 
     // node-exporter needs host namespaces: this namespace alone runs privileged pods.
     const namespace = new k8s.core.v1.Namespace(`${name}-monitoring`, {
       metadata: { name: MONITORING_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted", "odoo-fleet/role": "platform" } },
     }, child);
-    const inNs = { parent: this, dependsOn: [namespace] };
+    storageAndGrafanaAdmin(name, namespace, this);
 
-    new k8s.storage.v1.StorageClass(`${name}-gp3`, {
-      metadata: { name: "gp3" },
-      provisioner: "ebs.csi.aws.com",
-      parameters: { type: "gp3", encrypted: "true" },
-      reclaimPolicy: "Retain",
-      volumeBindingMode: "WaitForFirstConsumer",
-      allowVolumeExpansion: true,
-    }, child);
-
-    const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, child);
-    new k8s.core.v1.Secret(`${name}-grafana-admin`, {
-      metadata: { name: "grafana-admin", namespace: MONITORING_NAMESPACE },
-      stringData: { user: "admin", password: grafanaPassword.result },
-    }, inNs);
-
-    const values = pulumi
-      .all([pulumi.all(topicArns), alertmanagerRole.arn])
-      .apply(([topics, role]) => kubePrometheusStackValues(args, alertmanagerConfig(topics as Record<Severity, string>, args.region, args.businessHoursTimeZone), role));
-    // The chart's CRDs, applied (and upgraded) before it: Helm would install them once and never again.
-    const crds = chartCrds(`${name}-kube-prometheus-stack-crds`, KUBE_PROMETHEUS_STACK_CRDS, child);
-    const stack = new k8s.helm.v3.Release(`${name}-kube-prometheus-stack`, {
-      name: "kube-prometheus-stack",
-      chart: KUBE_PROMETHEUS_STACK.chart,
-      version: KUBE_PROMETHEUS_STACK.version,
-      repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
-      namespace: MONITORING_NAMESPACE,
-      values,
-      skipCrds: true,
-      atomic: true,
-      timeout: 900,
-      maxHistory: 5,
-    }, { parent: this, dependsOn: [namespace, crds] });
-
+    const stack = kubePrometheusStack(name, args, { topics: alerts.topics, alertmanagerRoleArn: alertmanagerRole.arn, namespace }, this);
     this.crds = stack;
-    for (const [release, chart, chartValues] of [
-      ["blackbox", BLACKBOX_EXPORTER, blackboxValues(args.systemNodeSelector)],
-      ["pushgateway", PUSHGATEWAY, { nodeSelector: args.systemNodeSelector, serviceMonitor: { enabled: true, honorLabels: true } }],
-    ] as const) {
-      new k8s.helm.v3.Release(`${name}-${release}`, {
-        name: chart.chart,
-        chart: chart.chart,
-        version: chart.version,
-        repositoryOpts: { repo: chart.repo },
-        namespace: MONITORING_NAMESPACE,
-        values: chartValues,
-        atomic: true,
-        timeout: 600,
-        maxHistory: 5,
-      }, { parent: this, dependsOn: [namespace, stack] });
-    }
+    exporterReleases(name, args, { parent: this, dependsOn: [namespace, stack] });
 
     this.ruleGroups = [...args.tenants.map((t) => tenantRules(t, args.runbookBaseUrl)), platformRules(args.runbookBaseUrl)];
-    const afterCrds = { parent: this, dependsOn: [namespace, stack] };
-    for (const group of this.ruleGroups) {
-      new k8s.apiextensions.CustomResource(`${name}-rules-${group.name}`, {
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: { name: group.name, namespace: MONITORING_NAMESPACE },
-        spec: { groups: [group] },
-      }, afterCrds);
-    }
-    for (const tenant of args.tenants) {
-      for (const probe of tenantProbe(tenant)) {
-        const { apiVersion, kind, metadata, spec } = probe;
-        new k8s.apiextensions.CustomResource(`${name}-probe-${metadata.name}`, { apiVersion, kind, metadata, spec }, afterCrds);
-      }
-    }
+    rulesAndProbes(name, this.ruleGroups, args.tenants, { parent: this, dependsOn: [namespace, stack] });
     this.registerOutputs({ topics: this.topics });
+  }
+}
+
+/**
+ * The alert topics, one per severity, under a KMS key of their own: CloudWatch alarms and
+ * EventBridge cannot publish to topics under the AWS-managed SNS key.
+ */
+function alertTopics(name: string, args: MonitoringArgs, parent: pulumi.Resource) {
+  const child = { parent };
+  const account = aws.getCallerIdentityOutput({}, child).accountId;
+  const partition = aws.getPartitionOutput({}, child).partition;
+  const keyPolicy = pulumi.all([account, partition]).apply(([id, p]) => JSON.stringify(alertKeyPolicy(id, p)));
+  const key = encryptionKey(`${name}-alerts`, {
+    description: `Alert topics of ${name}`,
+    alias: `${name}-alerts`,
+    tags: args.tags,
+    policy: keyPolicy,
+  }, { parent, protect: args.protect ?? true });
+  const topics = {} as Record<Severity, pulumi.Output<string>>;
+  for (const severity of ["page", "critical", "warning"] as const) {
+    const topic = new aws.sns.Topic(`${name}-alerts-${severity}`, {
+      kmsMasterKeyId: key.arn,
+      tags: withName(args.tags, `${name}-alerts-${severity}`),
+    }, child);
+    new aws.sns.TopicPolicy(`${name}-alerts-${severity}`, {
+      arn: topic.arn,
+      policy: pulumi.all([topic.arn, account]).apply(([arn, id]) => JSON.stringify(alertTopicPolicy(arn, id))),
+    }, child);
+    topics[severity] = topic.arn;
+  }
+  return { keyPolicy, key, topics };
+}
+
+/** The gp3 storage class Prometheus's volumes use, and Grafana's admin credentials. */
+function storageAndGrafanaAdmin(name: string, namespace: k8s.core.v1.Namespace, parent: pulumi.Resource): void {
+  const child = { parent };
+  new k8s.storage.v1.StorageClass(`${name}-gp3`, {
+    metadata: { name: "gp3" },
+    provisioner: "ebs.csi.aws.com",
+    parameters: { type: "gp3", encrypted: "true" },
+    reclaimPolicy: "Retain",
+    volumeBindingMode: "WaitForFirstConsumer",
+    allowVolumeExpansion: true,
+  }, child);
+
+  const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, child);
+  new k8s.core.v1.Secret(`${name}-grafana-admin`, {
+    metadata: { name: "grafana-admin", namespace: MONITORING_NAMESPACE },
+    stringData: { user: "admin", password: grafanaPassword.result },
+  }, { parent, dependsOn: [namespace] });
+}
+
+/** kube-prometheus-stack, after its CRDs: Helm would install them once and never upgrade them. */
+function kubePrometheusStack(
+  name: string,
+  args: MonitoringArgs,
+  deps: { topics: Record<Severity, pulumi.Output<string>>; alertmanagerRoleArn: pulumi.Output<string>; namespace: k8s.core.v1.Namespace },
+  parent: pulumi.Resource,
+): k8s.helm.v3.Release {
+  const values = pulumi
+    .all([pulumi.all(deps.topics), deps.alertmanagerRoleArn])
+    .apply(([topics, role]) => kubePrometheusStackValues(args, alertmanagerConfig(topics as Record<Severity, string>, args.region, args.businessHoursTimeZone), role));
+  const crds = chartCrds(`${name}-kube-prometheus-stack-crds`, KUBE_PROMETHEUS_STACK_CRDS, { parent });
+  return new k8s.helm.v3.Release(`${name}-kube-prometheus-stack`, {
+    name: "kube-prometheus-stack",
+    chart: KUBE_PROMETHEUS_STACK.chart,
+    version: KUBE_PROMETHEUS_STACK.version,
+    repositoryOpts: { repo: KUBE_PROMETHEUS_STACK.repo },
+    namespace: MONITORING_NAMESPACE,
+    values,
+    skipCrds: true,
+    atomic: true,
+    timeout: 900,
+    maxHistory: 5,
+  }, { parent, dependsOn: [deps.namespace, crds] });
+}
+
+/** The blackbox exporter (synthetic probes) and the Pushgateway (backup and drill results). */
+function exporterReleases(name: string, args: MonitoringArgs, afterStack: pulumi.CustomResourceOptions): void {
+  for (const [release, chart, chartValues] of [
+    ["blackbox", BLACKBOX_EXPORTER, blackboxValues(args.systemNodeSelector)],
+    ["pushgateway", PUSHGATEWAY, { nodeSelector: args.systemNodeSelector, serviceMonitor: { enabled: true, honorLabels: true } }],
+  ] as const) {
+    new k8s.helm.v3.Release(`${name}-${release}`, {
+      name: chart.chart,
+      chart: chart.chart,
+      version: chart.version,
+      repositoryOpts: { repo: chart.repo },
+      namespace: MONITORING_NAMESPACE,
+      values: chartValues,
+      atomic: true,
+      timeout: 600,
+      maxHistory: 5,
+    }, afterStack);
+  }
+}
+
+/** A PrometheusRule per rule group and the synthetic probes of every tenant (they need the stack's CRDs). */
+function rulesAndProbes(name: string, ruleGroups: readonly RuleGroup[], tenants: MonitoringArgs["tenants"], afterCrds: pulumi.CustomResourceOptions): void {
+  for (const group of ruleGroups) {
+    new k8s.apiextensions.CustomResource(`${name}-rules-${group.name}`, {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: group.name, namespace: MONITORING_NAMESPACE },
+      spec: { groups: [group] },
+    }, afterCrds);
+  }
+  for (const tenant of tenants) {
+    for (const probe of tenantProbe(tenant)) {
+      const { apiVersion, kind, metadata, spec } = probe;
+      new k8s.apiextensions.CustomResource(`${name}-probe-${metadata.name}`, { apiVersion, kind, metadata, spec }, afterCrds);
+    }
   }
 }
