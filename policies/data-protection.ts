@@ -15,7 +15,7 @@ export const rdsDataProtection: ResourceValidationPolicy = {
   name: "rds-data-protection",
   description: "RDS instances are encrypted, private, with a managed master secret, logs, monitoring, PITR as long as their strictest tier asks, and in production Multi-AZ, deletion-protected and protected.",
   enforcementLevel: "mandatory",
-  remediationSteps: "Use the PostgresCluster component; raise backupRetentionPeriod to the tier's PITR window.",
+  remediationSteps: "Use the PostgresServer component; raise backupRetentionPeriod to the tier's PITR window.",
   validateResource: validateResourceOfType(aws.rds.Instance, (db, args, reportViolation) => {
     const name = db.identifier ?? args.name;
     const replica = db.replicateSourceDb !== undefined;
@@ -53,7 +53,7 @@ export const cacheDataProtection: ResourceValidationPolicy = {
   name: "cache-data-protection",
   description: "ElastiCache groups encrypt at rest and in transit (required), authenticate with RBAC, keep snapshots, and in production fail over automatically to a replica in another zone.",
   enforcementLevel: "mandatory",
-  remediationSteps: "Use the Redis component.",
+  remediationSteps: "Use the Valkey component.",
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (group, args, reportViolation) => {
     const id = group.replicationGroupId ?? args.name;
     if (group.atRestEncryptionEnabled !== true || !group.kmsKeyId) reportViolation(`ElastiCache ${id} is not encrypted at rest with a customer KMS key`);

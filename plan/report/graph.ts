@@ -23,7 +23,7 @@ const AREA_COLOURS: Record<string, string> = {
 
 const quote = (text: string) => `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 
-/** `odoo-fleet:data:PostgresCluster` -> `PostgresCluster`; `pulumi:pulumi:Stack` -> `Stack`. */
+/** `odoo-fleet:data:PostgresServer` -> `PostgresServer`; `pulumi:pulumi:Stack` -> `Stack`. */
 const shortType = (type: string) => type.split(":").pop()!;
 
 export function componentGraphDot(resources: readonly CapturedResource[], tierOf: (tenant: string) => string | undefined = () => undefined): string {
