@@ -1,5 +1,17 @@
 export type Tags = Record<string, string>;
 
+/**
+ * The tier tag, one format for everything that belongs to a tenant: AWS tags (cost allocation by tenant
+ * and tier, the tagging policy), Kubernetes labels (policies, monitoring selectors) and alert labels.
+ */
+export const TENANT_TAG = "tenant";
+export const TIER_TAG = "tier";
+
+/** The tenant and tier keys of a tenant's resources and objects, as tags or as labels. */
+export function tenantLabels(tenant: string, tier: string): { readonly [TENANT_TAG]: string; readonly [TIER_TAG]: string } {
+  return { [TENANT_TAG]: tenant, [TIER_TAG]: tier };
+}
+
 /** Tags every resource of the stack carries (cost allocation, policy checks, ownership). */
 export function platformTags(spec: { readonly project: string; readonly stack: string; readonly environment: string; readonly kind: string; readonly owner: string; readonly costCentre: string }): Tags {
   return {
@@ -15,7 +27,7 @@ export function platformTags(spec: { readonly project: string; readonly stack: s
 
 /** Tags of a resource that belongs to one tenant: the platform's plus its tenant and tier. */
 export function tenantTags(base: Tags, tenant: { readonly name: string; readonly tier: string }): Tags {
-  return { ...base, tenant: tenant.name, tier: tenant.tier };
+  return { ...base, ...tenantLabels(tenant.name, tenant.tier) };
 }
 
 /** What a bucket holds (`backups` or `access-logs`): policies check each kind for what it needs. */

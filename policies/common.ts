@@ -1,6 +1,7 @@
 /** Helpers the policies share: where a resource belongs (tenant, tier, environment) and pod access. */
 import type { PolicyResource } from "@pulumi/policy";
 import { tenantOfNamespace } from "../model/kubernetes";
+import { TENANT_TAG } from "../model/tags";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -74,5 +75,5 @@ export function containersOf(pod: Props): Props[] {
 
 /** Reads a violation's tenant for grouping: tags for AWS, labels or namespace for Kubernetes. */
 export function tenantOfResource(resource: Pick<PolicyResource, "props">): string | undefined {
-  return awsTags(resource.props).tenant ?? metadataOf(resource.props).labels?.tenant ?? tenantOfK8s(resource.props);
+  return awsTags(resource.props)[TENANT_TAG] ?? metadataOf(resource.props).labels?.[TENANT_TAG] ?? tenantOfK8s(resource.props);
 }

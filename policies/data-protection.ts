@@ -1,7 +1,7 @@
 /** Data protection per tier and environment: RDS, S3, AWS Backup, EFS, ElastiCache and recovery. */
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
-import { BUCKET_PURPOSE_TAG } from "../model/tags";
+import { BUCKET_PURPOSE_TAG, TENANT_TAG, TIER_TAG } from "../model/tags";
 import { BACKUP_TIER_TAG } from "../model/tags";
 import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../tiers/recovery";
 import type { CapturedResource } from "../model/resource";
@@ -158,7 +158,7 @@ export function workloadsFromResources(resources: readonly PolicyResource[]): Te
       const spread = ((d.props.spec?.template?.spec?.topologySpreadConstraints ?? []) as { topologyKey: string; whenUnsatisfiable: string }[]).some(
         (c) => c.topologyKey === "topology.kubernetes.io/zone" && c.whenUnsatisfiable === "DoNotSchedule",
       );
-      return { name: labels.tenant!, tier: labels.tier as TierName, webReplicas: replicas, webZones: spread ? Math.min(replicas, Math.max(zoneCount, 1)) : 1 };
+      return { name: labels[TENANT_TAG]!, tier: labels[TIER_TAG] as TierName, webReplicas: replicas, webZones: spread ? Math.min(replicas, Math.max(zoneCount, 1)) : 1 };
     });
 }
 

@@ -5,6 +5,7 @@ import { DEDICATED_KEY, POOL_LABEL } from "../model/node-pools";
 import { tenantOfNamespace } from "../model/kubernetes";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { containersOf, inNamespace, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
+import { TENANT_TAG, TIER_TAG } from "../model/tags";
 
 export const tenantNamespaceRestricted: ResourceValidationPolicy = {
   name: "tenant-namespace-restricted",
@@ -15,7 +16,7 @@ export const tenantNamespaceRestricted: ResourceValidationPolicy = {
     if (!isTenantNamespaceObject(args.props)) return;
     const labels = metadataOf(args.props).labels ?? {};
     if (labels["pod-security.kubernetes.io/enforce"] !== "restricted") reportViolation(`namespace ${metadataOf(args.props).name} does not enforce the restricted profile`);
-    if (!labels.tenant || !labels.tier) reportViolation(`namespace ${metadataOf(args.props).name} lacks its tenant and tier labels`);
+    if (!labels[TENANT_TAG] || !labels[TIER_TAG]) reportViolation(`namespace ${metadataOf(args.props).name} lacks its tenant and tier labels`);
   }),
 };
 
@@ -125,7 +126,7 @@ export const tenantIsolationComplete: StackValidationPolicy = {
     const inNs = (type: string, ns: string) => inNamespace(args.resources, type, ns);
     for (const ns of args.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace" && isTenantNamespaceObject(r.props))) {
       const name = metadataOf(ns.props).name!;
-      const tier = metadataOf(ns.props).labels?.tier as TierName | undefined;
+      const tier = metadataOf(ns.props).labels?.[TIER_TAG] as TierName | undefined;
       const quotas = inNs("kubernetes:core/v1:ResourceQuota", name);
       if (quotas.length === 0) reportViolation(`namespace ${name} has no ResourceQuota`, ns.urn);
       for (const q of quotas) {
@@ -162,7 +163,7 @@ export const criticalOnlyOnDedicated: StackValidationPolicy = {
     const kinds = new Set(args.resources.map((r) => (r.props.tags as Record<string, string> | undefined)?.["stack-kind"]).filter(Boolean));
     if (!kinds.has("shared")) return;
     for (const ns of args.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace" && isTenantNamespaceObject(r.props))) {
-      if (metadataOf(ns.props).labels?.tier === "critical") reportViolation(`tenant ${metadataOf(ns.props).labels?.tenant} is critical but this is a shared stack`, ns.urn);
+      if (metadataOf(ns.props).labels?.[TIER_TAG] === "critical") reportViolation(`tenant ${metadataOf(ns.props).labels?.[TENANT_TAG]} is critical but this is a shared stack`, ns.urn);
     }
   },
 };

@@ -4,6 +4,7 @@ import { ALLOCATABLE_SHARE, allocatable, effectiveMaxConnections } from "../tier
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
+import { TIER_TAG } from "../model/tags";
 
 const ofType = (resources: readonly PolicyResource[], type: string) => resources.filter((r) => r.type === type);
 
@@ -148,7 +149,7 @@ export const tierAvailability: StackValidationPolicy = {
     if (!args.resources.some((r) => isProduction(r.props))) return;
     for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === "odoo-web")) {
       const { namespace: ns, labels } = metadataOf(web.props);
-      const tier = labels?.tier as TierName | undefined;
+      const tier = labels?.[TIER_TAG] as TierName | undefined;
       if (!ns || !tier) continue;
       const contract = TIERS[tier];
       const hpa = inNamespace(args.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", ns)[0];

@@ -1,6 +1,7 @@
 /** Tags for cost allocation and ownership (advisory). */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { awsTags } from "./common";
+import { TENANT_TAG, TIER_TAG } from "../model/tags";
 
 export const REQUIRED_TAGS = ["project", "stack", "environment", "owner", "cost-centre"];
 
@@ -15,7 +16,7 @@ export const requiredTags: ResourceValidationPolicy = {
     const tags = awsTags(args.props);
     const missing = args.getConfig<{ required: string[] }>().required.filter((t) => !tags[t]);
     if (missing.length > 0) reportViolation(`${args.type.split(":").pop()} ${args.name} lacks tags ${missing.join(", ")}`);
-    if (tags.tenant && !tags.tier) reportViolation(`${args.type.split(":").pop()} ${args.name} belongs to tenant ${tags.tenant} but has no tier tag`);
+    if (tags[TENANT_TAG] && !tags[TIER_TAG]) reportViolation(`${args.type.split(":").pop()} ${args.name} belongs to tenant ${tags[TENANT_TAG]} but has no tier tag`);
   },
 };
 

@@ -6,6 +6,7 @@
  * from CloudWatch instead (aws-alarms.ts): no exporter needs database credentials in the cluster.
  */
 import { TIERS, type TierName } from "../../tiers/catalogue";
+import { tenantLabels } from "../../model/tags";
 
 export interface AlertRule {
   alert: string;
@@ -59,7 +60,7 @@ type TenantRule = (alert: string, expr: string, forDuration: string, impact: Imp
 
 export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGroup {
   const ns = `odoo-${tenant.name}`;
-  const labels = (impact: Impact) => ({ severity: tenantSeverity(tenant.tier, impact), tenant: tenant.name, tier: tenant.tier });
+  const labels = (impact: Impact) => ({ severity: tenantSeverity(tenant.tier, impact), ...tenantLabels(tenant.name, tenant.tier) });
   const rule: TenantRule = (alert, expr, forDuration, impact, summary, description) => ({
     alert,
     expr,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Severity } from "./alerts";
 import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
+import { tenantLabels } from "../../model/tags";
 
 export interface AwsAlarmsArgs {
   /** SNS topic per severity (the Monitoring component's). */
@@ -169,7 +170,7 @@ export class AwsAlarms extends pulumi.ComponentResource {
           failureThreshold: 2,
           measureLatency: true,
           regions: HEALTH_CHECK_REGIONS,
-          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, ...tenantLabels(tenant.name, tenant.tier), Name: `${tenant.name} ${domain}` })),
         }, usEast);
         new aws.cloudwatch.MetricAlarm(`${name}-${tenant.name}-${domain}`, {
           alarmDescription: `${domain} (${tenant.name}) fails its health check from AWS's checkers in several regions.`,
@@ -183,7 +184,7 @@ export class AwsAlarms extends pulumi.ComponentResource {
           evaluationPeriods: 2,
           alarmActions: [topic.arn],
           okActions: [topic.arn],
-          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, tenant: tenant.name, tier: tenant.tier, Name: `${tenant.name} ${domain}` })),
+          tags: pulumi.output(tags).apply((t): Record<string, string> => ({ ...t, ...tenantLabels(tenant.name, tenant.tier), Name: `${tenant.name} ${domain}` })),
         }, usEast);
       }
     }

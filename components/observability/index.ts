@@ -9,6 +9,7 @@ import { chartCrds, KUBE_PROMETHEUS_STACK_CRDS } from "../helm-crds";
 import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
 import { platformRules, tenantRules, type RuleGroup, type Severity } from "./alerts";
+import { tenantLabels } from "../../model/tags";
 
 export const MONITORING_NAMESPACE = "monitoring";
 export const KUBE_PROMETHEUS_STACK = { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" } as const;
@@ -149,11 +150,11 @@ export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environmen
 /** Synthetic checks of one tenant: health, login (exercises the database) and the websocket route. */
 export function tenantProbe(tenant: { name: string; tier: TierName; domains: readonly string[] }) {
   const every = TIERS[tenant.tier].syntheticCheck.everyMinutes;
-  const labels = { tenant: tenant.name, tier: tenant.tier, namespace: `odoo-${tenant.name}` };
+  const labels = { ...tenantLabels(tenant.name, tenant.tier), namespace: `odoo-${tenant.name}` };
   const probe = (name: string, module: string, paths: string[]) => ({
     apiVersion: "monitoring.coreos.com/v1",
     kind: "Probe",
-    metadata: { name: `${tenant.name}-${name}`, namespace: MONITORING_NAMESPACE, labels: { tenant: tenant.name, tier: tenant.tier } },
+    metadata: { name: `${tenant.name}-${name}`, namespace: MONITORING_NAMESPACE, labels: { ...tenantLabels(tenant.name, tenant.tier) } },
     spec: {
       jobName: "blackbox",
       interval: `${every * 60}s`,

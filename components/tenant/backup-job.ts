@@ -5,7 +5,7 @@
  */
 import { JOB_POD_RESOURCES } from "../../tiers/sizing";
 import { TIERS } from "../../tiers/catalogue";
-import { BACKUP_OBJECT_TIER_TAG } from "../../model/tags";
+import { BACKUP_OBJECT_TIER_TAG, tenantLabels } from "../../model/tags";
 import { ODOO_COMPONENT_LABEL } from "../../model/kubernetes";
 import { tenantBackupPrefix } from "../data/backup-bucket";
 import { ODOO_DATA_DIR } from "./odoo-conf";
@@ -81,7 +81,7 @@ export function backupJob(input: TenantManifestInput): { scripts: Manifest; cron
 
 function backupPod(input: TenantManifestInput, b: BackupJobInput) {
   return {
-    metadata: { labels: { app: "odoo-backup", [ODOO_COMPONENT_LABEL]: "odoo", tenant: input.tenant, tier: input.tier } },
+    metadata: { labels: { app: "odoo-backup", [ODOO_COMPONENT_LABEL]: "odoo", ...tenantLabels(input.tenant, input.tier) } },
     spec: {
       serviceAccountName: "odoo-backup",
       restartPolicy: "OnFailure",

@@ -8,12 +8,13 @@ import { ODOO_COMPONENT_LABEL, WEB_LABELS, tenantNamespace } from "../../model/k
 import { ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { quantity } from "./pod-spec";
 import { tenantObjectMeta, type Manifest, type TenantManifestInput } from "./manifest-input";
+import { tenantLabels } from "../../model/tags";
 
 export function namespaceManifest(input: TenantManifestInput): Manifest {
   return {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: tenantNamespace(input.tenant), labels: { ...RESTRICTED_NAMESPACE_LABELS, tenant: input.tenant, tier: input.tier, "odoo-fleet/role": "tenant" } },
+    metadata: { name: tenantNamespace(input.tenant), labels: { ...RESTRICTED_NAMESPACE_LABELS, ...tenantLabels(input.tenant, input.tier), "odoo-fleet/role": "tenant" } },
   };
 }
 

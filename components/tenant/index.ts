@@ -12,6 +12,7 @@ import { tenantManifests, type TenantManifests } from "./manifests";
 import type { Manifest, TenantManifestInput } from "./manifest-input";
 import { tenantBackupPolicy } from "./backup-job";
 import { cronOdooConf, webOdooConf } from "./odoo-conf";
+import { tenantLabels } from "../../model/tags";
 import {
   jobScripts,
   provisionDbJob,
@@ -151,7 +152,7 @@ export class OdooTenant extends pulumi.ComponentResource {
       oidcIssuerUrl: backup.oidcIssuerUrl,
       namespace: this.namespace,
       serviceAccount: "odoo-backup",
-      tags: withName(pulumi.output(args.tags).apply((tags) => ({ ...tags, tenant: t.name, tier: t.tier })), `${name}-backup`),
+      tags: withName(pulumi.output(args.tags).apply((tags) => ({ ...tags, ...tenantLabels(t.name, t.tier) })), `${name}-backup`),
       policy: pulumi.all([backup.bucketArn, backup.kmsKeyArn]).apply(([bucket, key]) => JSON.stringify(tenantBackupPolicy(t.name, bucket, key))),
     }, { parent: this }).arn;
   }
@@ -164,7 +165,7 @@ export class OdooTenant extends pulumi.ComponentResource {
   /** A Secret with the tenant's labels; in another namespace than the tenant's, its name says "system". */
   private createSecret(name: string, args: OdooTenantArgs, secretName: string, data: Record<string, pulumi.Input<string>>, namespace: string, dependsOn: pulumi.Resource[]): k8s.core.v1.Secret {
     return new k8s.core.v1.Secret(`${name}-secret-${namespace === this.namespace ? "" : "system-"}${secretName}`, {
-      metadata: { name: secretName, namespace, labels: { tenant: args.tenant.name, tier: args.tenant.tier } },
+      metadata: { name: secretName, namespace, labels: tenantLabels(args.tenant.name, args.tenant.tier) },
       type: "Opaque",
       stringData: data,
     }, { parent: this, dependsOn });
@@ -197,7 +198,7 @@ export class OdooTenant extends pulumi.ComponentResource {
     return createObject(`${name}-configmap-odoo-conf`, {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: "odoo-conf", namespace: this.namespace, labels: { tenant: args.tenant.name, tier: args.tenant.tier } },
+      metadata: { name: "odoo-conf", namespace: this.namespace, labels: tenantLabels(args.tenant.name, args.tenant.tier) },
       data: { "web.conf": confInput.apply(webOdooConf), "cron.conf": confInput.apply(cronOdooConf) },
     }, inNamespace);
   }
@@ -205,7 +206,7 @@ export class OdooTenant extends pulumi.ComponentResource {
   /** The filestore: an EFS access point, bound to this tenant's claim alone through claimRef. */
   private createFilestore(name: string, args: OdooTenantArgs, quota: TenantQuota, m: TenantManifests, namespace: pulumi.Resource): pulumi.Resource {
     const volume = new k8s.core.v1.PersistentVolume(`${name}-filestore`, {
-      metadata: { name: filestoreVolumeName(args.tenant.name), labels: { tenant: args.tenant.name, tier: args.tenant.tier } },
+      metadata: { name: filestoreVolumeName(args.tenant.name), labels: tenantLabels(args.tenant.name, args.tenant.tier) },
       spec: {
         capacity: { storage: `${quota.storageGiB}Gi` },
         volumeMode: "Filesystem",

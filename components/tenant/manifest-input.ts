@@ -6,6 +6,7 @@ import type { Input } from "@pulumi/pulumi";
 import type { OdooSizing, TenantQuota } from "../../tiers/sizing";
 import type { TierName } from "../../tiers/catalogue";
 import { tenantNamespace } from "../../model/kubernetes";
+import { tenantLabels } from "../../model/tags";
 
 export type Manifest = {
   apiVersion: string;
@@ -51,5 +52,5 @@ export interface BackupJobInput {
 
 /** Name, namespace and the tenant's labels (plus `extra`) of an object in the tenant's namespace. */
 export function tenantObjectMeta(input: TenantManifestInput, name: string, extra: Record<string, string> = {}) {
-  return { name, namespace: tenantNamespace(input.tenant), labels: { tenant: input.tenant, tier: input.tier, ...extra } };
+  return { name, namespace: tenantNamespace(input.tenant), labels: { ...tenantLabels(input.tenant, input.tier), ...extra } };
 }

@@ -8,6 +8,7 @@ import { CRON_LABELS, ODOO_COMPONENT_LABEL, WEB_LABELS } from "../../model/kuber
 import { ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { containerResources, PRIORITY_CLASSES, RESTRICTED_CONTAINER, restrictedPod } from "./pod-spec";
 import type { TenantManifestInput } from "./manifest-input";
+import { tenantLabels } from "../../model/tags";
 
 export type OdooRole = "web" | "cron";
 
@@ -21,7 +22,7 @@ export const CONFIG_INIT_SCRIPT = [
 ].join("\n");
 
 export function odooPod(input: TenantManifestInput, role: OdooRole, podResources: PodResources) {
-  const labels = { ...(role === "web" ? WEB_LABELS : CRON_LABELS), [ODOO_COMPONENT_LABEL]: "odoo", tenant: input.tenant, tier: input.tier };
+  const labels = { ...(role === "web" ? WEB_LABELS : CRON_LABELS), [ODOO_COMPONENT_LABEL]: "odoo", ...tenantLabels(input.tenant, input.tier) };
   return {
     metadata: { labels },
     spec: {

@@ -10,6 +10,7 @@ import { RESTRICTED_CONTAINER, restrictedPod } from "./pod-spec";
 import { projectFile } from "./project-files";
 import { PROVISIONER_LABELS } from "./platform";
 import { drillSchedule } from "./backup-job";
+import { tenantLabels } from "../../model/tags";
 
 /** Database and role names: one of each per tenant. */
 export function tenantDatabase(tenant: string): { database: string; role: string } {
@@ -176,7 +177,7 @@ export function restoreDrillCronJob(job: PlatformJobInput, odooImage: string, ba
   const tier = TIERS[job.tier];
   // A restore from backups is the region-loss path: it must fit that RTO.
   const rtoSeconds = String(tier.rtoMinutes.regionLost * 60);
-  const labels = { app: "restore-drill", tenant: job.tenant, tier: job.tier };
+  const labels = { app: "restore-drill", ...tenantLabels(job.tenant, job.tier) };
   return {
     metadata: { name: `drill-${job.tenant}`, namespace: job.provisioner.namespace, labels },
     spec: {

@@ -11,6 +11,7 @@ import { allocatable, tenantQuota, type Compute } from "../../tiers/sizing";
 import type { Environment } from "../../model/stack";
 import { TIERS, type TierName } from "../../tiers/catalogue";
 import type { CapturedResource } from "../../model/resource";
+import { TENANT_TAG } from "../../model/tags";
 
 /** How a workload's replicas are spread over zones. */
 export type ZoneSpread = "hard" | "soft";
@@ -165,10 +166,10 @@ export function zoneModelFromResources(
     if (r.type !== "kubernetes:apps/v1:Deployment") continue;
     const podTemplate = obj(obj(r.inputs.spec).template);
     const labels = obj(obj(podTemplate.metadata).labels);
-    if (labels.app !== WEB_LABELS.app || typeof labels.tenant !== "string") continue;
+    if (labels.app !== WEB_LABELS.app || typeof labels[TENANT_TAG] !== "string") continue;
     const podSpec = obj(podTemplate.spec);
     const replicas = obj(r.inputs.spec).replicas;
-    webByTenant.set(labels.tenant, {
+    webByTenant.set(labels[TENANT_TAG], {
       replicas: replicas === undefined ? -1 : Number(replicas),
       spread: spreadOf(podSpec.topologySpreadConstraints),
       pool: obj(podSpec.nodeSelector)[POOL_LABEL] as string | undefined,
