@@ -51,6 +51,8 @@ describe("alert rules", () => {
     expect([errors(groups[1]!), errors(groups[0]!), errors(groups[2]!)]).toEqual(["critical", "page", "page"]);
     expect(groups[0]!.rules.find((r) => r.alert === "TenantBackupStale")!.expr).toContain("> 32400");
     expect(groups[1]!.rules.some((r) => r.alert === "OdooJobQueueBacklog")).toBe(false);
+    // How long a failing synthetic check waits before it fires: the tier catalogue's minutes.
+    expect(groups.slice(0, 3).map((g) => g.rules.find((r) => r.alert === "OdooSyntheticCheckFailing")!.for)).toEqual(["3m", "10m", "2m"]);
   });
 });
 
