@@ -63,6 +63,8 @@ module.exports = {
     exclude: { path: "^(dist|out|node_modules)/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
+    // A worktree may link node_modules from elsewhere: resolve packages where the link sits.
+    preserveSymlinks: true,
     enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
   },
 };
