@@ -8,12 +8,15 @@
  * test/, bench/ and scripts/ sit on top and may import any layer. `npm run lint` fails on an import
  * that points back up, on a cycle, and on an import of a file outside the repository's layers.
  */
+// Packages (Node's own and npm's) are not ours: every other import of a layer must land in an allowed folder,
+// a file at the root (package.json, a stray util.ts) included.
+const PACKAGES = ["core", "npm", "npm-dev", "npm-optional", "npm-peer", "npm-bundled", "npm-no-pkg", "npm-unknown"];
 const layer = (name, may) => ({
   name: `${name}-imports-only-${may.join("-") || "itself"}`,
   comment: `${name}/ may import ${may.length ? may.join("/, ") + "/ and " : ""}itself only`,
   severity: "error",
   from: { path: `^${name}/` },
-  to: { path: `^(?!(${[name, ...may].join("|")})/)[^/]+/`, pathNot: "^node_modules/" },
+  to: { pathNot: `^(${[name, ...may].join("|")})/`, dependencyTypesNot: PACKAGES },
 });
 
 module.exports = {
@@ -25,6 +28,20 @@ module.exports = {
     layer("policies", ["tiers", "model"]),
     layer("program", ["spec", "components", "tiers", "model"]),
     layer("plan", ["program", "spec", "policies", "tiers", "model"]),
+    {
+      name: "no-unresolvable-imports",
+      comment: "an import that resolves to nothing is a file moved without its importers",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true, path: "^\\.\\.?/" },
+    },
+    {
+      name: "no-build-output",
+      comment: "dist/ is esbuild's output of these very files: import the source",
+      severity: "error",
+      from: {},
+      to: { path: "^dist/" },
+    },
     {
       name: "no-cycles",
       comment: "a cycle hides which module is the rule and which the user of it",
@@ -60,7 +77,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "^(dist|out|node_modules)/" },
+    exclude: { path: "^(out|node_modules)/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     // A worktree may link node_modules from elsewhere: resolve packages where the link sits.

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ESLint } from "eslint";
@@ -43,41 +44,56 @@ function tree(files: Record<string, string>): string {
 }
 
 describe("import direction (dependency-cruiser)", () => {
-  test("each back-pointing import and each cycle is refused, and the same imports pointing down pass", () => {
+  test("every rule refuses its own bad import, and the same imports pointing down pass", () => {
+    const bad = (from: string, to: string, target: string) => ({ [from]: `import { x } from "${to}";\nexport const y = x;\n`, [target]: "export const x = 1;\n" });
     const dir = tree({
-      // a component importing the program
-      "components/a.ts": 'import { b } from "../program/b";\nexport const a = b;\n',
-      "program/b.ts": "export const b = 1;\n",
-      // a policy importing a component
-      "policies/a.ts": 'import { c } from "../components/c";\nexport const a = c;\n',
-      "components/c.ts": "export const c = 1;\n",
-      // the model importing the spec
-      "model/a.ts": 'import { d } from "../spec/d";\nexport const a = d;\n',
-      "spec/d.ts": "export const d = 1;\n",
-      // the tiers importing the plan, for a type only
-      "tiers/a.ts": 'import type { E } from "../plan/e";\nexport type A = E;\n',
-      "plan/e.ts": "export type E = number;\n",
-      // the plan's capture reading its report
-      "plan/capture/a.ts": 'import { f } from "../report/f";\nexport const a = f;\n',
-      "plan/report/f.ts": "export const f = 1;\n",
+      ...bad("model/a.ts", "../spec/a", "spec/a.ts"),
+      ...bad("tiers/a.ts", "../plan/t", "plan/t.ts"),
+      ...bad("spec/b.ts", "../components/s", "components/s.ts"),
+      ...bad("components/a.ts", "../spec/c", "spec/c.ts"),
+      ...bad("policies/a.ts", "../components/p", "components/p.ts"),
+      ...bad("program/a.ts", "../plan/r", "plan/r.ts"),
+      ...bad("plan/u.ts", "../components/u", "components/u.ts"),
+      ...bad("components/root.ts", "../util", "util.ts"),
+      ...bad("plan/capture/a.ts", "../report/f", "plan/report/f.ts"),
+      ...bad("plan/analyses/a.ts", "../evaluation/e", "plan/evaluation/e.ts"),
+      ...bad("plan/evaluation/a.ts", "../report/g", "plan/report/g.ts"),
+      ...bad("plan/report/a.ts", "../cli", "plan/cli.ts"),
+      ...bad("program/built.ts", "../dist/program/index", "dist/program/index.ts"),
+      "components/moved.ts": 'import { gone } from "./gone";\nexport const m = gone;\n',
       // a cycle inside one layer
       "plan/analyses/g.ts": 'import { h } from "./h";\nexport const g = () => h;\n',
       "plan/analyses/h.ts": 'import { g } from "./g";\nexport const h = () => g;\n',
-      // downwards: program -> components -> model, spec -> tiers -> model
+      // downwards, and packages: program -> components -> model, spec -> tiers -> model
       "program/ok.ts": 'import { ok } from "../components/ok";\nexport const top = ok;\n',
-      "components/ok.ts": 'import { m } from "../model/m";\nexport const ok = m;\n',
+      "components/ok.ts": 'import { m } from "../model/m";\nimport * as path from "node:path";\nexport const ok = path.join(String(m));\n',
       "spec/ok.ts": 'import { t } from "../tiers/t";\nexport const ok = t;\n',
       "tiers/t.ts": 'import { m } from "../model/m";\nexport const t = m;\n',
       "model/m.ts": "export const m = 1;\n",
     });
-    expect(cruise(dir, LAYERS).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort()).toEqual([
-      "components-imports-only-tiers-model: components/a.ts -> program/b.ts",
-      "model-imports-only-itself: model/a.ts -> spec/d.ts",
+    const found = cruise(dir, [...LAYERS, "dist"]).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort();
+    expect(found).toEqual([
+      "components-imports-only-tiers-model: components/a.ts -> spec/c.ts",
+      "components-imports-only-tiers-model: components/moved.ts -> ./gone",
+      "components-imports-only-tiers-model: components/root.ts -> util.ts",
+      "model-imports-only-itself: model/a.ts -> spec/a.ts",
+      "no-build-output: program/built.ts -> dist/program/index.ts",
       "no-cycles: plan/analyses/g.ts -> plan/analyses/h.ts",
+      "no-unresolvable-imports: components/moved.ts -> ./gone",
+      "nothing-imports-plan-cli: plan/report/a.ts -> plan/cli.ts",
+      "plan-analyses-before-evaluation: plan/analyses/a.ts -> plan/evaluation/e.ts",
+      "plan-evaluation-before-report: plan/evaluation/a.ts -> plan/report/g.ts",
+      "plan-imports-only-program-spec-policies-tiers-model: plan/u.ts -> components/u.ts",
       "plan-pipeline: plan/capture/a.ts -> plan/report/f.ts",
-      "policies-imports-only-tiers-model: policies/a.ts -> components/c.ts",
-      "tiers-imports-only-model: tiers/a.ts -> plan/e.ts",
+      "policies-imports-only-tiers-model: policies/a.ts -> components/p.ts",
+      "program-imports-only-spec-components-tiers-model: program/a.ts -> plan/r.ts",
+      "program-imports-only-spec-components-tiers-model: program/built.ts -> dist/program/index.ts",
+      "spec-imports-only-tiers-model: spec/b.ts -> components/s.ts",
+      "tiers-imports-only-model: tiers/a.ts -> plan/t.ts",
     ]);
+    // Every rule of the configuration is exercised: a rule added without a case here fails this line.
+    const configured = (createRequire(__filename)(path.join(root, ".dependency-cruiser.cjs")) as { forbidden: { name: string }[] }).forbidden.map((r) => r.name).sort();
+    expect([...new Set(found.map((f) => f.split(":")[0]!))].sort()).toEqual(configured);
   });
 });
 
