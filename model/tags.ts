@@ -6,6 +6,8 @@ export type Tags = Record<string, string>;
  */
 export const TENANT_TAG = "tenant";
 export const TIER_TAG = "tier";
+/** Whether the stack is shared or dedicated: what the tier catalogue says each tier may live on. */
+export const STACK_KIND_TAG = "stack-kind";
 
 /** The tenant and tier keys of a tenant's resources and objects, as tags or as labels. */
 export function tenantLabels(tenant: string, tier: string): { readonly [TENANT_TAG]: string; readonly [TIER_TAG]: string } {
@@ -18,7 +20,7 @@ export function platformTags(spec: { readonly project: string; readonly stack: s
     project: spec.project,
     stack: spec.stack,
     environment: spec.environment,
-    "stack-kind": spec.kind,
+    [STACK_KIND_TAG]: spec.kind,
     owner: spec.owner,
     "cost-centre": spec.costCentre,
     "managed-by": "pulumi",

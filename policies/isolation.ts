@@ -5,7 +5,7 @@ import { DEDICATED_KEY, POOL_LABEL } from "../model/node-pools";
 import { tenantOfNamespace } from "../model/kubernetes";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { containersOf, inNamespace, isTenantNamespaceObject, metadataOf, podSpecOf, tenantOfK8s, WORKLOAD_TYPES } from "./common";
-import { TENANT_TAG, TIER_TAG } from "../model/tags";
+import { STACK_KIND_TAG, TENANT_TAG, TIER_TAG } from "../model/tags";
 
 export const tenantNamespaceRestricted: ResourceValidationPolicy = {
   name: "tenant-namespace-restricted",
@@ -156,14 +156,16 @@ export const tenantIsolationComplete: StackValidationPolicy = {
 
 export const criticalOnlyOnDedicated: StackValidationPolicy = {
   name: "critical-only-on-dedicated",
-  description: "Critical tenants run only on dedicated stacks.",
+  description: "Tenants run only on the stack kinds their tier allows (critical: dedicated only; essential: shared only).",
   enforcementLevel: "mandatory",
   remediationSteps: "Move the tenant to a dedicated stack, or change its tier.",
   validateStack: (args, reportViolation) => {
-    const kinds = new Set(args.resources.map((r) => (r.props.tags as Record<string, string> | undefined)?.["stack-kind"]).filter(Boolean));
-    if (!kinds.has("shared")) return;
+    const kinds = new Set(args.resources.map((r) => (r.props.tags as Record<string, string> | undefined)?.[STACK_KIND_TAG]).filter((kind): kind is string => Boolean(kind)));
     for (const ns of args.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace" && isTenantNamespaceObject(r.props))) {
-      if (metadataOf(ns.props).labels?.[TIER_TAG] === "critical") reportViolation(`tenant ${metadataOf(ns.props).labels?.[TENANT_TAG]} is critical but this is a shared stack`, ns.urn);
+      const tier = metadataOf(ns.props).labels?.[TIER_TAG] as TierName | undefined;
+      // The catalogue says where each tier may live (TierSpec.stackKinds), as the spec checks it.
+      const refused = tier && TIERS[tier] ? [...kinds].filter((kind) => !(TIERS[tier].stackKinds as readonly string[]).includes(kind)) : [];
+      if (refused.length > 0) reportViolation(`tenant ${metadataOf(ns.props).labels?.[TENANT_TAG]} is ${tier} but this is a ${refused.join(", ")} stack`, ns.urn);
     }
   },
 };

@@ -8,7 +8,7 @@ import type { BackupPlanSpec } from "../model/backup";
 import { systemPoolOf } from "./defaults";
 import type { NodePoolSpec } from "./schema";
 import type { PlatformSpec } from "./types";
-import { TIERS, type TierName } from "../tiers/catalogue";
+import { TIER_NAMES, TIERS, type TierName } from "../tiers/catalogue";
 import { vaultLockBounds } from "../tiers/backup";
 
 export interface DataTierPlan {
@@ -44,7 +44,7 @@ export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "enviro
     filestoreReplication: dr && any((t) => TIERS[t].crossRegion.filestoreReplication),
     replicationTimeControl: any((t) => TIERS[t].crossRegion.replicationTimeControl),
     objectLock: { mode: TIERS[strictest].objectLockMode, days: Math.max(...present.map((t) => TIERS[t].logicalBackup.keepDays)) },
-    backupPlans: (["essential", "business", "critical"] as const)
+    backupPlans: TIER_NAMES
       .filter((t) => present.includes(t))
       .map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays })),
     vaultComplianceLock: spec.environment === "production",

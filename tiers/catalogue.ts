@@ -33,7 +33,11 @@ export interface TierSpec {
     readonly minZones: number;
     /** `true`: one replica per zone at least, scaled by a HorizontalPodAutoscaler. */
     readonly autoscaled: boolean;
+    /** Extra web pods a rolling update may add: 0 where a single replica cannot spare the room. */
+    readonly maxSurge: number;
   };
+  /** Odoo's cron threads (`max_cron_threads`) in the tenant's cron pod. */
+  readonly cronThreads: number;
   readonly podDisruptionBudget:
     | { readonly kind: "none" }
     | { readonly kind: "minAvailable"; readonly value: number }
@@ -87,7 +91,8 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     stackKinds: ["shared"],
     rpoMinutes: { singleFault: 5, logicalCorruption: 5, regionLost: 24 * 60 },
     rtoMinutes: { zoneLost: 15, regionLost: 24 * 60 },
-    odooWeb: { minReplicas: 1, minZones: 1, autoscaled: false },
+    odooWeb: { minReplicas: 1, minZones: 1, autoscaled: false, maxSurge: 0 },
+    cronThreads: 1,
     podDisruptionBudget: { kind: "none" },
     database: "shared-multi-az",
     pitrDays: 7,
@@ -115,7 +120,8 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     stackKinds: ["shared", "dedicated"],
     rpoMinutes: { singleFault: 5, logicalCorruption: 5, regionLost: 60 },
     rtoMinutes: { zoneLost: 5, regionLost: 8 * 60 },
-    odooWeb: { minReplicas: 2, minZones: 2, autoscaled: false },
+    odooWeb: { minReplicas: 2, minZones: 2, autoscaled: false, maxSurge: 1 },
+    cronThreads: 1,
     podDisruptionBudget: { kind: "minAvailable", value: 1 },
     database: "shared-multi-az",
     pitrDays: 14,
@@ -144,7 +150,8 @@ export const TIERS: { readonly [K in TierName]: TierSpec & { readonly name: K } 
     // RPO 0 for a single fault comes from the synchronous Multi-AZ standby.
     rpoMinutes: { singleFault: 0, logicalCorruption: 5, regionLost: 15 },
     rtoMinutes: { zoneLost: 2, regionLost: 60 },
-    odooWeb: { minReplicas: 3, minZones: 3, autoscaled: true },
+    odooWeb: { minReplicas: 3, minZones: 3, autoscaled: true, maxSurge: 1 },
+    cronThreads: 2,
     podDisruptionBudget: { kind: "maxUnavailable", value: 1 },
     database: "dedicated-multi-az",
     pitrDays: 35,

@@ -61,7 +61,7 @@ export function sizeOdoo(tenant: { expectedUsers: number; tier: TierName }, envi
   const webReplicas = Math.max(tierReplicas, Math.ceil(totalWorkers / MAX_WORKERS_PER_POD));
   const maxWebReplicas = tier.odooWeb.autoscaled && !relaxed ? webReplicas * 2 : webReplicas;
   const workersPerPod = Math.min(MAX_WORKERS_PER_POD, Math.max(MIN_WORKERS_PER_POD, Math.ceil(totalWorkers / webReplicas)));
-  const cronThreads = tenant.tier === "critical" ? 2 : 1;
+  const cronThreads = tier.cronThreads;
   const connectionsPerWebPod = (workersPerPod + 0 + 1) * DB_MAXCONN;
   const connectionsCronPod = (0 + cronThreads + 1) * DB_MAXCONN;
   return {
@@ -213,9 +213,9 @@ export function cronPodResources(sizing: Pick<OdooSizing, "cronThreads">): PodRe
 /** Room kept in each tenant's quota for its backup and restore-drill job pods. */
 export const JOB_POD_RESOURCES: PodResources = podResources(250, 512);
 
-/** Rolling updates add one web pod at a time, except where a single replica cannot spare the room. */
+/** Rolling updates add the tier's surge of web pods (TierSpec.odooWeb.maxSurge). */
 export function webMaxSurge(tier: TierName): number {
-  return tier === "essential" ? 0 : 1;
+  return TIERS[tier].odooWeb.maxSurge;
 }
 
 export interface TenantQuota {
