@@ -3,6 +3,15 @@
 export const WEB_LABELS = { app: "odoo-web" } as const;
 export const CRON_LABELS = { app: "odoo-cron" } as const;
 export const ODOO_COMPONENT_LABEL = "app.kubernetes.io/part-of";
+/** The web and cron Deployments' names. */
+export const WEB_DEPLOYMENT = WEB_LABELS.app;
+export const CRON_DEPLOYMENT = CRON_LABELS.app;
+/** The ConfigMap holding a tenant's odoo.conf files. */
+export const ODOO_CONF_CONFIGMAP = "odoo-conf";
+
+/** Who a namespace belongs to: a tenant, or the platform (ingress, monitoring, provisioning). */
+export const NAMESPACE_ROLE_LABEL = "odoo-fleet/role";
+export const NAMESPACE_ROLES = { tenant: "tenant", platform: "platform" } as const;
 
 /** The platform's own namespace (provisioning jobs, restore drills): never a tenant's. */
 export const SYSTEM_NAMESPACE = "odoo-fleet-system";

@@ -6,6 +6,8 @@ export type Tags = Record<string, string>;
  */
 export const TENANT_TAG = "tenant";
 export const TIER_TAG = "tier";
+/** A subnet's role in the VPC layout (`public`, `private` for nodes and pods, `isolated` for data stores). */
+export const SUBNET_ROLE_TAG = "odoo-fleet/subnet-role";
 /** Whether the stack is shared or dedicated: what the tier catalogue says each tier may live on. */
 export const STACK_KIND_TAG = "stack-kind";
 

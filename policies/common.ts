@@ -1,6 +1,6 @@
 /** Helpers the policies share: where a resource belongs (tenant, tier, environment) and pod access. */
 import type { PolicyResource } from "@pulumi/policy";
-import { tenantOfNamespace } from "../model/kubernetes";
+import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, tenantOfNamespace } from "../model/kubernetes";
 import { TENANT_TAG } from "../model/tags";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,7 +49,7 @@ export function awsTags(props: Props): Record<string, string> {
 
 /** Tenant namespaces carry the label odoo-fleet/role=tenant; their objects carry tenant and tier labels. */
 export function isTenantNamespaceObject(props: Props): boolean {
-  return metadataOf(props).labels?.["odoo-fleet/role"] === "tenant";
+  return metadataOf(props).labels?.[NAMESPACE_ROLE_LABEL] === NAMESPACE_ROLES.tenant;
 }
 
 /** The tenant whose namespace holds this object (platform namespaces hold none). */

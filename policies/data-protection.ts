@@ -1,13 +1,14 @@
 /** Data protection per tier and environment: RDS, S3, AWS Backup, EFS, ElastiCache and recovery. */
 import { validateResourceOfType, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import * as aws from "@pulumi/aws";
-import { BUCKET_PURPOSE_TAG, TENANT_TAG, TIER_TAG } from "../model/tags";
+import { BUCKET_PURPOSE_TAG, SUBNET_ROLE_TAG, TENANT_TAG, TIER_TAG } from "../model/tags";
 import { BACKUP_TIER_TAG } from "../model/tags";
 import { achievedRecovery, formatMinutes, mechanismsFromResources, type TenantWorkload } from "../tiers/recovery";
 import type { CapturedResource } from "../model/resource";
 import { vaultLockBounds } from "../tiers/backup";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { awsTags, inNamespace, isProduction, metadataOf } from "./common";
+import { WEB_LABELS } from "../model/kubernetes";
 
 const tierOf = (props: Record<string, unknown>): TierName | undefined => awsTags(props)[BACKUP_TIER_TAG] as TierName | undefined;
 
@@ -148,9 +149,9 @@ export function asCaptured(r: PolicyResource): CapturedResource {
 
 /** Web replicas per tenant and the zones they must spread over, read from the Deployments and autoscalers. */
 export function workloadsFromResources(resources: readonly PolicyResource[]): TenantWorkload[] {
-  const zoneCount = new Set(resources.filter((r) => r.type === "aws:ec2/subnet:Subnet" && awsTags(r.props)["odoo-fleet/subnet-role"] === "private").map((r) => `${r.provider?.urn}/${r.props.availabilityZone}`)).size;
+  const zoneCount = new Set(resources.filter((r) => r.type === "aws:ec2/subnet:Subnet" && awsTags(r.props)[SUBNET_ROLE_TAG] === "private").map((r) => `${r.provider?.urn}/${r.props.availabilityZone}`)).size;
   return resources
-    .filter((r) => r.type === "kubernetes:apps/v1:Deployment" && metadataOf(r.props).labels?.app === "odoo-web")
+    .filter((r) => r.type === "kubernetes:apps/v1:Deployment" && metadataOf(r.props).labels?.app === WEB_LABELS.app)
     .map((d) => {
       const labels = metadataOf(d.props).labels!;
       const hpa = inNamespace(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", metadataOf(d.props).namespace ?? "")[0];

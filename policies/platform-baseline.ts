@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import { CONTROL_PLANE_LOG_TYPES } from "../model/kubernetes";
 import { EKS_VERSIONS, eksSupportStatus } from "../tiers/catalogue";
 import { awsTags, isProduction } from "./common";
+import { SUBNET_ROLE_TAG } from "../model/tags";
 
 export const eksEndpointPrivate: ResourceValidationPolicy = {
   name: "eks-endpoint-private",
@@ -120,7 +121,7 @@ export const subnetsNoPublicIps: ResourceValidationPolicy = {
   description: "Only public subnets may assign public IPs on launch (EC2.15).",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(aws.ec2.Subnet, (subnet, args, reportViolation) => {
-    if (subnet.mapPublicIpOnLaunch === true && awsTags(args.props)["odoo-fleet/subnet-role"] !== "public") reportViolation(`subnet ${args.name} assigns public IPs`);
+    if (subnet.mapPublicIpOnLaunch === true && awsTags(args.props)[SUBNET_ROLE_TAG] !== "public") reportViolation(`subnet ${args.name} assigns public IPs`);
   }),
 };
 

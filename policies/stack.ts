@@ -5,6 +5,8 @@ import { TIERS, type TierName } from "../tiers/catalogue";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
 import { TIER_TAG } from "../model/tags";
+import { CRON_LABELS, NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, ODOO_CONF_CONFIGMAP, WEB_LABELS } from "../model/kubernetes";
+import { POOL_LABEL } from "../model/node-pools";
 
 const ofType = (resources: readonly PolicyResource[], type: string) => resources.filter((r) => r.type === type);
 
@@ -16,14 +18,14 @@ export function confValue(conf: string, key: string): number | undefined {
 
 /** The most connections a tenant's Odoo pods can open, from its ConfigMap, Deployments and autoscaler. */
 export function tenantPeakConnections(resources: readonly PolicyResource[], ns: string): number {
-  const config = inNamespace(resources, "kubernetes:core/v1:ConfigMap", ns).find((c) => metadataOf(c.props).name === "odoo-conf");
+  const config = inNamespace(resources, "kubernetes:core/v1:ConfigMap", ns).find((c) => metadataOf(c.props).name === ODOO_CONF_CONFIGMAP);
   if (!config) return 0;
   const web = String(config.props.data?.["web.conf"] ?? "");
   const cron = String(config.props.data?.["cron.conf"] ?? "");
   const deployments = inNamespace(resources, "kubernetes:apps/v1:Deployment", ns);
   const hpa = inNamespace(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", ns)[0];
-  const webDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === "odoo-web");
-  const cronDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === "odoo-cron");
+  const webDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === WEB_LABELS.app);
+  const cronDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === CRON_LABELS.app);
   const webPods = (hpa?.props.spec?.maxReplicas as number | undefined) ?? (webDeployment?.props.spec?.replicas as number | undefined) ?? 0;
   const cronPods = (cronDeployment?.props.spec?.replicas as number | undefined) ?? 0;
   const perProcess = (conf: string) => confValue(conf, "db_maxconn") ?? 64;
@@ -44,11 +46,11 @@ export const connectionBudgetFits: StackValidationPolicy = {
       .filter((i) => i.props.replicateSourceDb === undefined)
       .map((instance) => ({ instance, group: instance.dependencies.find((d) => d.type === "aws:rds/parameterGroup:ParameterGroup") }))
       .filter((s): s is { instance: PolicyResource; group: PolicyResource } => s.group !== undefined);
-    const namespaces = ofType(args.resources, "kubernetes:core/v1:Namespace").filter((n) => metadataOf(n.props).labels?.["odoo-fleet/role"] === "tenant");
+    const namespaces = ofType(args.resources, "kubernetes:core/v1:Namespace").filter((n) => metadataOf(n.props).labels?.[NAMESPACE_ROLE_LABEL] === NAMESPACE_ROLES.tenant);
     if (servers.length === 0 || namespaces.length === 0) return;
     // A tenant's server is the one its db_host names (RDS addresses start with the identifier).
     const serverOf = (ns: string) => {
-      const conf = inNamespace(args.resources, "kubernetes:core/v1:ConfigMap", ns).find((c) => metadataOf(c.props).name === "odoo-conf");
+      const conf = inNamespace(args.resources, "kubernetes:core/v1:ConfigMap", ns).find((c) => metadataOf(c.props).name === ODOO_CONF_CONFIGMAP);
       const host = /^db_host\s*=\s*(\S+)\s*$/m.exec(String(conf?.props.data?.["web.conf"] ?? ""))?.[1];
       return servers.find((s) => host !== undefined && host.split(".")[0] === s.instance.props.identifier) ?? (servers.length === 1 ? servers[0] : undefined);
     };
@@ -90,9 +92,9 @@ export const quotasFitCapacity: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const share = args.getConfig<{ allocatableShare: number }>().allocatableShare;
     const need = new Map<string, { cpu: number; memoryGiB: number; tenants: string[] }>();
-    for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === "odoo-web")) {
+    for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === WEB_LABELS.app)) {
       const ns = metadataOf(web.props).namespace!;
-      const pool = web.props.spec?.template?.spec?.nodeSelector?.["odoo-fleet/pool"] as string | undefined;
+      const pool = web.props.spec?.template?.spec?.nodeSelector?.[POOL_LABEL] as string | undefined;
       const quota = inNamespace(args.resources, "kubernetes:core/v1:ResourceQuota", ns)[0]?.props.spec?.hard as Record<string, string> | undefined;
       if (!pool || !quota) continue;
       const key = `${clusterOf(web)}/${pool}`;
@@ -104,7 +106,7 @@ export const quotasFitCapacity: StackValidationPolicy = {
     }
     for (const [key, entry] of need) {
       const [cluster, pool] = key.split("/");
-      const groups = ofType(args.resources, "aws:eks/nodeGroup:NodeGroup").filter((g) => g.props.clusterName === cluster && g.props.labels?.["odoo-fleet/pool"] === pool);
+      const groups = ofType(args.resources, "aws:eks/nodeGroup:NodeGroup").filter((g) => g.props.clusterName === cluster && g.props.labels?.[POOL_LABEL] === pool);
       // A review stack's pool belongs to its host stack, whose own plan checks it.
       if (groups.length === 0) continue;
       let cpu = 0;
@@ -147,7 +149,7 @@ export const tierAvailability: StackValidationPolicy = {
   remediationSteps: "Use the OdooTenant component; it sizes and spreads the web tier per tier.",
   validateStack: (args, reportViolation) => {
     if (!args.resources.some((r) => isProduction(r.props))) return;
-    for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === "odoo-web")) {
+    for (const web of ofType(args.resources, "kubernetes:apps/v1:Deployment").filter((d) => metadataOf(d.props).labels?.app === WEB_LABELS.app)) {
       const { namespace: ns, labels } = metadataOf(web.props);
       const tier = labels?.[TIER_TAG] as TierName | undefined;
       if (!ns || !tier) continue;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runnerPublicSubnet } from "../../model/cidr";
 import { vpcFlowLog } from "../network";
 import { withName } from "../tagging";
+import { SUBNET_ROLE_TAG } from "../../model/tags";
 
 export interface RunnerNetworkArgs {
   readonly cidr: string;
@@ -55,7 +56,7 @@ export class RunnerNetwork extends pulumi.ComponentResource {
       availabilityZone: args.zone,
       cidrBlock: runnerPublicSubnet(args.cidr),
       mapPublicIpOnLaunch: false,
-      tags: tagsFor(`${name}-public`, { "odoo-fleet/subnet-role": "public" }),
+      tags: tagsFor(`${name}-public`, { [SUBNET_ROLE_TAG]: "public" }),
     }, child);
     const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, {
       vpcId: vpc.id,
@@ -79,7 +80,7 @@ export class RunnerNetwork extends pulumi.ComponentResource {
         availabilityZone: args.zone,
         cidrBlock: cidr,
         mapPublicIpOnLaunch: false,
-        tags: tagsFor(`${name}-${label}`, { "odoo-fleet/subnet-role": "private", [args.lookupTags.labelKey]: label, environment }),
+        tags: tagsFor(`${name}-${label}`, { [SUBNET_ROLE_TAG]: "private", [args.lookupTags.labelKey]: label, environment }),
       }, child);
       // Routes to the platform VPC are added by the platform stack (RunnerLink), in this table.
       const routes = new aws.ec2.RouteTable(`${name}-${label}`, {

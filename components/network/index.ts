@@ -4,6 +4,7 @@ import { serviceTrustPolicy } from "../iam";
 import type { NatGatewayMode } from "../../model/stack";
 import { planSubnets, type ZoneSubnets } from "../../model/cidr";
 import { withName } from "../tagging";
+import { SUBNET_ROLE_TAG } from "../../model/tags";
 
 export interface NetworkArgs {
   /** VPC block, e.g. `10.20.0.0/16`; subnets are laid out by `planSubnets`. */
@@ -143,7 +144,7 @@ function zoneNetworks(name: string, args: NetworkArgs, layout: readonly ZoneSubn
       cidrBlock: zone[role],
       // Nothing we launch needs a public IP: NAT gateways and load balancers bring their own.
       mapPublicIpOnLaunch: false,
-      tags: tagsFor(`${name}-${role}-${zone.zone}`, { "odoo-fleet/subnet-role": role, ...extraTags }),
+      tags: tagsFor(`${name}-${role}-${zone.zone}`, { [SUBNET_ROLE_TAG]: role, ...extraTags }),
     }, child);
 
   const groups: SubnetGroup[] = [];

@@ -7,6 +7,7 @@
  */
 import { TIERS, type TierName } from "../../tiers/catalogue";
 import { tenantLabels } from "../../model/tags";
+import { tenantNamespace } from "../../model/kubernetes";
 
 export interface AlertRule {
   alert: string;
@@ -59,7 +60,7 @@ type Impact = "outage" | "degradation" | "risk";
 type TenantRule = (alert: string, expr: string, forDuration: string, impact: Impact, summary: string, description: string) => AlertRule;
 
 export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGroup {
-  const ns = `odoo-${tenant.name}`;
+  const ns = tenantNamespace(tenant.name);
   const labels = (impact: Impact) => ({ severity: tenantSeverity(tenant.tier, impact), ...tenantLabels(tenant.name, tenant.tier) });
   const rule: TenantRule = (alert, expr, forDuration, impact, summary, description) => ({
     alert,
@@ -85,7 +86,7 @@ export function tenantRules(tenant: TenantAlertInput, runbooks: string): RuleGro
 
 /** Whether the tenant serves its users: latency, errors, workers, pods, synthetic checks, certificates. */
 function serviceRules(tenant: TenantAlertInput, rule: TenantRule): AlertRule[] {
-  const ns = `odoo-${tenant.name}`;
+  const ns = tenantNamespace(tenant.name);
   const t = TIERS[tenant.tier].alertThresholds;
   // Traefik names a CRD route's service <namespace>-<service>-<port>@kubernetescrd.
   const service = `service=~"${ns}-odoo-.*@kubernetescrd"`;

@@ -4,7 +4,7 @@
  */
 import { cronPodResources, webPodResources, type Compute } from "../../tiers/sizing";
 import { RESTRICTED_NAMESPACE_LABELS, TRAEFIK_NAMESPACE, TRAEFIK_POD_LABELS } from "../ingress";
-import { ODOO_COMPONENT_LABEL, WEB_LABELS, tenantNamespace } from "../../model/kubernetes";
+import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, ODOO_COMPONENT_LABEL, tenantNamespace, WEB_LABELS } from "../../model/kubernetes";
 import { ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { quantity } from "./pod-spec";
 import { tenantObjectMeta, type Manifest, type TenantManifestInput } from "./manifest-input";
@@ -14,7 +14,7 @@ export function namespaceManifest(input: TenantManifestInput): Manifest {
   return {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: tenantNamespace(input.tenant), labels: { ...RESTRICTED_NAMESPACE_LABELS, ...tenantLabels(input.tenant, input.tier), "odoo-fleet/role": "tenant" } },
+    metadata: { name: tenantNamespace(input.tenant), labels: { ...RESTRICTED_NAMESPACE_LABELS, ...tenantLabels(input.tenant, input.tier), [NAMESPACE_ROLE_LABEL]: NAMESPACE_ROLES.tenant } },
   };
 }
 

@@ -5,7 +5,7 @@ import { serviceAccountRole } from "../irsa";
 import { sizeOdoo, tenantQuota, type OdooSizing, type TenantQuota } from "../../tiers/sizing";
 import type { Environment } from "../../model/stack";
 import type { TierName } from "../../tiers/catalogue";
-import { tenantNamespace } from "../../model/kubernetes";
+import { ODOO_CONF_CONFIGMAP, tenantNamespace } from "../../model/kubernetes";
 import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
 import { tenantManifests, type TenantManifests } from "./manifests";
@@ -198,7 +198,7 @@ export class OdooTenant extends pulumi.ComponentResource {
     return createObject(`${name}-configmap-odoo-conf`, {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: "odoo-conf", namespace: this.namespace, labels: tenantLabels(args.tenant.name, args.tenant.tier) },
+      metadata: { name: ODOO_CONF_CONFIGMAP, namespace: this.namespace, labels: tenantLabels(args.tenant.name, args.tenant.tier) },
       data: { "web.conf": confInput.apply(webOdooConf), "cron.conf": confInput.apply(cronOdooConf) },
     }, inNamespace);
   }

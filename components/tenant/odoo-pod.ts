@@ -4,7 +4,7 @@
  */
 import { JOB_POD_RESOURCES, type PodResources } from "../../tiers/sizing";
 import { TIERS } from "../../tiers/catalogue";
-import { CRON_LABELS, ODOO_COMPONENT_LABEL, WEB_LABELS } from "../../model/kubernetes";
+import { CRON_LABELS, ODOO_COMPONENT_LABEL, ODOO_CONF_CONFIGMAP, WEB_LABELS } from "../../model/kubernetes";
 import { ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { containerResources, PRIORITY_CLASSES, RESTRICTED_CONTAINER, restrictedPod } from "./pod-spec";
 import type { TenantManifestInput } from "./manifest-input";
@@ -116,7 +116,7 @@ function sessionEnv(input: TenantManifestInput) {
 
 function odooVolumes(role: OdooRole) {
   return [
-    { name: "config", configMap: { name: "odoo-conf", items: [{ key: `${role}.conf`, path: "odoo.conf" }] } },
+    { name: "config", configMap: { name: ODOO_CONF_CONFIGMAP, items: [{ key: `${role}.conf`, path: "odoo.conf" }] } },
     { name: "run", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
     { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
     { name: "filestore", persistentVolumeClaim: { claimName: "filestore" } },

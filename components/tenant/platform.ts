@@ -8,7 +8,7 @@ import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
 import { PRIORITY_CLASSES } from "./pod-spec";
 import type { Manifest } from "./manifest-input";
-import { SYSTEM_NAMESPACE } from "../../model/kubernetes";
+import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, SYSTEM_NAMESPACE } from "../../model/kubernetes";
 import { projectFile } from "./project-files";
 
 export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
@@ -123,7 +123,7 @@ export class TenantPlatform extends pulumi.ComponentResource {
     const namespace = createObject(`${name}-system`, {
       apiVersion: "v1",
       kind: "Namespace",
-      metadata: { name: SYSTEM_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS, "odoo-fleet/role": "platform" } },
+      metadata: { name: SYSTEM_NAMESPACE, labels: { ...RESTRICTED_NAMESPACE_LABELS, [NAMESPACE_ROLE_LABEL]: NAMESPACE_ROLES.platform } },
     }, { parent: this });
     const inNamespace = { parent: this, dependsOn: [namespace] };
 

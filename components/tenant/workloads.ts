@@ -4,7 +4,7 @@
  */
 import { cronPodResources, webMaxSurge, webPodResources, type OdooSizing } from "../../tiers/sizing";
 import { TIERS } from "../../tiers/catalogue";
-import { CRON_LABELS, WEB_LABELS } from "../../model/kubernetes";
+import { CRON_DEPLOYMENT, CRON_LABELS, WEB_DEPLOYMENT, WEB_LABELS } from "../../model/kubernetes";
 import { odooPod } from "./odoo-pod";
 import { tenantObjectMeta, type Manifest, type TenantManifestInput } from "./manifest-input";
 
@@ -28,7 +28,7 @@ export function webDeployment(input: TenantManifestInput): Manifest {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: tenantObjectMeta(input, "odoo-web", WEB_LABELS),
+    metadata: tenantObjectMeta(input, WEB_DEPLOYMENT, WEB_LABELS),
     spec: {
       // With an autoscaler, the replica count is its to set; a fixed one here would fight it.
       ...(webAutoscales(input.sizing) ? {} : { replicas: input.sizing.webReplicas }),
@@ -44,7 +44,7 @@ export function cronDeployment(input: TenantManifestInput): Manifest {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: tenantObjectMeta(input, "odoo-cron", CRON_LABELS),
+    metadata: tenantObjectMeta(input, CRON_DEPLOYMENT, CRON_LABELS),
     spec: {
       replicas: 1,
       revisionHistoryLimit: 5,
@@ -76,7 +76,7 @@ export function webAutoscaler(input: TenantManifestInput): Manifest | undefined 
     kind: "HorizontalPodAutoscaler",
     metadata: tenantObjectMeta(input, "odoo-web"),
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "odoo-web" },
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: WEB_DEPLOYMENT },
       minReplicas: input.sizing.webReplicas,
       maxReplicas: input.sizing.maxWebReplicas,
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
