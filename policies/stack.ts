@@ -1,6 +1,6 @@
 /** Rules that span resources: the connection budget, capacity, domains and each tier's availability. */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { ALLOCATABLE_SHARE, allocatable, effectiveMaxConnections } from "../tiers/sizing";
+import { ALLOCATABLE_SHARE, allocatable, connectionsPerPod, effectiveMaxConnections, JOB_CONNECTIONS_PER_TENANT } from "../tiers/sizing";
 import { TIERS, type TierName } from "../tiers/catalogue";
 import { cores, gibibytes } from "./isolation";
 import { inNamespace, isProduction, metadataOf } from "./common";
@@ -28,10 +28,10 @@ export function tenantPeakConnections(resources: readonly PolicyResource[], ns: 
   const cronDeployment = deployments.find((d) => metadataOf(d.props).labels?.app === CRON_LABELS.app);
   const webPods = (hpa?.props.spec?.maxReplicas as number | undefined) ?? (webDeployment?.props.spec?.replicas as number | undefined) ?? 0;
   const cronPods = (cronDeployment?.props.spec?.replicas as number | undefined) ?? 0;
-  const perProcess = (conf: string) => confValue(conf, "db_maxconn") ?? 64;
-  const webPerPod = ((confValue(web, "workers") ?? 0) + (confValue(web, "max_cron_threads") ?? 0) + 1) * perProcess(web);
-  const cronPerPod = ((confValue(cron, "workers") ?? 0) + (confValue(cron, "max_cron_threads") ?? 0) + 1) * perProcess(cron);
-  return webPods * webPerPod + cronPods * cronPerPod;
+  // Odoo's defaults where odoo.conf leaves a key out: db_maxconn 64, max_cron_threads 2, workers 0.
+  const perPod = (conf: string) => connectionsPerPod(confValue(conf, "workers") ?? 0, confValue(conf, "max_cron_threads") ?? 2, confValue(conf, "db_maxconn") ?? 64);
+  // Backup and provisioning jobs connect too, as the sizing counts them.
+  return webPods * perPod(web) + cronPods * perPod(cron) + JOB_CONNECTIONS_PER_TENANT;
 }
 
 export const connectionBudgetFits: StackValidationPolicy = {

@@ -194,7 +194,7 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
   [
     "connection-budget-fits",
     (r) => void (find(r, "shared-prod-postgres", "aws:rds/parameterGroup:ParameterGroup").inputs.parameters.find((p: { name: string }) => p.name === "max_connections").value = "200"),
-    ["mandatory: tenants can open 272 connections at peak (odoo-northwind 112, odoo-contoso 80, odoo-fabrikam 40, odoo-tailspin 40) but max_connections 200 leaves 185: over by 87"],
+    ["mandatory: tenants can open 280 connections at peak (odoo-northwind 114, odoo-contoso 82, odoo-fabrikam 42, odoo-tailspin 42) but max_connections 200 leaves 185: over by 95"],
   ],
   [
     "quotas-fit-capacity",

@@ -62,8 +62,8 @@ export function sizeOdoo(tenant: { expectedUsers: number; tier: TierName }, envi
   const maxWebReplicas = tier.odooWeb.autoscaled && !relaxed ? webReplicas * 2 : webReplicas;
   const workersPerPod = Math.min(MAX_WORKERS_PER_POD, Math.max(MIN_WORKERS_PER_POD, Math.ceil(totalWorkers / webReplicas)));
   const cronThreads = tier.cronThreads;
-  const connectionsPerWebPod = (workersPerPod + 0 + 1) * DB_MAXCONN;
-  const connectionsCronPod = (0 + cronThreads + 1) * DB_MAXCONN;
+  const connectionsPerWebPod = connectionsPerPod(workersPerPod, 0, DB_MAXCONN);
+  const connectionsCronPod = connectionsPerPod(0, cronThreads, DB_MAXCONN);
   return {
     webReplicas,
     maxWebReplicas,
@@ -77,6 +77,15 @@ export function sizeOdoo(tenant: { expectedUsers: number; tier: TierName }, envi
     connectionsCronPod,
     peakConnections: maxWebReplicas * connectionsPerWebPod + connectionsCronPod + JOB_CONNECTIONS_PER_TENANT,
   };
+}
+
+/**
+ * The connections one Odoo pod may open: each worker, each cron thread and the main process hold a
+ * pool of up to `db_maxconn` (Odoo's deployment docs). The one formula of the sizing and the
+ * connection-budget policy, which reads the planned odoo.conf.
+ */
+export function connectionsPerPod(workers: number, cronThreads: number, dbMaxconn: number): number {
+  return (workers + cronThreads + 1) * dbMaxconn;
 }
 
 /**
