@@ -15,6 +15,9 @@ set -eu
 case "$TENANT_ROLE$TENANT_DB" in
   *[!a-z0-9_]*) echo "role and database names must match [a-z0-9_]+" >&2; exit 2 ;;
 esac
+case "$TENANT_CONNECTION_LIMIT" in
+  '' | *[!0-9]*) echo "the connection limit must be a whole number" >&2; exit 2 ;;
+esac
 
 . "$(dirname "$0")/credentials.sh"
 
@@ -33,8 +36,10 @@ SELECT format('CREATE ROLE %I NOSUPERUSER NOREPLICATION NOBYPASSRLS', :'role')
 SELECT format('DO $$BEGIN RAISE EXCEPTION %L; END$$',
               format('role %s holds SUPERUSER, REPLICATION or BYPASSRLS, which only a superuser can remove', :'role'))
   FROM pg_roles WHERE rolname = :'role' AND (rolsuper OR rolreplication OR rolbypassrls) \gexec
-SELECT format('ALTER ROLE %I WITH LOGIN NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT %s PASSWORD %L',
-              :'role', :'conn_limit', :'password') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT %s', :'role', :'conn_limit') \gexec
+-- The password in a statement of its own: the server log shows a failing statement's text, and
+-- pgAudit (model/postgres-audit.ts) redacts it in the audit only.
+SELECT format('ALTER ROLE %I PASSWORD %L', :'role', :'password') \gexec
 -- The master must be able to SET ROLE to it (to create a database it owns) and use its privileges
 -- (to hand it the public schema). PostgreSQL 16 grants a role's creator ADMIN OPTION only.
 \if :pg16
