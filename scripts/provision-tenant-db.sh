@@ -15,6 +15,9 @@ set -eu
 case "$TENANT_ROLE$TENANT_DB" in
   *[!a-z0-9_]*) echo "role and database names must match [a-z0-9_]+" >&2; exit 2 ;;
 esac
+case "$TENANT_CONNECTION_LIMIT" in
+  '' | *[!0-9]*) echo "the connection limit must be a whole number" >&2; exit 2 ;;
+esac
 
 . "$(dirname "$0")/credentials.sh"
 
@@ -33,8 +36,10 @@ SELECT format('CREATE ROLE %I NOSUPERUSER NOREPLICATION NOBYPASSRLS', :'role')
 SELECT format('DO $$BEGIN RAISE EXCEPTION %L; END$$',
               format('role %s holds SUPERUSER, REPLICATION or BYPASSRLS, which only a superuser can remove', :'role'))
   FROM pg_roles WHERE rolname = :'role' AND (rolsuper OR rolreplication OR rolbypassrls) \gexec
-SELECT format('ALTER ROLE %I WITH LOGIN NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT %s PASSWORD %L',
-              :'role', :'conn_limit', :'password') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOCREATEDB NOCREATEROLE INHERIT CONNECTION LIMIT %s', :'role', :'conn_limit') \gexec
+-- The password in a statement of its own: the server log shows a failing statement's text, and
+-- pgAudit (model/postgres-audit.ts) redacts it in the audit only.
+SELECT format('ALTER ROLE %I PASSWORD %L', :'role', :'password') \gexec
 -- The master must be able to SET ROLE to it (to create a database it owns) and use its privileges
 -- (to hand it the public schema). PostgreSQL 16 grants a role's creator ADMIN OPTION only.
 \if :pg16
@@ -47,9 +52,25 @@ SELECT format('GRANT %I TO %I', :'role', current_user)
 SELECT format('CREATE DATABASE %I OWNER %I ENCODING %L TEMPLATE template0', :'db', :'role', 'UTF8')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'db', :'role') \gexec
--- Nobody but the tenant's role (and the master) may connect.
+-- Nobody but the tenant's role (and the master, through its membership) may connect: PUBLIC loses
+-- the CONNECT and TEMPORARY every new database gives it, and so does any role granted them since.
+-- The master revokes as a member of the owner, so grants the owner made go too.
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'db') \gexec
+SELECT format('REVOKE ALL ON DATABASE %I FROM %I', :'db', pg_get_userbyid(a.grantee))
+  FROM pg_database d, aclexplode(d.datacl) a
+  WHERE d.datname = :'db' AND a.grantee NOT IN (0, d.datdba) GROUP BY a.grantee \gexec
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'db', :'role') \gexec
+-- The maintenance databases: every role may connect to them by default, and from there read the
+-- catalogues of every role and database. The master owns them on RDS; rdsadmin, a superuser,
+-- connects whatever the grants. REVOKE only warns where it has nothing of the master's to revoke,
+-- so the result is checked: PUBLIC must hold no CONNECT on `postgres`.
+REVOKE ALL ON DATABASE postgres FROM PUBLIC;
+SELECT 'REVOKE ALL ON DATABASE template1 FROM PUBLIC'
+  FROM pg_database WHERE datname = 'template1' AND pg_has_role(current_user, datdba, 'USAGE') \gexec
+SELECT 'DO $$BEGIN RAISE EXCEPTION ''every role may still connect to the postgres database (its owner is not the master)''; END$$'
+  FROM pg_database d
+  WHERE d.datname = 'postgres'
+    AND EXISTS (SELECT FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT') \gexec
 SQL
 
 psql -X -q -v ON_ERROR_STOP=1 -d "$TENANT_DB" -v role="$TENANT_ROLE" <<'SQL'

@@ -138,7 +138,7 @@ describe("PostgresServer", () => {
     expect(group.inputs.family).toBe("postgres16");
     expect(group.inputs.parameters).toEqual(odooPostgresParameters());
     const byName = Object.fromEntries((group.inputs.parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
-    expect(byName).toMatchObject({ "rds.force_ssl": "1", shared_preload_libraries: "pg_stat_statements", max_connections: "LEAST({DBInstanceClassMemory/9531392},5000)", log_lock_waits: "1", idle_in_transaction_session_timeout: "600000" });
+    expect(byName).toMatchObject({ "rds.force_ssl": "1", shared_preload_libraries: "pg_stat_statements,pgaudit", max_connections: "LEAST({DBInstanceClassMemory/9531392},5000)", log_lock_waits: "1", idle_in_transaction_session_timeout: "600000" });
   });
 
   test("reachable on 5432 from the cluster's security group only, with no egress rule", () => {

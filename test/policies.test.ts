@@ -220,6 +220,11 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
   ],
   ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
+  [
+    "postgres-audit-logging",
+    (r) => void find(r, "shared-prod-postgres", "aws:rds/parameterGroup:ParameterGroup").inputs.parameters.push({ name: "log_statement", value: "ddl", applyMethod: "immediate" }),
+    ["mandatory: RDS odoo-shared-prod (business tier): parameter group shared-prod-postgres sets log_statement = ddl, which writes role passwords to the log in plain text (pgAudit's role class redacts them)"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {

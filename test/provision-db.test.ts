@@ -23,6 +23,15 @@ test("names outside [a-z0-9_] are refused before anything runs", () => {
   expect(bad.stderr).toBe("role and database names must match [a-z0-9_]+\n");
 });
 
+test("a connection limit that is not a whole number is refused before anything runs (it is spliced into SQL)", () => {
+  const bad = spawnSync("/bin/sh", [SCRIPT], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, TENANT_ROLE: "odoo_x", TENANT_DB: "odoo_x", TENANT_PASSWORD_FILE: "/dev/null", TENANT_CONNECTION_LIMIT: "1 PASSWORD NULL" },
+  });
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toBe("the connection limit must be a whole number\n");
+});
+
 describe.skipIf(missingTools("provision-tenant-db.sh on a real PostgreSQL server", "psql").length > 0)("provision-tenant-db.sh as an RDS-like master", () => {
   let pg: TestServer;
 

@@ -232,7 +232,6 @@ describe("odoo.conf", () => {
         "db_sslmode = require",
         "db_maxconn = 8",
         "list_db = False",
-        "dbfilter = ^odoo_northwind$",
         "proxy_mode = True",
         "data_dir = /var/lib/odoo",
         "http_port = 8069",

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AUDIT_PARAMETERS, PGAUDIT_LIBRARY } from "../../model/postgres-audit";
 import { RDS_MAX_CONNECTIONS_FORMULA } from "../../tiers/sizing";
 import { serviceTrustPolicy } from "../iam";
 import { withName } from "../tagging";
@@ -80,14 +81,17 @@ export function postgresFamily(version: string): string {
 
 /**
  * Parameters tuned for Odoo: TLS only, query statistics, slow queries and lock waits in the log,
- * idle transactions ended before they hold locks for long, and max_connections by the instance class:
+ * connections and pgAudit's DDL and role audit in the log (model/postgres-audit.ts; RDS exports the
+ * `postgresql` log, where both land, to CloudWatch), idle transactions ended before they hold locks
+ * for long, and max_connections by the instance class:
  * RDS's own formula, so the group never changes with the tenants (the spec checks their budget
  * against what the class yields) and a class change carries its value with it.
  */
 export function odooPostgresParameters(): DbParameter[] {
   return [
     { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
-    { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
+    // Static on RDS (pending-reboot): a server that exists already loads pgaudit at its next reboot.
+    { name: "shared_preload_libraries", value: `pg_stat_statements,${PGAUDIT_LIBRARY}`, applyMethod: "pending-reboot" },
     { name: "pg_stat_statements.track", value: "top", applyMethod: "immediate" },
     { name: "max_connections", value: RDS_MAX_CONNECTIONS_FORMULA, applyMethod: "pending-reboot" },
     // Statements over one second, lock waits over deadlock_timeout, and long autovacuum runs.
@@ -98,6 +102,7 @@ export function odooPostgresParameters(): DbParameter[] {
     { name: "log_temp_files", value: "10240", applyMethod: "immediate" },
     // A worker killed mid-request can leave a transaction open holding row locks on sale orders.
     { name: "idle_in_transaction_session_timeout", value: "600000", applyMethod: "immediate" },
+    ...AUDIT_PARAMETERS,
   ];
 }
 

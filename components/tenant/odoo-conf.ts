@@ -16,11 +16,6 @@ export interface OdooConfInput {
 /** Odoo's request limits, as its deployment guide's worked example sets them. */
 export const ODOO_LIMITS = { limitTimeCpu: 600, limitTimeReal: 1200, limitRequest: 8192 } as const;
 
-/** Escapes a value for a regular expression (dbfilter is one). */
-function regexEscape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 function render(options: [string, string | number | boolean][]): string {
   const value = (v: string | number | boolean) => (typeof v === "boolean" ? (v ? "True" : "False") : String(v));
   return `[options]\n${options.map(([k, v]) => `${k} = ${value(v)}`).join("\n")}\n`;
@@ -35,9 +30,11 @@ function common(input: OdooConfInput): [string, string | number | boolean][] {
     // TLS to PostgreSQL: the server refuses anything else (rds.force_ssl).
     ["db_sslmode", "require"],
     ["db_maxconn", input.sizing.dbMaxconn],
-    // One database per tenant, never listed, never selectable: the filter pins it.
+    // One database per tenant, never listed, never selectable: db_name alone pins it. No dbfilter:
+    // with one, Odoo lists databases by connecting to `postgres` (odoo/service/db.py list_dbs), which
+    // tenant roles may not (scripts/provision-tenant-db.sh); without, it exposes db_name only
+    // (odoo/http.py db_filter).
     ["list_db", false],
-    ["dbfilter", `^${regexEscape(input.database)}$`],
     ["proxy_mode", true],
     ["data_dir", ODOO_DATA_DIR],
     ["http_port", ODOO_HTTP_PORT],
