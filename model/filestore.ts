@@ -34,8 +34,8 @@ export function accessPointsOf(fileSystemArn: string): string {
  */
 export const FILESTORE_MOUNT_OPTIONS = ["tls", "iam"] as const;
 
-/** A CSI volume handle `fs-…::fsap-…` (or `fs-…:/path:fsap-…`): its access point, if it names one. */
+/** A CSI volume handle `<fs-id>::<fsap-id>` (or `<fs-id>:<path>:<fsap-id>`): its access point, if it names one. */
 export function accessPointOfVolumeHandle(handle: string): string | undefined {
   const parts = handle.split(":");
-  return parts.length === 3 && /^fsap-[0-9a-z]+$/.test(parts[2]!) ? parts[2] : undefined;
+  return parts.length === 3 && parts[2] !== "" ? parts[2] : undefined;
 }
