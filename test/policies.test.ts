@@ -220,6 +220,25 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
   ],
   ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
+  [
+    "efs-mounts-need-iam-tls-access-point",
+    (r) => {
+      const policy = find(r, "shared-prod-filestore", "aws:efs/fileSystemPolicy:FileSystemPolicy");
+      const doc = JSON.parse(policy.inputs.policy);
+      Object.assign(doc.Statement[3], { Principal: { AWS: "*" }, Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } } });
+      policy.inputs.policy = JSON.stringify(doc);
+    },
+    [
+      "mandatory: EFS file system policy shared-prod-filestore statement 3 (elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite) admits any principal: mounts need no IAM identity",
+      "mandatory: EFS file system policy shared-prod-filestore statement 3 (elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite) admits mounts outside an access point",
+    ],
+  ],
+  ["efs-volumes-mount-with-iam", (r) => void (find(r, "northwind-filestore", "kubernetes:core/v1:PersistentVolume").inputs.spec.mountOptions = ["tls"]), ["mandatory: PersistentVolume odoo-northwind-filestore mounts EFS without iam: the client is anonymous to the file system policy"]],
+  [
+    "no-nfs-egress-from-tenants",
+    (r) => void find(r, "northwind-networkpolicy-allow-data-stores", K.netpol).inputs.spec.egress[0].ports.push({ protocol: "TCP", port: 2049 }),
+    ["mandatory: NetworkPolicy allow-data-stores of tenant northwind lets pods reach NFS (TCP 2049) in egress rule 0"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
