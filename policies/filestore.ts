@@ -133,4 +133,42 @@ export const noNfsEgressFromTenants: ResourceValidationPolicy = {
   },
 };
 
-export const filestorePolicies = [efsMountsNeedIamTlsAccessPoint, efsVolumesMountWithIam, noNfsEgressFromTenants];
+/** The EFS client actions an identity policy document allows by name (`elasticfilesystem:*`, `elasticfilesystem:Client*`, …); a bare "*" is an administrator's, not counted. */
+export function identityClientGrants(policy: string): string[] {
+  let doc: { Statement?: Statement | Statement[] };
+  try {
+    doc = JSON.parse(policy) as typeof doc;
+  } catch {
+    return [];
+  }
+  const named = (s: Statement) => s.NotAction !== undefined || list(s.Action).some((a) => a !== "*");
+  return [...new Set(list(doc.Statement).filter((s) => s.Effect === "Allow" && named(s)).flatMap((s) => clientActionsOf({ ...s, Action: list(s.Action).filter((a) => a !== "*") })))];
+}
+
+const IDENTITY_POLICY_TYPES = ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"];
+const ATTACHMENT_TYPES = ["aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment", "aws:iam/userPolicyAttachment:UserPolicyAttachment", "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"];
+/** AWS's managed policies that grant EFS client access. https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonElasticFileSystemClientReadWriteAccess.html */
+const CLIENT_MANAGED_POLICY = /:policy\/AmazonElasticFileSystemClient(FullAccess|ReadWriteAccess|ReadOnlyAccess)$/;
+
+export const noEfsClientGrantsInIdentityPolicies: ResourceValidationPolicy = {
+  name: "no-efs-client-grants-in-identity-policies",
+  description: "No identity policy grants EFS client access: within the account an identity Allow alone lets a role mount any access point, past the file system policy's principal.",
+  enforcementLevel: "mandatory",
+  configSchema: { properties: {} },
+  remediationSteps: "Remove elasticfilesystem:Client* (and the AmazonElasticFileSystemClient* managed policies) from the role; only the file system policy grants mounts.",
+  validateResource: (args, reportViolation) => {
+    if (IDENTITY_POLICY_TYPES.includes(args.type)) {
+      const policy = args.props.policy as unknown;
+      if (typeof policy !== "string") return;
+      const grants = identityClientGrants(policy);
+      if (grants.length > 0) reportViolation(`IAM policy ${args.name} grants ${grants.join(", ")}`);
+    } else if (ATTACHMENT_TYPES.includes(args.type)) {
+      const arn = args.props.policyArn as unknown;
+      if (typeof arn === "string" && CLIENT_MANAGED_POLICY.test(arn)) reportViolation(`policy attachment ${args.name} grants EFS client access (${arn.split("/").pop()})`);
+    } else {
+      args.notApplicable("not an identity policy");
+    }
+  },
+};
+
+export const filestorePolicies = [efsMountsNeedIamTlsAccessPoint, efsVolumesMountWithIam, noNfsEgressFromTenants, noEfsClientGrantsInIdentityPolicies];

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
 import { evaluatePolicies } from "../plan/evaluation/policy-eval";
 import type { PlanDocument } from "../plan/report/document";
-import { filestorePolicies, egressReachesNfs, fileSystemPolicyProblems } from "../policies/filestore";
+import { egressReachesNfs, fileSystemPolicyProblems, filestorePolicies, identityClientGrants } from "../policies/filestore";
 import { tenantOfResource } from "../policies/common";
 import { ANONYMOUS, allows, authorize, type PolicyDoc, type Request } from "./iam-evaluator";
 import { stackPlan } from "./plan-cli";
@@ -159,6 +159,36 @@ describe("each weakness re-created on the planned shared-prod, and the check tha
     ],
   ])("efs-volumes-mount-with-iam fails on %s", async (_case, mutate, expected) => {
     expect(await violations("efs-volumes-mount-with-iam", mutate)).toEqual(expected);
+  });
+
+  test.each<[string, (rs: R[]) => void, string[]]>([
+    [
+      "an inline grant to tenant A's role",
+      (rs) => {
+        const policy = find(rs, "northwind-backup", "aws:iam/rolePolicy:RolePolicy");
+        policy.inputs.policy = JSON.stringify({ Statement: [...JSON.parse(policy.inputs.policy as string).Statement, { Effect: "Allow", Action: "elasticfilesystem:ClientWrite", Resource: "*" }] });
+      },
+      ["mandatory: IAM policy northwind-backup grants elasticfilesystem:ClientWrite"],
+    ],
+    [
+      "a managed client policy on tenant A's role",
+      (rs) => {
+        const attachment = structuredClone(rs.find((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment")!);
+        Object.assign(attachment, { name: "northwind-efs" });
+        attachment.inputs.policyArn = "arn:aws:iam::aws:policy/AmazonElasticFileSystemClientReadWriteAccess";
+        rs.push(attachment);
+      },
+      ["mandatory: policy attachment northwind-efs grants EFS client access (AmazonElasticFileSystemClientReadWriteAccess)"],
+    ],
+  ])("no-efs-client-grants-in-identity-policies fails on %s", async (_case, mutate, expected) => {
+    expect(await violations("no-efs-client-grants-in-identity-policies", mutate)).toEqual(expected);
+  });
+
+  test("no-efs-client-grants-in-identity-policies passes on the plan; a bare * (an administrator's) is not counted", async () => {
+    expect(await violations("no-efs-client-grants-in-identity-policies")).toEqual([]);
+    expect(identityClientGrants(JSON.stringify({ Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }))).toEqual([]);
+    expect(identityClientGrants(JSON.stringify({ Statement: [{ Effect: "Allow", NotAction: "s3:*", Resource: "*" }] }))).toEqual(["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"]);
+    expect(identityClientGrants(JSON.stringify({ Statement: [{ Effect: "Deny", Action: "elasticfilesystem:*", Resource: "*" }] }))).toEqual([]);
   });
 
   test("no-nfs-egress-from-tenants fails when a tenant's data-store egress allows 2049 again", async () => {

@@ -239,6 +239,16 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     (r) => void find(r, "northwind-networkpolicy-allow-data-stores", K.netpol).inputs.spec.egress[0].ports.push({ protocol: "TCP", port: 2049 }),
     ["mandatory: NetworkPolicy allow-data-stores of tenant northwind lets pods reach NFS (TCP 2049) in egress rule 0"],
   ],
+  [
+    "no-efs-client-grants-in-identity-policies",
+    (r) => {
+      const policy = find(r, "northwind-backup", "aws:iam/rolePolicy:RolePolicy");
+      const doc = JSON.parse(policy.inputs.policy);
+      doc.Statement.push({ Effect: "Allow", Action: ["elasticfilesystem:Client*"], Resource: "*" });
+      policy.inputs.policy = JSON.stringify(doc);
+    },
+    ["mandatory: IAM policy northwind-backup grants elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite, elasticfilesystem:ClientRootAccess"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
