@@ -4,6 +4,7 @@
  */
 import { accessPolicies } from "./access";
 import { dataProtectionPolicies } from "./data-protection";
+import { filestorePolicies } from "./filestore";
 import { isolationPolicies } from "./isolation";
 import { platformBaselinePolicies } from "./platform-baseline";
 import { postgresPolicies } from "./postgres";
@@ -11,4 +12,4 @@ import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies];

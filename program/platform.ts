@@ -38,7 +38,7 @@ export async function buildPlatform(spec: PlatformSpec) {
   const monitoring = monitoringOf(site, cluster, inCluster);
   const dataPlacement = { vpcId: network.vpcId, subnetIds: network.isolatedSubnetIds, clientSecurityGroupIds: [cluster.clusterSecurityGroupId] };
   const shards = dataShards(site, dataPlacement, monitoring, standby);
-  const filestore = tenantFilestore(site, network, dataPlacement);
+  const filestore = tenantFilestore(site, network, dataPlacement, cluster);
   const { backups, vault } = backupStores(site);
   // The edge and the tenants, in the cluster, through its Kubernetes provider.
   const ingress = ingressOf(site, monitoring, inCluster);
@@ -262,11 +262,15 @@ function postgresDr({ plan, dr }: Site, standby: Standby): PostgresDrArgs | unde
 }
 
 /** EFS for the tenants' filestores, one access point each. */
-function tenantFilestore({ spec, plan, dr, dataTags, inPrimary }: Site, network: Network, placement: DataPlacement): Filestore {
+function tenantFilestore({ spec, plan, dr, dataTags, inPrimary }: Site, network: Network, placement: DataPlacement, cluster: Cluster): Filestore {
   return new Filestore(spec.stack, {
     subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.isolatedSubnetId })),
     vpcId: placement.vpcId,
     clientSecurityGroupIds: placement.clientSecurityGroupIds,
+    // The CSI node plugin mounts with efs-utils, whose credential chain ends at the instance profile:
+    // efs-csi-node-sa has no role of its own (the add-on's IRSA role trusts the controller's account
+    // only), so mounts are signed by the node role, which tenant pods cannot reach (IMDSv2, one hop).
+    mountRoleArns: [cluster.nodeRoleArn],
     tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier })),
     ...(dr && plan.filestoreReplication ? { replication: { provider: dr, region: spec.drRegion } } : {}),
     protect: spec.data.protect,

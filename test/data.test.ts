@@ -53,7 +53,7 @@ beforeAll(async () => {
   });
   new Valkey("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00" });
   new Valkey("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: [{ name: "demo", tier: "essential" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", protect: false });
-  new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], replication: { provider: dr, region: "eu-central-1" } });
+  new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), mountRoleArns: ["arn:aws:iam::123456789012:role/prod-node"], tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], replication: { provider: dr, region: "eu-central-1" } });
   new BackupBucket("prod", {
     lock: { mode: "GOVERNANCE", days: 90 },
     retention: [{ tier: "essential", keepDays: 30 }, { tier: "business", keepDays: 90 }],

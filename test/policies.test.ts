@@ -225,6 +225,35 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     (r) => void find(r, "shared-prod-postgres", "aws:rds/parameterGroup:ParameterGroup").inputs.parameters.push({ name: "log_statement", value: "ddl", applyMethod: "immediate" }),
     ["mandatory: RDS odoo-shared-prod (business tier): parameter group shared-prod-postgres sets log_statement = ddl, which writes role passwords to the log in plain text (pgAudit's role class redacts them)"],
   ],
+  [
+    "efs-mounts-need-iam-tls-access-point",
+    (r) => {
+      const policy = find(r, "shared-prod-filestore", "aws:efs/fileSystemPolicy:FileSystemPolicy");
+      const doc = JSON.parse(policy.inputs.policy);
+      Object.assign(doc.Statement[3], { Principal: { AWS: "*" }, Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } } });
+      policy.inputs.policy = JSON.stringify(doc);
+    },
+    [
+      "mandatory: EFS file system policy shared-prod-filestore statement 3 (elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite) admits any principal: mounts need no IAM identity",
+      "mandatory: EFS file system policy shared-prod-filestore statement 3 (elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite) admits mounts outside an access point",
+    ],
+  ],
+  ["efs-volumes-mount-with-iam", (r) => void (find(r, "northwind-filestore", "kubernetes:core/v1:PersistentVolume").inputs.spec.mountOptions = ["tls"]), ["mandatory: PersistentVolume odoo-northwind-filestore mounts EFS without iam: the client is anonymous to the file system policy"]],
+  [
+    "no-nfs-egress-from-tenants",
+    (r) => void find(r, "northwind-networkpolicy-allow-data-stores", K.netpol).inputs.spec.egress[0].ports.push({ protocol: "TCP", port: 2049 }),
+    ["mandatory: NetworkPolicy allow-data-stores of tenant northwind lets pods reach NFS (TCP 2049) in egress rule 0"],
+  ],
+  [
+    "no-efs-client-grants-in-identity-policies",
+    (r) => {
+      const policy = find(r, "northwind-backup", "aws:iam/rolePolicy:RolePolicy");
+      const doc = JSON.parse(policy.inputs.policy);
+      doc.Statement.push({ Effect: "Allow", Action: ["elasticfilesystem:Client*"], Resource: "*" });
+      policy.inputs.policy = JSON.stringify(doc);
+    },
+    ["mandatory: IAM policy northwind-backup grants elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite, elasticfilesystem:ClientRootAccess"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {

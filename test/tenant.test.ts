@@ -147,7 +147,7 @@ describe("isolation objects", () => {
       ],
     });
     expect(business.networkPolicies[4]!.spec).toMatchObject({
-      egress: [{ to: [{ ipBlock: { cidr: "10.20.160.0/21" } }, { ipBlock: { cidr: "10.20.168.0/21" } }, { ipBlock: { cidr: "10.20.176.0/21" } }], ports: [{ protocol: "TCP", port: 5432 }, { protocol: "TCP", port: 6379 }, { protocol: "TCP", port: 2049 }] }],
+      egress: [{ to: [{ ipBlock: { cidr: "10.20.160.0/21" } }, { ipBlock: { cidr: "10.20.168.0/21" } }, { ipBlock: { cidr: "10.20.176.0/21" } }], ports: [{ protocol: "TCP", port: 5432 }, { protocol: "TCP", port: 6379 }] }],
     });
     const open = tenantManifests(input("business", 60, { egress: { https: true, smtp: true } }));
     expect(open.networkPolicies.slice(5).map((p) => [p.metadata.name, (p.spec as { egress: { to: unknown; ports: unknown }[] }).egress[0]])).toEqual([

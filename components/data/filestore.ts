@@ -4,9 +4,9 @@ import { withName } from "../tagging";
 import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 import { tenantPosixId } from "../../model/naming";
+import { ACCESS_POINT_ARN_KEY, CLIENT_MOUNT, CLIENT_ROOT_ACCESS, CLIENT_WRITE, EFS_CLIENT_ACTIONS, NFS_PORT, VIA_MOUNT_TARGET_KEY, accessPointsOf } from "../../model/filestore";
 
-
-export const NFS_PORT = 2049;
+export { NFS_PORT };
 
 export interface FilestoreArgs {
   /** Zones and their (isolated) subnets: one mount target each. */
@@ -14,6 +14,11 @@ export interface FilestoreArgs {
   readonly vpcId: pulumi.Input<string>;
   /** Security groups admitted to NFS: one ingress rule each. */
   readonly clientSecurityGroupIds: readonly pulumi.Input<string>[];
+  /**
+   * The IAM roles the EFS CSI node plugin mounts as (PersistentVolumes mount with `iam`): the only
+   * principals the file system policy lets mount, and only through an access point.
+   */
+  readonly mountRoleArns: readonly pulumi.Input<string>[];
   /** Tenants, each getting its own access point, root directory and POSIX owner. */
   readonly tenants: readonly { readonly name: string; readonly tier: string }[];
   /**
@@ -41,8 +46,17 @@ export function tenantRootDirectory(tenant: string): string {
   return `/tenants/${tenant}`;
 }
 
-/** Deny any access that is not TLS; allow mounts only through this file system's mount targets. */
-export function filestorePolicy(fileSystemArn: string) {
+/**
+ * The file system policy: only `mountRoleArns` (the EFS CSI node plugin's identity) may mount, only
+ * through an access point (which pins the tenant's root directory and POSIX owner), over TLS, through a
+ * mount target; nobody gets root. A client that mounts without `iam` is anonymous and matches no Allow.
+ * The Denies hold even against a same-account identity policy that grants Client* (an Allow in either
+ * an identity or this policy suffices for EFS): no mount without TLS, none outside an access point
+ * (StringNotLike is true when the key is absent, i.e. a mount of the root), no root access.
+ */
+export function filestorePolicy(fileSystemArn: string, mountRoleArns: readonly string[]) {
+  if (mountRoleArns.length === 0) throw new Error("the filestore policy needs the role the EFS CSI node plugin mounts as");
+  const accessPoints = accessPointsOf(fileSystemArn);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -55,12 +69,30 @@ export function filestorePolicy(fileSystemArn: string) {
         Condition: { Bool: { "aws:SecureTransport": "false" } },
       },
       {
-        Sid: "MountThroughMountTargetsOnly",
-        Effect: "Allow",
+        Sid: "DenyOutsideAccessPoints",
+        Effect: "Deny",
         Principal: { AWS: "*" },
-        Action: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        Action: [...EFS_CLIENT_ACTIONS],
         Resource: fileSystemArn,
-        Condition: { Bool: { "elasticfilesystem:AccessedViaMountTarget": "true" } },
+        Condition: { StringNotLike: { [ACCESS_POINT_ARN_KEY]: accessPoints } },
+      },
+      {
+        Sid: "DenyRootAccess",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: CLIENT_ROOT_ACCESS,
+        Resource: fileSystemArn,
+      },
+      {
+        Sid: "CsiNodeMountsThroughAccessPoints",
+        Effect: "Allow",
+        Principal: { AWS: [...mountRoleArns] },
+        Action: [CLIENT_MOUNT, CLIENT_WRITE],
+        Resource: fileSystemArn,
+        Condition: {
+          Bool: { "aws:SecureTransport": "true", [VIA_MOUNT_TARGET_KEY]: "true" },
+          StringLike: { [ACCESS_POINT_ARN_KEY]: accessPoints },
+        },
       },
     ],
   };
@@ -68,8 +100,9 @@ export function filestorePolicy(fileSystemArn: string) {
 
 /**
  * EFS for the Odoo filestores (`data_dir`): encrypted with its own KMS key, a mount target in every
- * zone, one access point per tenant pinning its root directory and POSIX owner, TLS enforced by the
- * file system policy, and replication to the DR region where asked.
+ * zone, one access point per tenant pinning its root directory and POSIX owner, a file system policy
+ * that admits only the CSI node plugin's role over TLS through an access point, and replication to the
+ * DR region where asked.
  */
 export class Filestore extends pulumi.ComponentResource {
   public readonly fileSystemId: pulumi.Output<string>;
@@ -118,7 +151,7 @@ export class Filestore extends pulumi.ComponentResource {
 
     new aws.efs.FileSystemPolicy(`${name}-filestore`, {
       fileSystemId: fileSystem.id,
-      policy: fileSystem.arn.apply((arn) => JSON.stringify(filestorePolicy(arn))),
+      policy: pulumi.all([fileSystem.arn, ...args.mountRoleArns]).apply(([arn, ...roles]) => JSON.stringify(filestorePolicy(arn, roles))),
     }, child);
 
     const accessPoints: Record<string, { id: pulumi.Output<string>; arn: pulumi.Output<string>; path: string; posixId: number }> = {};

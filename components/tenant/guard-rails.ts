@@ -112,7 +112,9 @@ export function tenantNetworkPolicies(input: TenantManifestInput): Manifest[] {
       egress: [
         {
           to: input.dataCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-          ports: [{ protocol: "TCP", port: 5432 }, ...(input.redis ? [{ protocol: "TCP", port: input.redis.port }] : []), { protocol: "TCP", port: 2049 }],
+          // No NFS (2049): the EFS CSI node plugin mounts the filestore from the node's network
+          // (hostNetwork), so no tenant pod needs to reach a mount target itself.
+          ports: [{ protocol: "TCP", port: 5432 }, ...(input.redis ? [{ protocol: "TCP", port: input.redis.port }] : [])],
         },
       ],
     }),

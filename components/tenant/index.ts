@@ -13,6 +13,7 @@ import type { Manifest, TenantManifestInput } from "./manifest-input";
 import { tenantBackupPolicy } from "./backup-job";
 import { cronOdooConf, webOdooConf } from "./odoo-conf";
 import { tenantLabels } from "../../model/tags";
+import { EFS_CSI_DRIVER, FILESTORE_MOUNT_OPTIONS } from "../../model/filestore";
 import {
   jobScripts,
   provisionDbJob,
@@ -213,8 +214,11 @@ export class OdooTenant extends pulumi.ComponentResource {
         accessModes: ["ReadWriteMany"],
         persistentVolumeReclaimPolicy: "Retain",
         storageClassName: "",
-        mountOptions: ["tls"],
-        csi: { driver: "efs.csi.aws.com", volumeHandle: pulumi.interpolate`${args.filestore.fileSystemId}::${args.filestore.accessPointId}` },
+        // `iam`: efs-utils signs the mount, so the file system policy can name who mounts; `tls` (the
+        // driver's default too); the access point comes from the volume handle (the driver adds
+        // `accesspoint=`), which pins this tenant's root directory and POSIX owner.
+        mountOptions: [...FILESTORE_MOUNT_OPTIONS],
+        csi: { driver: EFS_CSI_DRIVER, volumeHandle: pulumi.interpolate`${args.filestore.fileSystemId}::${args.filestore.accessPointId}` },
         claimRef: { namespace: this.namespace, name: "filestore" },
       },
     }, { parent: this });
