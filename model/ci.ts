@@ -111,3 +111,26 @@ export function secretsProviderProblems(doc: { secretsprovider?: unknown; encryp
   }
   return problems;
 }
+
+/** Protection a GitHub environment must have in the repository's settings. */
+export interface GithubEnvironmentProtection {
+  /** A required reviewer approves every job that names the environment before it starts. */
+  readonly requiredReviewers: boolean;
+  /** Branches whose runs may use it; `all` where pull requests (from any branch) use it. */
+  readonly deploymentBranches: readonly string[] | "all";
+}
+
+/**
+ * The GitHub environments the workflows name, and the protection each needs (README, "From an empty
+ * AWS account"). The deploy roles trust the OIDC subjects `repo:<repo>:environment:<name>` of these
+ * (ciSubjects), and a workflow a pull request edits can name any environment, so these rules, kept
+ * by GitHub and not by the workflow file, are what stands between code and a deploy role.
+ * `production` deploys merged code after a reviewer; `review` deploys pull-request code onto
+ * shared-dev, so it waits for a reviewer too; `development` takes main only.
+ * https://docs.github.com/actions/reference/deployments-and-environments
+ */
+export const GITHUB_ENVIRONMENTS: Readonly<Record<"production" | "development" | "review", GithubEnvironmentProtection>> = {
+  production: { requiredReviewers: true, deploymentBranches: ["main"] },
+  development: { requiredReviewers: false, deploymentBranches: ["main"] },
+  review: { requiredReviewers: true, deploymentBranches: "all" },
+};
