@@ -134,3 +134,20 @@ export const GITHUB_ENVIRONMENTS: Readonly<Record<"production" | "development" |
   development: { requiredReviewers: false, deploymentBranches: ["main"] },
   review: { requiredReviewers: true, deploymentBranches: "all" },
 };
+
+/**
+ * Runner group of the production runner pools, in the organisation that owns the repository. A label
+ * is a string any workflow may ask for, a pull request's edited workflow included; a group restricted
+ * to selected workflows is not: GitHub gives its runners only jobs defined in those workflows at the
+ * ref named. The group is made by hand (README), with productionRunnerWorkflows as its workflow list.
+ * https://docs.github.com/en/actions/how-tos/hosting-your-own-runners/managing-self-hosted-runners/managing-access-to-self-hosted-runners-using-groups
+ */
+export const PRODUCTION_RUNNER_GROUP = "odoo-fleet-production";
+
+/** The workflow files whose jobs may run on production runners: merged code only, from main. */
+export const PRODUCTION_RUNNER_WORKFLOWS = ["deploy.yml", "drift.yml"] as const;
+
+/** The runner group's "selected workflows", as GitHub takes them: `<owner>/<repo>/<path>@<ref>`. */
+export function productionRunnerWorkflows(repository: string): string[] {
+  return PRODUCTION_RUNNER_WORKFLOWS.map((file) => `${repository}/.github/workflows/${file}@main`);
+}

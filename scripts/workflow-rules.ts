@@ -10,13 +10,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { parse } from "yaml";
-import { GITHUB_ENVIRONMENTS } from "../model/ci";
+import { GITHUB_ENVIRONMENTS, PRODUCTION_RUNNER_GROUP, PRODUCTION_RUNNER_WORKFLOWS } from "../model/ci";
 
 export const WORKFLOW_RULES = [
   "action-pinned-by-sha",
   "no-long-lived-pulumi-token",
   "pr-code-no-prod-credential",
   "pr-code-not-on-prod-runner",
+  "prod-runner-only-in-its-workflows",
   "pr-deploy-behind-reviewed-environment",
   "minimal-permissions",
   "pull-request-target-no-pr-checkout",
@@ -159,6 +160,15 @@ function permissionFindings(file: string, workflow: Workflow, prWorkflow: boolea
   return findings;
 }
 
+/** Production runners join a group that serves PRODUCTION_RUNNER_WORKFLOWS on main only: no other workflow may ask for them. */
+function prodRunnerWorkflowFindings(file: string, name: string, workflow: Workflow, job: Job, context: WorkflowContext): WorkflowFinding[] {
+  if ((PRODUCTION_RUNNER_WORKFLOWS as readonly string[]).includes(file)) return [];
+  const sets = runnerLabelSets(workflow, job, context);
+  const prod = typeof sets === "string" ? [] : [...new Set(sets.flat().filter((l) => context.prodRunnerLabels.has(l)))];
+  if (prod.length === 0) return [];
+  return [{ rule: "prod-runner-only-in-its-workflows", file, job: name, message: `asks for ${prod.join(", ")}, which the runner group ${PRODUCTION_RUNNER_GROUP} gives only to ${PRODUCTION_RUNNER_WORKFLOWS.join(", ")} on main` }];
+}
+
 function jobFindings(file: string, workflow: Workflow, name: string, job: Job, context: WorkflowContext): WorkflowFinding[] {
   const on = events(workflow);
   const prWorkflow = on.some((e) => PR_EVENTS.includes(e));
@@ -170,7 +180,7 @@ function jobFindings(file: string, workflow: Workflow, name: string, job: Job, c
   for (const step of steps.filter((s) => isAction(s, "pulumi/actions") && s.with?.command !== undefined && s.with["cloud-url"] === undefined)) {
     findings.push({ rule: "no-long-lived-pulumi-token", file, job: name, message: `pulumi/actions ${String(step.with!.command)} without cloud-url logs in to Pulumi Cloud, which takes an access token` });
   }
-  if (!prWorkflow) return findings;
+  if (!prWorkflow) return [...findings, ...prodRunnerWorkflowFindings(file, name, workflow, job, context)];
   const prCode = runsPullRequestCode(job, on);
   if (on.includes("pull_request_target") && prCode) {
     findings.push({ rule: "pull-request-target-no-pr-checkout", file, job: name, message: "pull_request_target runs with the base's secrets and a write token; it must not check out the pull request's code" });
@@ -194,7 +204,11 @@ export function workflowFindings(file: string, text: string, context: WorkflowCo
   const workflow = parse(text) as Workflow;
   const findings: WorkflowFinding[] = [...pinFindings(file, text)];
   if (PULUMI_TOKEN.test(text)) findings.push({ rule: "no-long-lived-pulumi-token", file, message: "names a Pulumi Cloud token or endpoint; state is in the S3 backends, reached with the OIDC-assumed AWS role" });
-  findings.push(...permissionFindings(file, workflow, events(workflow).some((e) => PR_EVENTS.includes(e))));
+  const prWorkflow = events(workflow).some((e) => PR_EVENTS.includes(e));
+  if (prWorkflow && (PRODUCTION_RUNNER_WORKFLOWS as readonly string[]).includes(file)) {
+    findings.push({ rule: "prod-runner-only-in-its-workflows", file, message: `runs for pull requests, yet its jobs may take the production runners (runner group ${PRODUCTION_RUNNER_GROUP})` });
+  }
+  findings.push(...permissionFindings(file, workflow, prWorkflow));
   for (const [name, job] of Object.entries(workflow.jobs ?? {})) findings.push(...jobFindings(file, workflow, name, job, context));
   return findings;
 }

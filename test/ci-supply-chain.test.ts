@@ -3,12 +3,18 @@
  * and each weakness, re-created on a copy of a real workflow, caught by its rule with its message.
  */
 import { validateWorkflow } from "@action-validator/core";
+import * as pulumi from "@pulumi/pulumi";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { describe, expect, test } from "vitest";
-import { ciSubjects } from "../components/ci/policies";
-import { GITHUB_ENVIRONMENTS } from "../model/ci";
+import { beforeAll, describe, expect, test } from "vitest";
+import { ciSubjects, runnerUserData } from "../components/ci/policies";
+import { GITHUB_ENVIRONMENTS, PRODUCTION_RUNNER_WORKFLOWS } from "../model/ci";
+import type { CapturedResource } from "../model/resource";
+import { buildBootstrap } from "../program/bootstrap";
+import { readStackConfig } from "../plan/capture/project";
+import { parseStackSpec, type BootstrapSpec } from "../spec/index";
 import { repositoryContext } from "../scripts/check-workflows";
+import { named, startHarness } from "./harness";
 import { WORKFLOW_RULES, workflowFindings, type WorkflowFinding } from "../scripts/workflow-rules";
 import { ROOT } from "./plan-cli";
 import { missingTools } from "./tools";
@@ -54,6 +60,23 @@ const CASES: { name: string; file: string; text: () => string; expected: { rule:
     file: "pull-request.yml",
     text: () => mutate(real("pull-request.yml"), 'runs-on: [self-hosted, "odoo-fleet-${{ matrix.stack }}"]', "runs-on: [self-hosted]"),
     expected: [{ rule: "pr-code-not-on-prod-runner", job: "preview", message: "runs-on [self-hosted] alone can take a production runner" }],
+  },
+  {
+    name: "another workflow asking for the production runners (the group would never give them)",
+    file: "nightly.yml",
+    text: () => real("drift.yml"),
+    expected: [{ rule: "prod-runner-only-in-its-workflows", job: "drift", message: "asks for odoo-fleet-shared-prod, odoo-fleet-dedicated-acme-prod, which the runner group odoo-fleet-production gives only to deploy.yml, drift.yml on main" }],
+  },
+  {
+    name: "a production workflow that also runs for pull requests",
+    file: "drift.yml",
+    text: () => mutate(real("drift.yml"), "  workflow_dispatch: {}\n", "  workflow_dispatch: {}\n  pull_request:\n    branches: [main]\n"),
+    expected: [
+      { rule: "prod-runner-only-in-its-workflows", job: undefined, message: "runs for pull requests, yet its jobs may take the production runners (runner group odoo-fleet-production)" },
+      { rule: "pr-code-no-prod-credential", job: "drift", message: "a pull-request workflow reaches production credentials: secrets.AWS_PROD_PREVIEW_ROLE_ARN, vars.PULUMI_BACKEND_URL_PROD" },
+      { rule: "pr-code-not-on-prod-runner", job: "drift", message: "runs on the production runners odoo-fleet-shared-prod" },
+      { rule: "pr-code-not-on-prod-runner", job: "drift", message: "runs on the production runners odoo-fleet-dedicated-acme-prod" },
+    ],
   },
   {
     name: "review stacks deploy pull-request code with no environment",
@@ -172,5 +195,44 @@ describe("CI supply chain", () => {
     }
     expect([...pins.keys()].sort()).toEqual(["actions/checkout", "actions/download-artifact", "actions/setup-node", "actions/upload-artifact", "aws-actions/configure-aws-credentials", "marocchino/sticky-pull-request-comment", "pulumi/actions"]);
     for (const [action, shas] of pins) expect(shas.size, action).toBe(1);
+  });
+});
+
+describe("production runners take jobs of the production workflows only", () => {
+  const REPO = "odoo-fleet/odoo-fleet";
+  let resources: CapturedResource[];
+  let outputs: Record<string, unknown>;
+  beforeAll(async () => {
+    const harness = await startHarness({ stack: "bootstrap" });
+    const spec = parseStackSpec(readStackConfig(path.join(ROOT, "stacks", "Pulumi.bootstrap.yaml"), "odoo-fleet").config, "bootstrap") as BootstrapSpec;
+    const result = await buildBootstrap(spec);
+    resources = await harness.settle();
+    outputs = await new Promise((resolve) => pulumi.output(result).apply((values) => resolve(values as Record<string, unknown>)));
+  });
+  const userData = (pool: string) => Buffer.from(String(named(resources, `${pool}-runner`, "aws:ec2/launchTemplate:LaunchTemplate").inputs.userData), "base64").toString();
+  const configLine = (script: string) => script.split("\n").find((l) => l.includes("./config.sh"))!;
+  const tokenLine = (script: string) => script.split("\n").find((l) => l.startsWith("registration="))!;
+
+  test("production pools register with the organisation into the restricted group; the dev pool with the repository", () => {
+    for (const pool of ["shared-prod", "dedicated-acme-prod"]) {
+      expect(configLine(userData(pool)), pool).toContain(`--ephemeral --url https://github.com/odoo-fleet --runnergroup odoo-fleet-production --token "$registration" --labels odoo-fleet-${pool} `);
+      expect(tokenLine(userData(pool)), pool).toContain("https://api.github.com/orgs/odoo-fleet/actions/runners/registration-token");
+    }
+    // The dev runners serve pull requests (previews, review stacks): repository runners, no group.
+    expect(configLine(userData("shared-dev"))).toContain(`--ephemeral --url https://github.com/${REPO} --token "$registration" --labels odoo-fleet-shared-dev `);
+    expect(userData("shared-dev")).not.toContain("--runnergroup");
+  });
+
+  test("the bootstrap stack says which workflows the group must be restricted to, and those are the workflows on production runners", () => {
+    expect(outputs.productionRunnerGroup).toEqual({
+      name: "odoo-fleet-production",
+      selectedWorkflows: [`${REPO}/.github/workflows/deploy.yml@main`, `${REPO}/.github/workflows/drift.yml@main`],
+    });
+    expect([...PRODUCTION_RUNNER_WORKFLOWS].every((file) => FILES.includes(file))).toBe(true);
+  });
+
+  test("without a group, a runner registers with the repository", () => {
+    const script = runnerUserData({ repository: REPO, label: "odoo-fleet-shared-dev", tokenSecretId: "s", region: "eu-west-1" });
+    expect(tokenLine(script)).toContain(`https://api.github.com/repos/${REPO}/actions/runners/registration-token`);
   });
 });
