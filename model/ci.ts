@@ -111,3 +111,43 @@ export function secretsProviderProblems(doc: { secretsprovider?: unknown; encryp
   }
   return problems;
 }
+
+/** Protection a GitHub environment must have in the repository's settings. */
+export interface GithubEnvironmentProtection {
+  /** A required reviewer approves every job that names the environment before it starts. */
+  readonly requiredReviewers: boolean;
+  /** Branches whose runs may use it; `all` where pull requests (from any branch) use it. */
+  readonly deploymentBranches: readonly string[] | "all";
+}
+
+/**
+ * The GitHub environments the workflows name, and the protection each needs (README, "From an empty
+ * AWS account"). The deploy roles trust the OIDC subjects `repo:<repo>:environment:<name>` of these
+ * (ciSubjects), and a workflow a pull request edits can name any environment, so these rules, kept
+ * by GitHub and not by the workflow file, are what stands between code and a deploy role.
+ * `production` deploys merged code after a reviewer; `review` deploys pull-request code onto
+ * shared-dev, so it waits for a reviewer too; `development` takes main only.
+ * https://docs.github.com/actions/reference/deployments-and-environments
+ */
+export const GITHUB_ENVIRONMENTS: Readonly<Record<"production" | "development" | "review", GithubEnvironmentProtection>> = {
+  production: { requiredReviewers: true, deploymentBranches: ["main"] },
+  development: { requiredReviewers: false, deploymentBranches: ["main"] },
+  review: { requiredReviewers: true, deploymentBranches: "all" },
+};
+
+/**
+ * Runner group of the production runner pools, in the organisation that owns the repository. A label
+ * is a string any workflow may ask for, a pull request's edited workflow included; a group restricted
+ * to selected workflows is not: GitHub gives its runners only jobs defined in those workflows at the
+ * ref named. The group is made by hand (README), with productionRunnerWorkflows as its workflow list.
+ * https://docs.github.com/en/actions/how-tos/hosting-your-own-runners/managing-self-hosted-runners/managing-access-to-self-hosted-runners-using-groups
+ */
+export const PRODUCTION_RUNNER_GROUP = "odoo-fleet-production";
+
+/** The workflow files whose jobs may run on production runners: merged code only, from main. */
+export const PRODUCTION_RUNNER_WORKFLOWS = ["deploy.yml", "drift.yml"] as const;
+
+/** The runner group's "selected workflows", as GitHub takes them: `<owner>/<repo>/<path>@<ref>`. */
+export function productionRunnerWorkflows(repository: string): string[] {
+  return PRODUCTION_RUNNER_WORKFLOWS.map((file) => `${repository}/.github/workflows/${file}@main`);
+}

@@ -5,7 +5,7 @@ import { ciSubjects, GITHUB_OIDC_HOST } from "../components/ci/policies";
 import { RunnerNetwork } from "../components/ci/runner-network";
 import { RunnerPool } from "../components/ci/runner-pool";
 import { StateBackend } from "../components/ci/state-backend";
-import { CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "../model/ci";
+import { CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, PRODUCTION_RUNNER_GROUP, productionRunnerWorkflows, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "../model/ci";
 import type { BootstrapSpec } from "../spec/index";
 import type { Tags } from "../model/tags";
 
@@ -84,6 +84,9 @@ export async function buildBootstrap(spec: BootstrapSpec) {
       securityGroupId: network.securityGroupId,
       tokenSecretName: spec.runnerTokenSecret,
       region: spec.region,
+      // Production runners take jobs of the workflows that run merged code only; a label alone would
+      // give them to any workflow, one a pull request edits included.
+      ...(pool.environment === "production" ? { runnerGroup: PRODUCTION_RUNNER_GROUP } : {}),
       accountId,
       instanceType: pool.instanceType,
       size: pool.count,
@@ -100,5 +103,7 @@ export async function buildBootstrap(spec: BootstrapSpec) {
     previewRoleArns: perEnvironment((env) => roles[env].previewRoleArn),
     runnerVpcId: network.vpcId,
     runnerLabels: Object.fromEntries(spec.runners.map((r) => [r.stack, r.label])),
+    // The organisation runner group to make by hand (README), restricted to these workflows.
+    productionRunnerGroup: { name: PRODUCTION_RUNNER_GROUP, selectedWorkflows: productionRunnerWorkflows(spec.repository) },
   };
 }

@@ -34,11 +34,17 @@ describe("workflows", () => {
   test("pull requests: tests, offline plan with report and comment, then preview with the policy pack", () => {
     const pr = workflow("pull-request.yml");
     expect(Object.keys(pr.on)).toEqual(["pull_request"]);
-    expect(Object.keys(pr.jobs)).toEqual(["test", "changed-stacks", "offline-plan", "preview"]);
+    expect(Object.keys(pr.jobs)).toEqual(["test", "changed-stacks", "offline-plan", "comment", "preview"]);
     const preview = pr.jobs.preview!.steps!.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
-    expect(preview.with).toMatchObject({ command: "preview", diff: true, refresh: true, "comment-on-pr": true, policyPacks: "policies" });
-    expect(pr.jobs.preview!.permissions).toMatchObject({ "id-token": "write" });
-    expect(pr.jobs["offline-plan"]!.steps!.some((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"))).toBe(true);
+    // The diff goes to the job summary: the preview runs pull-request code and holds no token that writes.
+    expect(preview.with).toMatchObject({ command: "preview", diff: true, refresh: true, "comment-on-summary": true, policyPacks: "policies" });
+    expect(pr.jobs.preview!.permissions).toEqual({ contents: "read", "id-token": "write" });
+    // The comment job posts the offline plan's report and checks nothing out.
+    const comment = pr.jobs.comment!;
+    expect(comment.permissions).toEqual({ "pull-requests": "write" });
+    expect(comment.steps!.map((s) => s.uses?.split("@")[0])).toEqual(["actions/download-artifact", "marocchino/sticky-pull-request-comment"]);
+    expect(comment.steps![0]!.with!.name).toBe("odoo-fleet-report-${{ matrix.stack }}");
+    expect(pr.jobs["offline-plan"]!.steps!.find((s) => s.with?.name === "odoo-fleet-report-${{ matrix.stack }}")!.with!.path).toBe("report.md");
     // The HTML report travels as an artifact, linked from the comment.
     const upload = pr.jobs["offline-plan"]!.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
     expect(String(upload.with!.path)).toContain("report.html");

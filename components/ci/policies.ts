@@ -108,12 +108,16 @@ export const RUNNER_VERSION = "2.329.0";
 
 /**
  * User data of an ephemeral runner: installs the runner, registers it with one label for one job,
+ * with the repository, or, given a runner group, with the repository owner's organisation into that
+ * group (`--runnergroup`; the organisation's registration token: "Self-hosted runners" write),
  * then turns the instance metadata endpoint off, so nothing a job runs (root included: jobs get
  * passwordless sudo for apt) can take the instance role's credentials; jobs assume their own role
  * through GitHub's OIDC. It runs one job and powers off; the instance terminates on shutdown and the
  * Auto Scaling group starts a fresh one.
  */
-export function runnerUserData(args: { repository: string; label: string; tokenSecretId: string; region: string }): string {
+export function runnerUserData(args: { repository: string; label: string; tokenSecretId: string; region: string; runnerGroup?: string }): string {
+  const org = args.repository.split("/")[0]!;
+  const scope = args.runnerGroup === undefined ? { api: `repos/${args.repository}`, url: args.repository, group: "" } : { api: `orgs/${org}`, url: org, group: ` --runnergroup ${args.runnerGroup}` };
   return `#!/bin/bash
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -128,9 +132,9 @@ curl -fsSL https://github.com/actions/runner/releases/download/v${RUNNER_VERSION
 ./bin/installdependencies.sh
 chown -R runner: /home/runner
 token=$(aws secretsmanager get-secret-value --region ${args.region} --secret-id ${args.tokenSecretId} --query SecretString --output text)
-registration=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Accept: application/vnd.github+json" https://api.github.com/repos/${args.repository}/actions/runners/registration-token | jq -r .token)
+registration=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Accept: application/vnd.github+json" https://api.github.com/${scope.api}/actions/runners/registration-token | jq -r .token)
 unset token
-sudo -u runner ./config.sh --unattended --ephemeral --url https://github.com/${args.repository} --token "$registration" --labels ${args.label} --name "${args.label}-$(hostname)"
+sudo -u runner ./config.sh --unattended --ephemeral --url https://github.com/${scope.url}${scope.group} --token "$registration" --labels ${args.label} --name "${args.label}-$(hostname)"
 imds=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60")
 instance=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds" http://169.254.169.254/latest/meta-data/instance-id)
 aws ec2 modify-instance-metadata-options --region ${args.region} --instance-id "$instance" --http-endpoint disabled

@@ -19,6 +19,12 @@ export interface RunnerPoolArgs {
   /** Secrets Manager secret (name) holding a GitHub token allowed to create runner registration tokens. */
   readonly tokenSecretName: string;
   readonly region: string;
+  /**
+   * Organisation runner group the runners join (production pools: one restricted to the workflows
+   * that run merged code, model/ci.ts PRODUCTION_RUNNER_GROUP).
+   * @default none: runners of the repository, which any of its workflows may ask for by label
+   */
+  readonly runnerGroup?: string;
   readonly accountId: pulumi.Input<string>;
   /**
    * EC2 instance type of the runners.
@@ -74,7 +80,7 @@ export class RunnerPool extends pulumi.ComponentResource {
       instanceInitiatedShutdownBehavior: "terminate",
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
       blockDeviceMappings: [{ deviceName: "/dev/sda1", ebs: { volumeSize: args.diskGiB ?? 100, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
-      userData: Buffer.from(runnerUserData({ repository: args.repository, label: args.label, tokenSecretId: args.tokenSecretName, region: args.region })).toString("base64"),
+      userData: Buffer.from(runnerUserData({ repository: args.repository, label: args.label, tokenSecretId: args.tokenSecretName, region: args.region, ...(args.runnerGroup === undefined ? {} : { runnerGroup: args.runnerGroup }) })).toString("base64"),
       tagSpecifications: ["instance", "volume", "network-interface"].map((resourceType) => ({ resourceType, tags: instanceTags })),
       updateDefaultVersion: true,
       tags: withName(args.tags, `${name}-runner`),
