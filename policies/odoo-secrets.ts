@@ -46,13 +46,16 @@ export const odooAdminPasswordHashed: ResourceValidationPolicy = {
     const tenant = tenantOfK8s(args.props);
     if (!tenant) return;
     const name = metadataOf(args.props).name;
-    const data = { ...((args.props.data ?? {}) as Record<string, string>), ...((args.props.stringData ?? {}) as Record<string, string>) };
+    // A whole map the plan redacts ("[secret]") shows nothing to check; Pulumi's policy server shows the values.
+    const visible = (v: unknown) => (v !== null && typeof v === "object" ? (v as Record<string, string>) : {});
+    const data = { ...visible(args.props.data), ...visible(args.props.stringData) };
     if (args.type === "kubernetes:core/v1:Secret" && name === ODOO_ADMIN_SECRET.name) {
       const keys = Object.keys(data);
+      if (keys.length === 0) return;
       if (keys.length !== 1 || keys[0] !== ODOO_ADMIN_SECRET.key) reportViolation(`Secret ${name} of tenant ${tenant} holds ${keys.join(", ") || "nothing"}; it must hold only ${ODOO_ADMIN_SECRET.key}`);
       const value = data[ODOO_ADMIN_SECRET.key];
       // `data` is base64; `stringData` plain.
-      const plain = args.props.stringData?.[ODOO_ADMIN_SECRET.key] ?? (value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8"));
+      const plain = visible(args.props.stringData)[ODOO_ADMIN_SECRET.key] ?? (value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8"));
       if (plain !== undefined && !PASSLIB_PBKDF2_SHA512.test(plain)) reportViolation(`Secret ${name} of tenant ${tenant} holds admin_passwd in plain text, not as a passlib pbkdf2-sha512 hash`);
       return;
     }

@@ -220,6 +220,13 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
   ],
   ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
+  ["tenant-cache-acl", (r) => void (find(r, "shared-prod-redis-northwind", "aws:elasticache/user:User").inputs.accessString += " +scan"), ["mandatory: ElastiCache user northwind of tenant northwind allows SCAN"]],
+  [
+    "no-secrets-in-container-env",
+    (r) => void webPod(r, "northwind").containers[0].env.push({ name: "ODOO_SESSION_REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "password" } } }),
+    ["mandatory: Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/password in env ODOO_SESSION_REDIS_PASSWORD"],
+  ],
+  ["odoo-admin-password-hashed", (r) => void (find(r, "northwind-secret-odoo-admin", "kubernetes:core/v1:Secret").inputs.stringData = { hash: "plain-password" }), ["mandatory: Secret odoo-admin of tenant northwind holds admin_passwd in plain text, not as a passlib pbkdf2-sha512 hash"]],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
