@@ -3,6 +3,8 @@
  * and the offline plan both read it.
  */
 import { accessPolicies } from "./access";
+import { cacheAclPolicies } from "./cache-acl";
+import { odooSecretsPolicies } from "./odoo-secrets";
 import { dataProtectionPolicies } from "./data-protection";
 import { filestorePolicies } from "./filestore";
 import { isolationPolicies } from "./isolation";
@@ -12,4 +14,4 @@ import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies];

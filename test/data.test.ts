@@ -219,8 +219,8 @@ describe("Valkey", () => {
     const users = ofType(childrenOf(resources, named(resources, "prod", "odoo-fleet:data:Valkey")), "aws:elasticache/user:User");
     expect(users.map((u) => [u.inputs.userName, u.inputs.userId, u.inputs.accessString])).toEqual([
       ["default", cacheUserId("odoo-prod", "default"), "off -@all"],
-      ["northwind", cacheUserId("odoo-prod", "northwind"), "on ~northwind:* &northwind:* -@all +@connection +@read +@write +@keyspace -@dangerous"],
-      ["contoso", cacheUserId("odoo-prod", "contoso"), "on ~contoso:* &contoso:* -@all +@connection +@read +@write +@keyspace -@dangerous"],
+      ["northwind", cacheUserId("odoo-prod", "northwind"), "on ~session::northwind:* &northwind:* -@all +get +set +expire +del"],
+      ["contoso", cacheUserId("odoo-prod", "contoso"), "on ~session::contoso:* &contoso:* -@all +get +set +expire +del"],
     ]);
     for (const u of users) expect(u.inputs.authenticationMode).toEqual({ type: "password", passwords: ["[secret]"] });
     expect(named(resources, "prod-redis", "aws:elasticache/userGroup:UserGroup").inputs.userIds).toEqual(users.map((u) => u.inputs.userId));

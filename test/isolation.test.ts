@@ -94,7 +94,7 @@ describe("isolation analysis", () => {
       }),
     ).toEqual([
       "IAM role northwind-backup of tenant northwind reaches the backups of contoso",
-      "cache user shared-prod-redis-fabrikam of tenant fabrikam reaches keys beyond fabrikam:*",
+      "cache user shared-prod-redis-fabrikam of tenant fabrikam reaches keys beyond session::fabrikam:*",
       "access point shared-prod-filestore-tailspin of tenant tailspin is rooted at /tenants/fabrikam",
     ]);
   });

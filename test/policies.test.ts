@@ -254,6 +254,13 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     },
     ["mandatory: IAM policy northwind-backup grants elasticfilesystem:ClientMount, elasticfilesystem:ClientWrite, elasticfilesystem:ClientRootAccess"],
   ],
+  ["tenant-cache-acl", (r) => void (find(r, "shared-prod-redis-northwind", "aws:elasticache/user:User").inputs.accessString += " +scan"), ["mandatory: ElastiCache user northwind of tenant northwind allows SCAN"]],
+  [
+    "no-secrets-in-container-env",
+    (r) => void webPod(r, "northwind").containers[0].env.push({ name: "ODOO_SESSION_REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "password" } } }),
+    ["mandatory: Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/password in env ODOO_SESSION_REDIS_PASSWORD"],
+  ],
+  ["odoo-admin-password-hashed", (r) => void (find(r, "northwind-secret-odoo-admin", "kubernetes:core/v1:Secret").inputs.stringData = { hash: "plain-password" }), ["mandatory: Secret odoo-admin of tenant northwind holds admin_passwd in plain text, not as a passlib pbkdf2-sha512 hash"]],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {

@@ -15,7 +15,7 @@ import { CERT_MANAGER_CHART, TRAEFIK_CHART } from "../components/ingress";
 import { provisionerPod } from "../components/tenant/platform-jobs";
 import { tenantManifests } from "../components/tenant/manifests";
 import { backupSchedule, drillSchedule, jobMinute } from "../components/tenant/backup-job";
-import { CONFIG_INIT_SCRIPT } from "../components/tenant/odoo-pod";
+import { CONFIG_INIT_SCRIPT, SESSION_REDIS_START_SCRIPT } from "../components/tenant/odoo-pod";
 import type { Manifest, TenantManifestInput } from "../components/tenant/manifest-input";
 import { cronOdooConf, webOdooConf } from "../components/tenant/odoo-conf";
 import { restrictedViolations } from "../model/pod-security";
@@ -37,7 +37,7 @@ function input(tier: TierName, expectedUsers: number, extra: Partial<TenantManif
     dataCidrs: ["10.20.160.0/21", "10.20.168.0/21", "10.20.176.0/21"],
     vpcCidr: "10.20.0.0/16",
     egress: { https: false, smtp: false },
-    redis: { host: "master.odoo.cache.amazonaws.com", port: 6379, keyPrefix: "northwind:" },
+    redis: { host: "master.odoo.cache.amazonaws.com", port: 6379, keyPrefix: "northwind" },
     filestoreVolume: "odoo-northwind-filestore",
     backupRoleArn: "arn:aws:iam::123456789012:role/northwind-backup",
     ...extra,
@@ -176,15 +176,19 @@ describe("Odoo workloads", () => {
     const [odoo] = pod.containers as Record<string, unknown>[];
     expect(odoo).toMatchObject({
       image: `registry.example.com/odoo:18.0@sha256:${"a".repeat(64)}`,
-      command: ["odoo"],
-      args: ["--config=/run/odoo/odoo.conf"],
+      command: ["/bin/sh", "-c", SESSION_REDIS_START_SCRIPT],
       ports: [{ name: "http", containerPort: 8069 }, { name: "websocket", containerPort: 8072 }],
       resources: { requests: { cpu: "875m", memory: "2400Mi" }, limits: { cpu: "1750m", memory: "2400Mi" } },
       securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
       readinessProbe: { httpGet: { path: "/web/health", port: 8069 } },
       livenessProbe: { httpGet: { path: "/web/health", port: 8069 } },
       startupProbe: { httpGet: { path: "/web/health", port: 8069 } },
-      volumeMounts: [{ name: "run", mountPath: "/run/odoo", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, { name: "filestore", mountPath: "/var/lib/odoo" }],
+      volumeMounts: [
+        { name: "run", mountPath: "/run/odoo", readOnly: true },
+        { name: "tmp", mountPath: "/tmp" },
+        { name: "filestore", mountPath: "/var/lib/odoo" },
+        { name: "redis-url", mountPath: "/secrets/redis", readOnly: true },
+      ],
     });
     // Passwords reach odoo.conf from files at start, never through the environment.
     const env = (odoo!.env as { name: string; value?: string }[]).map((e) => e.name);

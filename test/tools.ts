@@ -1,5 +1,6 @@
 /**
- * Real tools that npm does not ship (promtool; PostgreSQL's client tools psql, pg_dump, pg_restore).
+ * Real tools that npm does not ship (promtool; PostgreSQL's client tools psql, pg_dump, pg_restore;
+ * redis-server for the cache ACL attacks).
  * Where one is absent a suite skips with one line naming it; under CI=true it is required, because
  * `.ci/run` installs it and a silent skip there would hide lost coverage.
  */
@@ -10,6 +11,7 @@ const installHint: Record<string, string> = {
   psql: "apt-get install postgresql",
   pg_dump: "apt-get install postgresql",
   pg_restore: "apt-get install postgresql",
+  "redis-server": "apt-get install redis-server",
 };
 
 export function toolAvailable(tool: string): boolean {

@@ -5,6 +5,7 @@ import { withName } from "../tagging";
 import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
 import { cacheUserId } from "../../model/naming";
+import { sessionRedisPrefix, tenantCacheAccessString } from "../../model/cache-acl";
 
 export const VALKEY_PORT = 6379;
 export const VALKEY_ENGINE = "valkey";
@@ -19,7 +20,7 @@ export interface ValkeyArgs {
   readonly nodeType: string;
   /** A replica in another zone and automatic failover. */
   readonly multiAz: boolean;
-  /** Tenants, each getting its own ACL user limited to its own key prefix. */
+  /** Tenants, each getting its own ACL user limited to its own session keys and the session store's commands. */
   readonly tenants: readonly { readonly name: string; readonly tier: string }[];
   readonly vpcId: pulumi.Input<string>;
   /** Isolated (data) subnets. */
@@ -56,21 +57,16 @@ export interface ValkeyArgs {
 export interface TenantCacheUser {
   readonly userName: string;
   readonly password: pulumi.Output<string>;
+  /** ODOO_SESSION_REDIS_PREFIX: session_redis writes under `session::<keyPrefix>:`, all the user may touch. */
   readonly keyPrefix: string;
 }
 
-/** Key prefix of a tenant's sessions: its ACL user can touch nothing else. */
-export function tenantKeyPrefix(tenant: string): string {
-  return `${tenant}:`;
-}
-
 /**
- * ACL rules of a tenant's user: its own keys and channels only, data commands only
- * (no admin, no KEYS/FLUSHALL/CONFIG and the rest of @dangerous).
+ * ACL rules of a tenant's user: its own session keys and channels, and by name only the commands
+ * Odoo's session store sends (model/cache-acl.ts says which, and why everything else is refused).
  */
 export function tenantAccessString(tenant: string): string {
-  const prefix = tenantKeyPrefix(tenant);
-  return `on ~${prefix}* &${prefix}* -@all +@connection +@read +@write +@keyspace -@dangerous`;
+  return tenantCacheAccessString(tenant);
 }
 
 /** The `default` user every user group must hold, switched off. */
@@ -87,7 +83,7 @@ export function sessionCacheParameters(): { name: string; value: string }[] {
 
 /**
  * ElastiCache (Valkey) for Odoo sessions: TLS in transit, KMS at rest, RBAC with the default user
- * disabled and one user per tenant restricted to its key prefix, daily snapshots, and in production a
+ * disabled and one user per tenant restricted to its own sessions, daily snapshots, and in production a
  * replica in another zone with automatic failover. Its resources keep the `-redis` names they were
  * created with: their physical names and tags carry them, and a new name would replace them.
  */
@@ -146,7 +142,7 @@ export class Valkey extends pulumi.ComponentResource {
     return { subnetGroup, securityGroup };
   }
 
-  /** RBAC: the `default` user switched off, one user per tenant limited to its key prefix, all in one group. */
+  /** RBAC: the `default` user switched off, one user per tenant limited to its own sessions, all in one group. */
   private accessControl(name: string, args: ValkeyArgs): { userGroup: aws.elasticache.UserGroup; users: Record<string, TenantCacheUser> } {
     const child = { parent: this };
     const id = args.replicationGroupId;
@@ -166,7 +162,7 @@ export class Valkey extends pulumi.ComponentResource {
     const users: Record<string, TenantCacheUser> = {};
     const tenantUsers = args.tenants.map(({ name: tenant, tier }) => {
       const secret = password(tenant);
-      users[tenant] = { userName: tenant, password: secret.result, keyPrefix: tenantKeyPrefix(tenant) };
+      users[tenant] = { userName: tenant, password: secret.result, keyPrefix: sessionRedisPrefix(tenant) };
       return new aws.elasticache.User(`${name}-redis-${tenant}`, {
         userId: cacheUserId(id, tenant),
         userName: tenant,

@@ -11,7 +11,8 @@ import { createObject } from "./k8s-objects";
 import { tenantManifests, type TenantManifests } from "./manifests";
 import type { Manifest, TenantManifestInput } from "./manifest-input";
 import { tenantBackupPolicy } from "./backup-job";
-import { cronOdooConf, webOdooConf } from "./odoo-conf";
+import { cronOdooConf, odooAdminPasswordHash, webOdooConf } from "./odoo-conf";
+import { ODOO_ADMIN_SECRET, ODOO_REDIS_SECRET } from "../../model/odoo-secrets";
 import { tenantLabels } from "../../model/tags";
 import { EFS_CSI_DRIVER, FILESTORE_MOUNT_OPTIONS } from "../../model/filestore";
 import {
@@ -172,21 +173,21 @@ export class OdooTenant extends pulumi.ComponentResource {
     }, { parent: this, dependsOn });
   }
 
-  /** The database and admin passwords, and the cache credentials when the tenant has a cache user. */
+  /**
+   * The database password, the master password's hash (the password itself stays in the program's
+   * state: Odoo needs only the hash), and session_redis's URL with the cache user's password when the
+   * tenant has a cache user. Pods read each as a file.
+   */
   private createSecrets(name: string, args: OdooTenantArgs, namespace: pulumi.Resource) {
     const password = (purpose: string) => new random.RandomPassword(`${name}-${purpose}`, { length: 40, special: false }, { parent: this });
     const secret = (secretName: string, data: Record<string, pulumi.Input<string>>) => this.createSecret(name, args, secretName, data, this.namespace, [namespace]);
     const dbPassword = password("db");
+    const adminHash = pulumi.secret(password("admin").result.apply(odooAdminPasswordHash));
     const secrets = [
       secret("odoo-db", { password: dbPassword.result }),
-      secret("odoo-admin", { password: password("admin").result }),
+      secret(ODOO_ADMIN_SECRET.name, { [ODOO_ADMIN_SECRET.key]: adminHash }),
       ...(args.redis
-        ? [
-            secret("odoo-redis", {
-              password: args.redis.password,
-              url: pulumi.interpolate`rediss://${args.redis.userName}:${args.redis.password}@${args.redis.host}:${args.redis.port}/0`,
-            }),
-          ]
+        ? [secret(ODOO_REDIS_SECRET.name, { [ODOO_REDIS_SECRET.key]: pulumi.secret(pulumi.interpolate`rediss://${args.redis.userName}:${args.redis.password}@${args.redis.host}:${args.redis.port}/0`) })]
         : []),
     ];
     return { dbPassword, secrets };

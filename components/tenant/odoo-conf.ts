@@ -1,4 +1,6 @@
 /** `odoo.conf` for a tenant, from the sizing rules. Pure; secrets are added at pod start, not here. */
+import { createHmac, pbkdf2 } from "node:crypto";
+import { promisify } from "node:util";
 import type { OdooSizing } from "../../tiers/sizing";
 
 export const ODOO_HTTP_PORT = 8069;
@@ -59,4 +61,29 @@ export function webOdooConf(input: OdooConfInput): string {
 /** The cron pod: threaded server (health endpoint only, no Service routes to it) and the cron threads. */
 export function cronOdooConf(input: OdooConfInput): string {
   return render([...common(input), ["workers", 0], ["max_cron_threads", input.sizing.cronThreads]]);
+}
+
+/** Rounds of Odoo's own admin_passwd hashing (odoo/tools/config.py, 17.0 and later: `pbkdf2_sha512__rounds=600_000`). */
+export const ODOO_ADMIN_HASH_ROUNDS = 600_000;
+
+/** passlib's adapted base64: standard base64 with `.` for `+`, no padding (passlib/utils/binary.py ab64_encode). */
+function ab64(data: Buffer): string {
+  return data.toString("base64").replace(/=+$/, "").replace(/\+/g, ".");
+}
+
+/** A password in passlib's pbkdf2_sha512 format, the hash Odoo's verify_admin_password checks. */
+export async function passlibPbkdf2Sha512(password: string, salt: Buffer, rounds: number): Promise<string> {
+  const checksum = await promisify(pbkdf2)(password, salt, rounds, 64, "sha512");
+  return `$pbkdf2-sha512$${rounds}$${ab64(salt)}$${ab64(checksum)}`;
+}
+
+/**
+ * The `admin_passwd` of odoo.conf for a (random) master password: its hash, so neither the pod nor
+ * the Kubernetes API ever holds the password. The 16-byte salt comes from the password itself
+ * (HMAC-SHA256), so each deployment renders the same hash and the Secret does not churn; the password
+ * is random and per tenant, so no two tenants share a salt and none can be precomputed.
+ */
+export function odooAdminPasswordHash(password: string): Promise<string> {
+  const salt = createHmac("sha256", password).update("odoo-fleet admin_passwd salt").digest().subarray(0, 16);
+  return passlibPbkdf2Sha512(password, salt, ODOO_ADMIN_HASH_ROUNDS);
 }

@@ -9,16 +9,35 @@ import { ODOO_DATA_DIR, ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf"
 import { containerResources, PRIORITY_CLASSES, RESTRICTED_CONTAINER, restrictedPod } from "./pod-spec";
 import type { TenantManifestInput } from "./manifest-input";
 import { tenantLabels } from "../../model/tags";
+import { ODOO_ADMIN_SECRET, ODOO_REDIS_SECRET } from "../../model/odoo-secrets";
 
 export type OdooRole = "web" | "cron";
 
-/** Composes odoo.conf with the passwords at start, so they live in files, never in env or ConfigMaps. */
+/**
+ * Composes odoo.conf with the secrets at start, so they live in files, never in env or ConfigMaps:
+ * the database password, and the master password as its passlib hash only (Odoo verifies
+ * `admin_passwd` through passlib, odoo/tools/config.py verify_admin_password).
+ */
 export const CONFIG_INIT_SCRIPT = [
   "set -eu",
   "umask 077",
   "{ cat /etc/odoo/odoo.conf;",
   "  printf 'db_password = %s\\n' \"$(cat /secrets/db/password)\";",
-  "  printf 'admin_passwd = %s\\n' \"$(cat /secrets/admin/password)\"; } > /run/odoo/odoo.conf",
+  `  printf 'admin_passwd = %s\\n' "$(cat /secrets/admin/${ODOO_ADMIN_SECRET.key})"; } > /run/odoo/odoo.conf`,
+].join("\n");
+
+const ODOO_ARGS = ["--config=/run/odoo/odoo.conf"];
+
+/**
+ * Starts Odoo with session_redis's URL (it carries the ACL user's password) read from its Secret file:
+ * session_redis reads only its environment (session_redis/http.py, `os.getenv("ODOO_SESSION_REDIS_URL")`),
+ * so the value enters the process environment here, never the pod spec or the Kubernetes API.
+ */
+export const SESSION_REDIS_START_SCRIPT = [
+  "set -eu",
+  `ODOO_SESSION_REDIS_URL="$(cat /secrets/redis/${ODOO_REDIS_SECRET.key})"`,
+  "export ODOO_SESSION_REDIS_URL",
+  `exec odoo ${ODOO_ARGS.join(" ")}`,
 ].join("\n");
 
 export function odooPod(input: TenantManifestInput, role: OdooRole, podResources: PodResources) {
@@ -36,7 +55,7 @@ export function odooPod(input: TenantManifestInput, role: OdooRole, podResources
       ...(role === "web" ? { topologySpreadConstraints: webSpread(input) } : {}),
       initContainers: [configInitContainer(input)],
       containers: [odooContainer(input, podResources)],
-      volumes: odooVolumes(role),
+      volumes: odooVolumes(input, role),
     },
   };
 }
@@ -73,14 +92,18 @@ function configInitContainer(input: TenantManifestInput) {
   };
 }
 
+/** Odoo itself, through the start script when its sessions live in Valkey. */
+function odooCommand(input: TenantManifestInput) {
+  return input.redis ? { command: ["/bin/sh", "-c", SESSION_REDIS_START_SCRIPT] } : { command: ["odoo"], args: ODOO_ARGS };
+}
+
 function odooContainer(input: TenantManifestInput, podResources: PodResources) {
   const health = { httpGet: { path: "/web/health", port: ODOO_HTTP_PORT } };
   return {
     name: "odoo",
     image: input.image,
     imagePullPolicy: "Always",
-    command: ["odoo"],
-    args: ["--config=/run/odoo/odoo.conf"],
+    ...odooCommand(input),
     ports: [
       { name: "http", containerPort: ODOO_HTTP_PORT },
       { name: "websocket", containerPort: ODOO_WEBSOCKET_PORT },
@@ -95,6 +118,7 @@ function odooContainer(input: TenantManifestInput, podResources: PodResources) {
       { name: "run", mountPath: "/run/odoo", readOnly: true },
       { name: "tmp", mountPath: "/tmp" },
       { name: "filestore", mountPath: ODOO_DATA_DIR },
+      ...(input.redis ? [{ name: "redis-url", mountPath: "/secrets/redis", readOnly: true }] : []),
     ],
   };
 }
@@ -108,13 +132,11 @@ function sessionEnv(input: TenantManifestInput) {
     { name: "ODOO_SESSION_REDIS_PORT", value: String(input.redis.port) },
     { name: "ODOO_SESSION_REDIS_PREFIX", value: input.redis.keyPrefix },
     { name: "ODOO_SESSION_REDIS_EXPIRATION", value: String(7 * 24 * 3600) },
-    // session_redis reads its credentials from the environment only; the URL carries TLS and the ACL user.
-    { name: "ODOO_SESSION_REDIS_URL", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "url" } } },
-    { name: "ODOO_SESSION_REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: "odoo-redis", key: "password" } } },
+    // The URL (TLS, the ACL user and its password) comes from a file: SESSION_REDIS_START_SCRIPT.
   ];
 }
 
-function odooVolumes(role: OdooRole) {
+function odooVolumes(input: TenantManifestInput, role: OdooRole) {
   return [
     { name: "config", configMap: { name: ODOO_CONF_CONFIGMAP, items: [{ key: `${role}.conf`, path: "odoo.conf" }] } },
     { name: "run", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
@@ -122,6 +144,9 @@ function odooVolumes(role: OdooRole) {
     { name: "filestore", persistentVolumeClaim: { claimName: "filestore" } },
     { name: "db-password", secret: { secretName: "odoo-db", items: [{ key: "password", path: "password" }], defaultMode: 0o440 } },
     // Group-readable through the pod's fsGroup; nobody else on the node.
-    { name: "admin-password", secret: { secretName: "odoo-admin", items: [{ key: "password", path: "password" }], defaultMode: 0o440 } },
+    { name: "admin-password", secret: { secretName: ODOO_ADMIN_SECRET.name, items: [{ key: ODOO_ADMIN_SECRET.key, path: ODOO_ADMIN_SECRET.key }], defaultMode: 0o440 } },
+    ...(input.redis
+      ? [{ name: "redis-url", secret: { secretName: ODOO_REDIS_SECRET.name, items: [{ key: ODOO_REDIS_SECRET.key, path: ODOO_REDIS_SECRET.key }], defaultMode: 0o440 } }]
+      : []),
   ];
 }

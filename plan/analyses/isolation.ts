@@ -6,6 +6,7 @@
  * the work grows with the number of pods, not with its square, while policies stay namespace-specific.
  */
 import type { PolicyResource } from "@pulumi/policy";
+import { sessionKeyPrefix, tenantChannelPrefix } from "../../model/cache-acl";
 import { contains, overlaps, parseCidr, type Cidr } from "../../model/cidr";
 import { tenantOfNamespace } from "../../model/kubernetes";
 
@@ -224,7 +225,9 @@ export function sharedCredentialFindings(resources: readonly PolicyResource[]): 
   for (const user of resources.filter((r) => r.type === "aws:elasticache/user:User" && tagOf(r))) {
     const owner = tagOf(user)!;
     const patterns = String(user.props.accessString ?? "").split(/\s+/).filter((t) => t.startsWith("~") || t.startsWith("&") || t === "allkeys" || t === "allchannels");
-    if (patterns.some((p) => p === "allkeys" || p === "allchannels" || !p.slice(1).startsWith(`${owner}:`))) findings.push({ kind: "shared-credential", tenant: owner, message: `cache user ${user.name} of tenant ${owner} reaches keys beyond ${owner}:*` });
+    // The tenant's session keys and channels: model/cache-acl.ts (session_redis writes `session::<tenant>:<sid>`).
+    const within = (p: string) => (p.startsWith("~") ? p.slice(1).startsWith(sessionKeyPrefix(owner)) : p.slice(1).startsWith(tenantChannelPrefix(owner)));
+    if (patterns.some((p) => p === "allkeys" || p === "allchannels" || !within(p))) findings.push({ kind: "shared-credential", tenant: owner, message: `cache user ${user.name} of tenant ${owner} reaches keys beyond ${sessionKeyPrefix(owner)}*` });
   }
   for (const point of resources.filter((r) => r.type === "aws:efs/accessPoint:AccessPoint" && tagOf(r))) {
     const owner = tagOf(point)!;
