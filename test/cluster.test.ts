@@ -25,6 +25,7 @@ beforeAll(async () => {
   const harness = await startHarness();
   const prod = new Cluster("prod", {
     clusterName: "odoo-prod",
+    logRetentionDays: 365,
     kubernetesVersion: "1.33",
     subnets: ZONES.map((zone) => ({ zone, subnetId: `subnet-${zone}` })),
     nodePools: POOLS,

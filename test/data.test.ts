@@ -25,6 +25,7 @@ beforeAll(async () => {
   const dr = new aws.Provider("dr", { region: "eu-central-1" });
   const common = { vpcId: "vpc-1", subnetIds: ISOLATED, clientSecurityGroupIds: ["sg-cluster"], tags: TAGS };
   new PostgresServer("prod", {
+    logRetentionDays: 365,
     ...common,
     identifier: "odoo-prod",
     version: "16",
@@ -51,8 +52,8 @@ beforeAll(async () => {
     logRetentionDays: 30,
     protect: false,
   });
-  new Valkey("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00" });
-  new Valkey("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: [{ name: "demo", tier: "essential" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", protect: false });
+  new Valkey("prod", { ...common, replicationGroupId: "odoo-prod", nodeType: "cache.m7g.large", multiAz: true, tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", logRetentionDays: 365 });
+  new Valkey("dev", { ...common, replicationGroupId: "odoo-dev", nodeType: "cache.t4g.small", multiAz: false, tenants: [{ name: "demo", tier: "essential" }], snapshotWindow: "01:00-02:00", maintenanceWindow: "sun:03:00-sun:04:00", logRetentionDays: 30, protect: false });
   new Filestore("prod", { ...common, subnets: ZONES.map((zone, i) => ({ zone, subnetId: ISOLATED[i]! })), mountRoleArns: ["arn:aws:iam::123456789012:role/prod-node"], tenants: [{ name: "northwind", tier: "business" }, { name: "contoso", tier: "business" }], replication: { provider: dr, region: "eu-central-1" } });
   new BackupBucket("prod", {
     lock: { mode: "GOVERNANCE", days: 90 },

@@ -30,11 +30,8 @@ export interface ClusterArgs {
    * @default []
    */
   readonly endpointPublicAccessCidrs?: readonly string[];
-  /**
-   * Retention of the control-plane log group.
-   * @default 365
-   */
-  readonly logRetentionDays?: number;
+  /** Retention of the control-plane log group: the stack's choice (spec/defaults.ts), so no second default here. */
+  readonly logRetentionDays: number;
   /**
    * EKS deletion protection on the control plane.
    * @default true
@@ -187,7 +184,7 @@ function controlPlaneOf(scope: ClusterScope, secretsKey: aws.kms.Key): ControlPl
   // Created before the cluster so EKS writes into a group whose retention we own.
   const controlPlaneLogs = new aws.cloudwatch.LogGroup(`${name}-control-plane`, {
     name: `/aws/eks/${args.clusterName}/cluster`,
-    retentionInDays: args.logRetentionDays ?? 365,
+    retentionInDays: args.logRetentionDays,
     tags: tagsFor(`${name}-control-plane`),
   }, child);
 

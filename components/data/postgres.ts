@@ -50,11 +50,8 @@ export interface PostgresServerArgs extends PostgresPlacement {
   readonly backupRetentionDays: number;
   readonly backupWindow: string;
   readonly maintenanceWindow: string;
-  /**
-   * Retention of the PostgreSQL log groups.
-   * @default 365
-   */
-  readonly logRetentionDays?: number;
+  /** Retention of the PostgreSQL log groups: the stack's choice (spec/defaults.ts), so no second default here. */
+  readonly logRetentionDays: number;
   /**
    * `protect` the instance and its keys, and turn on deletion protection.
    * @default true
@@ -209,7 +206,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     return POSTGRES_LOG_EXPORTS.map((log) =>
       new aws.cloudwatch.LogGroup(`${name}-postgres-${log}`, {
         name: `/aws/rds/instance/${args.identifier}/${log}`,
-        retentionInDays: args.logRetentionDays ?? 365,
+        retentionInDays: args.logRetentionDays,
         tags: withName(args.tags, `${name}-postgres-${log}`),
       }, { parent: this }));
   }

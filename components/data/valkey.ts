@@ -35,11 +35,8 @@ export interface ValkeyArgs {
    * @default 7
    */
   readonly snapshotRetentionDays?: number;
-  /**
-   * Retention of the slow-log group.
-   * @default 365
-   */
-  readonly logRetentionDays?: number;
+  /** Retention of the slow-log group: the stack's choice (spec/defaults.ts), so no second default here. */
+  readonly logRetentionDays: number;
   /**
    * SNS topic for the group's events (failovers among them).
    * @default none
@@ -113,7 +110,7 @@ export class Valkey extends pulumi.ComponentResource {
     const { userGroup, users } = this.accessControl(name, args);
     const slowLog = new aws.cloudwatch.LogGroup(`${name}-redis-slow-log`, {
       name: `/aws/elasticache/${id}/slow-log`,
-      retentionInDays: args.logRetentionDays ?? 365,
+      retentionInDays: args.logRetentionDays,
       tags: withName(args.tags, `${name}-redis-slow-log`),
     }, { parent: this });
     const group = this.replicationGroup(name, args, { protect, key, ...placement, parameterGroup, userGroup, slowLog });
