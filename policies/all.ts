@@ -6,8 +6,9 @@ import { accessPolicies } from "./access";
 import { dataProtectionPolicies } from "./data-protection";
 import { isolationPolicies } from "./isolation";
 import { platformBaselinePolicies } from "./platform-baseline";
+import { restoreDrillPolicies } from "./restore-drill";
 import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...restoreDrillPolicies];

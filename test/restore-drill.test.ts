@@ -15,7 +15,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DRILL_TENANT_CONTAINER, restoreDrillCronJob } from "../components/tenant/platform-jobs";
 import { projectFile } from "../components/tenant/project-files";
+import { IRSA_SKIP_CONTAINERS } from "../model/kubernetes";
+import { drillCredentialViolations } from "../policies/restore-drill";
 import { FAKE_AWS } from "./fake-aws";
 import { clientOlderThanServer, clientPath, MASTER, serverMajor, startServer, type TestServer } from "./postgres";
 import { missingTools } from "./tools";
@@ -74,6 +77,55 @@ const WORLD = `SELECT json_build_object(
   'comments', (SELECT json_agg(x ORDER BY x) FROM (SELECT classoid || '/' || objoid || ':' || description FROM pg_shdescription) s(x)))`;
 const BRAVO_DATA = "SELECT string_agg(id || '=' || secret, ',' ORDER BY id) || ' / ' || (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace) FROM public.secrets";
 const MARKER = "/tmp/odoo-fleet-drill-pwned";
+
+/** The drill's CronJob as the tenant component plans it, and what restore-drill-credentials-apart says of it. */
+function plannedDrill() {
+  const cron = restoreDrillCronJob(
+    {
+      tenant: "alpha",
+      tier: "business",
+      database: { host: "db.internal", port: 5432 },
+      provisioner: { nodeSelector: { "odoo-fleet/pool": "system" }, namespace: "odoo-fleet-system", serviceAccount: "tenant-provisioner", scriptsConfigMap: "tenant-scripts", image: "tools@sha256:1", masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:master", region: "eu-west-1" },
+    },
+    "odoo@sha256:2",
+    { bucketName: "backups", pushgatewayUrl: "http://pushgateway:9091", drill: { serviceAccount: "restore-drill" } },
+  );
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const template = cron.spec.jobTemplate.spec.template as any;
+  return { template, check: () => drillCredentialViolations("CronJob odoo-fleet-system/drill-alpha", template.spec, template.metadata.annotations ?? {}) };
+}
+const WHERE = "CronJob odoo-fleet-system/drill-alpha: container registry runs odoo@sha256:2, not the platform's image, and";
+
+describe("restore-drill-credentials-apart: the drill's container running the tenant's image holds no credential", () => {
+  test("the planned drill: the tools image prepares and finishes with the master secret, the tenant's image loads the registry with none", () => {
+    const { template, check } = plannedDrill();
+    expect(template.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(["prepare"]);
+    expect(template.spec.containers.map((c: { name: string; image: string }) => `${c.name} ${c.image}`)).toEqual(["registry odoo@sha256:2", "finish tools@sha256:1"]);
+    expect(template.metadata.annotations).toEqual({ [IRSA_SKIP_CONTAINERS]: DRILL_TENANT_CONTAINER });
+    expect(check()).toEqual([]);
+  });
+
+  test("the old drill's weakness: without the IRSA skip annotation the tenant's image gets the role's token", () => {
+    const { template, check } = plannedDrill();
+    delete template.metadata.annotations;
+    expect(check()).toEqual([`${WHERE} gets the pod's IAM role token (not named in eks.amazonaws.com/skip-containers)`]);
+  });
+
+  test("the master secret, a password or a Secret volume handed to the tenant's image", () => {
+    const { template, check } = plannedDrill();
+    const registry = template.spec.containers[0];
+    registry.env.push({ name: "PGPASSWORD_FILE", value: "/secrets/master/password" }, { name: "TOKEN", valueFrom: { secretKeyRef: { name: "master", key: "password" } } });
+    template.spec.volumes.push({ name: "master", secret: { secretName: "master" } });
+    registry.volumeMounts.push({ name: "master", mountPath: "/secrets/master" });
+    expect(check()).toEqual([`${WHERE} has credential variable PGPASSWORD_FILE`, `${WHERE} reads Secret master into TOKEN`, `${WHERE} mounts Secret volume master`]);
+  });
+
+  test("the tenant's image reading the master secret itself", () => {
+    const { template, check } = plannedDrill();
+    template.spec.containers[0].env.push({ name: "MASTER_SECRET_ARN", value: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:master" });
+    expect(check()).toEqual(["CronJob odoo-fleet-system/drill-alpha: containers running 2 different images read the master secret; only the platform's image may"]);
+  });
+});
 
 const SUITE = "restore-drill.sh against a hostile tenant's dump";
 const unable = missingTools(SUITE, "psql", "pg_dump", "pg_restore").length > 0 || clientOlderThanServer(SUITE, "pg_dump");
