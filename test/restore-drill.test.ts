@@ -11,7 +11,7 @@
  * The first case re-creates the weakness: the same dump restored as the master, as the old drill did.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -216,9 +216,9 @@ describe.skipIf(unable)(SUITE, () => {
   test("the weakness: restored as the master, as the old drill did, alpha's CHECK constraint grants it bravo's role", () => {
     const prefix = plantAndBackUp("as-master", `${attackFunction(["grant"], true)}; ${VECTORS.check}`);
     const dump = path.join(root, "s3", "shared-prod-backup", prefix);
-    const stamp = spawnSync("ls", [dump], { encoding: "utf8" }).stdout.trim();
+    const [stamp] = readdirSync(dump);
     expect(pg.sql("postgres", "CREATE DATABASE old_drill").status).toBe(0);
-    const restored = spawnSync("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", "--dbname=old_drill", path.join(dump, stamp, "database.dump")], {
+    const restored = spawnSync("pg_restore", ["--no-owner", "--no-privileges", "--exit-on-error", "--dbname=old_drill", path.join(dump, stamp!, "database.dump")], {
       encoding: "utf8",
       env: { PATH: clientPath(), ...pg.env, PGUSER: MASTER.user, PGPASSWORD: MASTER.password },
     });
