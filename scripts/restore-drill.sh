@@ -69,8 +69,10 @@ SQL
 
 fetch() {
   : "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}"
-  # The newest backup: prefixes are UTC timestamps, so they sort by time.
-  latest=$(aws s3 ls "s3://$BACKUP_BUCKET/$BACKUP_PREFIX" | awk '$1 == "PRE" {print $2}' | sort | tail -n 1)
+  # The newest backup: prefixes are UTC timestamps, so they sort by time. Only names backup-tenant.sh
+  # writes and none from the future: a planted "zzz/" or "99991231T000000Z/" would otherwise win forever.
+  now=$(date -u +%Y%m%dT%H%M%SZ)
+  latest=$(aws s3 ls "s3://$BACKUP_BUCKET/$BACKUP_PREFIX" | awk '$1 == "PRE" {print $2}' | grep -E '^[0-9]{8}T[0-9]{6}Z/$' | awk -v now="$now/" '$0 <= now' | sort | tail -n 1)
   [ -n "$latest" ] || { echo "no backup of $TENANT under s3://$BACKUP_BUCKET/$BACKUP_PREFIX" >&2; return 3; }
   for file in database.dump filestore.tar.gz SHA256SUMS manifest.json; do
     aws s3 cp --only-show-errors "s3://$BACKUP_BUCKET/$BACKUP_PREFIX$latest$file" "$work/$file" || return $?

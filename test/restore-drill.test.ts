@@ -294,4 +294,18 @@ END $f$`;
     expect(finished.stderr).toBe(`the restored database changed role memberships outside it: odoo_alpha in ${role}\n`);
     expectUntouched();
   });
+
+  test("a planted backup named to sort last (a future stamp, a non-stamp) is never the drill's input", () => {
+    const prefix = plantAndBackUp("planted", "SELECT 1");
+    const dir = path.join(root, "s3", "shared-prod-backup", prefix);
+    const [real] = readdirSync(dir);
+    for (const planted of ["99991231T235959Z", "zzz", "20261202T000000Z-x"]) {
+      mkdirSync(path.join(dir, planted));
+      writeFileSync(path.join(dir, planted, "SHA256SUMS"), "");
+    }
+    const result = drill(prefix);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`restore drill of alpha from ${real}/:`);
+    expectUntouched();
+  });
 });
