@@ -26,6 +26,9 @@ export function tenantOfNamespace(namespace: string | undefined): string | undef
   return namespace?.startsWith(TENANT_NAMESPACE_PREFIX) && namespace !== SYSTEM_NAMESPACE ? namespace.slice(TENANT_NAMESPACE_PREFIX.length) : undefined;
 }
 
+/** The restore drills' pods, and the IRSA annotation naming the containers that get no AWS token. */
+export const RESTORE_DRILL_LABELS = { app: "restore-drill" } as const;
+export const IRSA_SKIP_CONTAINERS = "eks.amazonaws.com/skip-containers";
 
 /** Every control-plane log type EKS offers; `audit` is Security Hub EKS.8. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;

@@ -10,8 +10,9 @@ import { filestorePolicies } from "./filestore";
 import { isolationPolicies } from "./isolation";
 import { platformBaselinePolicies } from "./platform-baseline";
 import { postgresPolicies } from "./postgres";
+import { restoreDrillPolicies } from "./restore-drill";
 import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies, ...restoreDrillPolicies];

@@ -1,7 +1,7 @@
 /**
  * The tenant backup and restore-drill scripts against a real PostgreSQL server (test/postgres.ts),
- * each with the credentials it has in the cluster: the backup as the tenant's own role, the drill as
- * the RDS-like master (never `postgres`). The AWS CLI is the one thing replaced: a small double of
+ * each with the credentials it has in the cluster: the backup as the tenant's own role, the drill with
+ * the RDS-like master's (never `postgres`), which it uses only to create and drop its own drill role. The AWS CLI is the one thing replaced: a small double of
  * `aws s3 cp|ls` over a local folder stands in for the bucket, and a loopback HTTP server stands in
  * for the Pushgateway, recording what the scripts push. psql, pg_dump and pg_restore come from the
  * system: where one is absent the suite skips with one line (required under CI=true).
@@ -15,25 +15,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { projectFile } from "../components/tenant/project-files";
 import { clientOlderThanServer, clientPath, MASTER, startServer, type TestServer } from "./postgres";
 import { missingTools } from "./tools";
+import { FAKE_AWS } from "./fake-aws";
 
-const FAKE_AWS = `#!/bin/sh
-# Test double of the two AWS CLI calls the scripts make, over $FAKE_S3_ROOT.
-if [ "$1 $2" = "s3api put-object-tagging" ]; then
-  # --bucket B --key K --tagging T: the tags land beside the object, as <object>.tags
-  [ "$3" = --bucket ] && [ "$5" = --key ] && [ "$7" = --tagging ] || { echo "unexpected aws call: $*" >&2; exit 64; }
-  [ -f "$FAKE_S3_ROOT/$4/$6" ] || { echo "NoSuchKey: $4/$6" >&2; exit 254; }
-  printf '%s\n' "$8" > "$FAKE_S3_ROOT/$4/$6.tags"; exit 0
-fi
-[ "$1" = s3 ] || { echo "unexpected aws call: $*" >&2; exit 64; }
-cmd=$2; shift 2
-[ "$1" = "--only-show-errors" ] && shift
-local_path() { case "$1" in s3://*) echo "$FAKE_S3_ROOT/\${1#s3://}" ;; *) echo "$1" ;; esac; }
-case "$cmd" in
-  cp) src=$(local_path "$1"); dst=$(local_path "$2"); mkdir -p "$(dirname "$dst")"; cp "$src" "$dst" ;;
-  ls) dir=$(local_path "$1"); for entry in "$dir"*/; do [ -d "$entry" ] && echo "                           PRE $(basename "$entry")/"; done; true ;;
-  *) echo "unexpected aws s3 $cmd" >&2; exit 64 ;;
-esac
-`;
 
 const TENANT = { user: "odoo_northwind", password: "tenant-secret" };
 
@@ -142,19 +125,39 @@ describe.skipIf(unable)(SUITE, () => {
     expect(result.stdout).toContain("res_users: 2 rows\nres_partner: 250 rows\nir_module_module: 3 rows\n");
     expect(result.stdout).toMatch(new RegExp(`restore drill of northwind from ${backups().at(-1)}/: \\d+ s \\(RTO 600 s\\)`));
     expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'drill_%'").stdout.trim()).toBe("0");
+    expect(pg.sql("postgres", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'drill_%'").stdout.trim()).toBe("0");
     expect(pushed.at(-1)!.path).toBe("/metrics/job/odoo_restore_drill/tenant/northwind");
     expect(pushed.at(-1)!.body).toMatch(/^odoo_fleet_restore_drill_last_success_timestamp_seconds \d+\nodoo_fleet_restore_drill_duration_seconds \d+\nodoo_fleet_restore_drill_rto_seconds 600\n$/);
   });
 
-  test("the two phases (fetch in the tools image, restore in the Odoo image) hand over through DRILL_DIR", async () => {
+  test("the phases (prepare and finish in the tools image, the registry in the Odoo image) hand over through DRILL_DIR, the master's password never in it", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-drill-"));
-    const fetched = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "fetch", DRILL_DIR: dir });
-    expect(fetched.status, fetched.stderr).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(["SHA256SUMS", "backup", "database.dump", "filestore.tar.gz", "manifest.json", "pgpass", "started"]);
-    // The restore phase gets neither the AWS CLI's bucket nor the password: only the shared folder.
-    const restored = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "restore", DRILL_DIR: dir, REGISTRY_CHECK: "none", PGPASSWORD_FILE: "", BACKUP_BUCKET: "" });
-    expect(restored.status, restored.stderr).toBe(0);
-    expect(restored.stdout).toContain("res_partner: 250 rows");
+    const state = mkdtempSync(path.join(tmpdir(), "odoo-fleet-drill-state-"));
+    const prepared = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "prepare", DRILL_DIR: dir, STATE_DIR: state });
+    expect(prepared.status, prepared.stderr).toBe(0);
+    expect(prepared.stdout).toContain("res_partner: 250 rows");
+    expect(readdirSync(dir).sort()).toEqual(["SHA256SUMS", "database.dump", "drill.database", "drill.pgpass", "drill.role", "filestore.tar.gz", "manifest.json"]);
+    for (const file of readdirSync(dir)) expect(readFileSync(path.join(dir, file)).includes(MASTER.password)).toBe(false);
+    const drill = readFileSync(path.join(dir, "drill.role"), "utf8").trim();
+    expect(drill).toMatch(/^drill_northwind_\d+$/);
+    // The registry phase's verdict, as the Odoo image writes it.
+    writeFileSync(path.join(dir, "registry.status"), "0\n");
+    const finished = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "finish", DRILL_DIR: dir, STATE_DIR: state });
+    expect(finished.status, finished.stderr).toBe(0);
+    expect(pg.sql("postgres", `SELECT count(*) FROM pg_roles WHERE rolname = '${drill}'`).stdout.trim()).toBe("0");
+    expect(pg.sql("postgres", `SELECT count(*) FROM pg_database WHERE datname = '${drill}'`).stdout.trim()).toBe("0");
+  });
+
+  test("a failed registry check fails the drill and still drops the scratch database and the drill role", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "odoo-fleet-drill-"));
+    const state = mkdtempSync(path.join(tmpdir(), "odoo-fleet-drill-state-"));
+    expect((await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "prepare", DRILL_DIR: dir, STATE_DIR: state })).status).toBe(0);
+    writeFileSync(path.join(dir, "registry.status"), "1\n");
+    const finished = await run("restore-drill.sh", { RTO_SECONDS: "600", DRILL_PHASE: "finish", DRILL_DIR: dir, STATE_DIR: state });
+    expect(finished.status).toBe(8);
+    expect(finished.stderr).toContain("Odoo's registry did not load on the restored database (status 1)");
+    expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'drill_%'").stdout.trim()).toBe("0");
+    expect(pg.sql("postgres", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'drill_%'").stdout.trim()).toBe("0");
   });
 
   test("a corrupted backup fails the drill on its checksums and records the failure", async () => {

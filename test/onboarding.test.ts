@@ -105,11 +105,12 @@ describe("shared-prod tenants, as the Odoo issue's done-when states it", () => {
       expect((drill.inputs.metadata as { namespace: string }).namespace).toBe("odoo-fleet-system");
       expect(pod.serviceAccountName).toBe("restore-drill");
       expect(pod.containers[0]!.env).toContainEqual({ name: "RTO_SECONDS", value: String(rtoMinutes * 60) });
-      // Fetched by the tools image, restored and loaded by the tenant's own Odoo image.
+      // Fetched and restored by the tools image, loaded by the tenant's own Odoo image, dropped by the tools image.
       const full = pod as unknown as { initContainers: { name: string; image: string }[]; containers: { name: string; image: string; env: { name: string; value: string }[] }[] };
-      expect(full.initContainers.map((c) => c.name)).toEqual(["fetch"]);
+      expect(full.initContainers.map((c) => c.name)).toEqual(["prepare"]);
+      expect(full.containers.map((c) => c.name)).toEqual(["registry", "finish"]);
       expect(full.containers[0]!.image).toMatch(/\/odoo:1[78]\.0-20261101@sha256:/);
-      expect(full.containers[0]!.env).toContainEqual({ name: "REGISTRY_CHECK", value: "odoo" });
+      expect(full.containers[1]!.env).toContainEqual({ name: "REGISTRY_CHECK", value: "odoo" });
       expect(restrictedViolations(pod as unknown as Record<string, unknown>)).toEqual([]);
     }
   });

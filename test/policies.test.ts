@@ -219,6 +219,11 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     },
     ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
   ],
+  [
+    "restore-drill-credentials-apart",
+    (r) => void delete find(r, "northwind-restore-drill", "kubernetes:batch/v1:CronJob").inputs.spec.jobTemplate.spec.template.metadata.annotations,
+    ["mandatory: CronJob odoo-fleet-system/drill-northwind: container registry runs 123456789012.dkr.ecr.eu-west-1.amazonaws.com/odoo:18.0-20261101@sha256:4066cac53a14067b69af0b9decc78fd983f1d992de6e4331c012fd7c84924fe3, not the platform's image, and gets the pod's IAM role token (not named in eks.amazonaws.com/skip-containers)"],
+  ],
   ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
   [
     "postgres-audit-logging",
@@ -321,11 +326,11 @@ describe("the pack", () => {
     writeFileSync(file, JSON.stringify({ "images-pinned-by-digest": { allowedRegistries: ["^ghcr\\.io/"] }, "required-tags": { enforcementLevel: "disabled" } }));
     const result = runPlanCli(["--stack", "shared-dev", "--policy-config", file]);
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain("policies: 8 mandatory, 0 advisory violations\n  demo:\n    [mandatory] images-pinned-by-digest: Job odoo-fleet-system/demo-provision-db: container provision image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools:2026.11@sha256:");
-    expect(result.stdout).toContain("[mandatory] images-pinned-by-digest: CronJob odoo-fleet-system/drill-demo: container fetch image ");
+    expect(result.stdout).toContain("policies: 9 mandatory, 0 advisory violations\n  demo:\n    [mandatory] images-pinned-by-digest: Job odoo-fleet-system/demo-provision-db: container provision image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/fleet-tools:2026.11@sha256:");
+    expect(result.stdout).toContain("[mandatory] images-pinned-by-digest: CronJob odoo-fleet-system/drill-demo: container prepare image ");
     expect(result.stdout).toContain("[mandatory] images-pinned-by-digest: CronJob odoo-demo/odoo-backup: container backup image ");
     expect(result.stdout).toMatch(/\[mandatory\] images-pinned-by-digest: Deployment odoo-demo\/odoo-web: container odoo image 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/odoo:18\.0-20261101@sha256:[0-9a-f]{64} is not from an allowed registry\n/);
-    expect(result.document.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual(Array(8).fill(["images-pinned-by-digest", "mandatory"]));
+    expect(result.document.violations.map((v) => [v.policy, v.enforcementLevel])).toEqual(Array(9).fill(["images-pinned-by-digest", "mandatory"]));
   });
 
   test("violations print grouped by tenant, platform first", () => {

@@ -11,6 +11,7 @@ import { projectFile } from "./project-files";
 import { PROVISIONER_LABELS } from "./platform";
 import { drillSchedule } from "./backup-job";
 import { tenantLabels } from "../../model/tags";
+import { IRSA_SKIP_CONTAINERS, RESTORE_DRILL_LABELS } from "../../model/kubernetes";
 
 /** Database and role names: one of each per tenant. */
 export function tenantDatabase(tenant: string): { database: string; role: string } {
@@ -92,31 +93,48 @@ export function jobScripts(script: string): Record<string, string> {
   return Object.fromEntries([script, "credentials.sh"].map((f) => [f, readFileSync(projectFile(`scripts/${f}`), "utf8")]));
 }
 
+/** The drill's container that runs the tenant's image: the amazon-eks-pod-identity-webhook must skip it. */
+export const DRILL_TENANT_CONTAINER = "registry";
+
 /**
- * The restore drill's pod: the tools image fetches and checks the newest backup (it has the AWS CLI and
- * the role), then the tenant's own Odoo image restores it and loads Odoo's registry on it.
+ * The restore drill's pod. The tools image prepares (fetches, checks, restores as a per-drill role)
+ * and finishes (drops, records) with the master secret and the drill's IAM role; the tenant's own Odoo
+ * image only loads Odoo's registry, with the drill role's password and nothing else. IRSA gives the
+ * role's token to every container of a pod unless the pod names it in eks.amazonaws.com/skip-containers
+ * (https://github.com/aws/amazon-eks-pod-identity-webhook#usage); the master's password stays in the
+ * tools image's memory, and the state the finish phase acts on in a volume the tenant's image never mounts.
  */
-export function drillPod(args: { readonly fetch: ReturnType<typeof provisionerPod>; readonly odooImage: string; readonly env: Record<string, pulumi.Input<string>> }) {
-  const [fetch] = args.fetch.containers;
+export function drillPod(args: { readonly tools: ReturnType<typeof provisionerPod>; readonly odooImage: string; readonly env: Record<string, pulumi.Input<string>> }) {
+  const [tools] = args.tools.containers;
   const shared = { name: "drill", mountPath: "/drill" };
+  const state = { name: "drill-state", mountPath: "/drill-state" };
+  const phase = (name: string) => ({
+    ...tools!,
+    name,
+    env: [...tools!.env.filter((e) => e.name !== "TENANT_PASSWORD_FILE"), { name: "DRILL_PHASE", value: name }, { name: "STATE_DIR", value: state.mountPath }],
+    volumeMounts: [...tools!.volumeMounts.filter((m) => m.name !== "tenant"), shared, state],
+  });
   return {
-    ...args.fetch,
+    ...args.tools,
     restartPolicy: "Never",
-    initContainers: [{ ...fetch!, name: "fetch", volumeMounts: [...fetch!.volumeMounts, shared] }],
+    initContainers: [phase("prepare")],
     containers: [
       {
-        name: "restore",
+        name: DRILL_TENANT_CONTAINER,
         image: args.odooImage,
         imagePullPolicy: "Always",
         command: ["/bin/sh", "/scripts/restore-drill.sh"],
-        env: Object.entries(args.env).map(([name, value]) => ({ name, value })),
-        // Restoring a large database and loading the registry take more than a provisioning job.
+        env: [...Object.entries(args.env).map(([name, value]) => ({ name, value })), { name: "DRILL_PHASE", value: "registry" }],
+        // Loading the registry of a large database takes more than a provisioning job.
         resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-        securityContext: fetch!.securityContext,
-        volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, shared],
+        securityContext: tools!.securityContext,
+        // Its own /tmp: the tools image's phases keep theirs.
+        volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "registry-tmp", mountPath: "/tmp" }, shared],
       },
+      phase("finish"),
     ],
-    volumes: [...args.fetch.volumes, { name: "drill", emptyDir: { sizeLimit: "50Gi" } }],
+    // The drill needs no tenant password: the provisioner's secret volume is not mounted.
+    volumes: [...args.tools.volumes.filter((v) => v.name !== "tenant"), { name: "drill", emptyDir: { sizeLimit: "50Gi" } }, { name: "drill-state", emptyDir: { sizeLimit: "1Mi" } }, { name: "registry-tmp", emptyDir: { sizeLimit: "1Gi" } }],
   };
 }
 
@@ -169,15 +187,15 @@ export function provisionDbJob(job: PlatformJobInput, peakConnections: number) {
 }
 
 /**
- * The restore drill: fetch the newest backup, restore it into a scratch database and load Odoo on it,
- * within the tier's region-loss RTO. Only the master may create that database, so it runs in the
- * platform namespace, never in the tenant's.
+ * The restore drill: fetch the newest backup, restore it into a scratch database as a per-drill role
+ * and load Odoo on it, within the tier's region-loss RTO. Only the master may create that role and
+ * database, so it runs in the platform namespace, never in the tenant's.
  */
 export function restoreDrillCronJob(job: PlatformJobInput, odooImage: string, backup: RestoreDrillSettings) {
   const tier = TIERS[job.tier];
   // A restore from backups is the region-loss path: it must fit that RTO.
   const rtoSeconds = String(tier.rtoMinutes.regionLost * 60);
-  const labels = { app: "restore-drill", ...tenantLabels(job.tenant, job.tier) };
+  const labels = { ...RESTORE_DRILL_LABELS, ...tenantLabels(job.tenant, job.tier) };
   return {
     metadata: { name: `drill-${job.tenant}`, namespace: job.provisioner.namespace, labels },
     spec: {
@@ -192,9 +210,9 @@ export function restoreDrillCronJob(job: PlatformJobInput, odooImage: string, ba
           backoffLimit: 1,
           activeDeadlineSeconds: 6 * 3600,
           template: {
-            metadata: { labels },
+            metadata: { labels, annotations: { [IRSA_SKIP_CONTAINERS]: DRILL_TENANT_CONTAINER } },
             spec: drillPod({
-              fetch: provisionerPod({
+              tools: provisionerPod({
                 ...platformJob(job, "restore-drill.sh"),
                 serviceAccount: backup.drill.serviceAccount,
                 env: {
@@ -203,22 +221,20 @@ export function restoreDrillCronJob(job: PlatformJobInput, odooImage: string, ba
                   BACKUP_PREFIX: tenantBackupPrefix(job.tenant),
                   TENANT: job.tenant,
                   RTO_SECONDS: rtoSeconds,
-                  DRILL_PHASE: "fetch",
                   DRILL_DIR: "/drill",
+                  REGISTRY_CHECK: "odoo",
                   PUSHGATEWAY_URL: backup.pushgatewayUrl,
                 },
               }),
               odooImage,
+              // The tenant's image: where the server is and where the drill left its files; no credentials.
               env: {
                 PGHOST: job.database.host,
                 PGPORT: String(job.database.port),
                 PGSSLMODE: "require",
                 TENANT: job.tenant,
                 RTO_SECONDS: rtoSeconds,
-                DRILL_PHASE: "restore",
                 DRILL_DIR: "/drill",
-                REGISTRY_CHECK: "odoo",
-                PUSHGATEWAY_URL: backup.pushgatewayUrl,
               },
             }),
           },

@@ -8,7 +8,7 @@ import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
 import { PRIORITY_CLASSES } from "./pod-spec";
 import type { Manifest } from "./manifest-input";
-import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, SYSTEM_NAMESPACE } from "../../model/kubernetes";
+import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, RESTORE_DRILL_LABELS, SYSTEM_NAMESPACE } from "../../model/kubernetes";
 import { projectFile } from "./project-files";
 
 export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
@@ -90,7 +90,7 @@ export function systemNamespaceObjects(scriptsConfigMap: string, dataCidrs: read
       metadata: { name: "allow-provisioner-egress", namespace: SYSTEM_NAMESPACE },
       spec: {
         // Provisioning jobs and restore drills: DNS, PostgreSQL, AWS APIs on HTTPS, the Pushgateway.
-        podSelector: { matchExpressions: [{ key: "app", operator: "In", values: [PROVISIONER_LABELS.app, "restore-drill"] }] },
+        podSelector: { matchExpressions: [{ key: "app", operator: "In", values: [PROVISIONER_LABELS.app, RESTORE_DRILL_LABELS.app] }] },
         policyTypes: ["Egress"],
         egress: [
           {
