@@ -5,9 +5,10 @@
 import { accessPolicies } from "./access";
 import { dataProtectionPolicies } from "./data-protection";
 import { isolationPolicies } from "./isolation";
+import { keyPolicies } from "./keys";
 import { platformBaselinePolicies } from "./platform-baseline";
 import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...keyPolicies];

@@ -53,9 +53,10 @@ export async function buildBootstrap(spec: BootstrapSpec) {
     bucketName: accountId.apply((account) => stateBucketName(env, account)),
     keyAlias: secretsKeyAlias(env).replace(/^alias\//, ""),
     // Bootstrap is not deployed by CI: the break-glass role administers these keys. The CI roles
-    // are named by ARN (a condition, not a principal), so the keys may precede the roles.
+    // are named by ARN (a condition, not a principal), so the keys may precede the roles. The
+    // break-glass role also uses them: `pulumi stack change-secrets-provider` (README) runs as it.
     keyAdministration: { administratorArns: [], breakGlassRoleArn: breakGlassArn },
-    keyUsers: [roleArn(ciRoleName("deploy", env)), roleArn(ciRoleName("preview", env))],
+    keyUsers: [roleArn(ciRoleName("deploy", env)), roleArn(ciRoleName("preview", env)), breakGlassArn],
     tags: ciTags(env),
   }, { ...inPrimary, dependsOn: [breakGlass] })])) as Record<CiEnvironment, StateBackend>;
 
