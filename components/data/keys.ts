@@ -95,23 +95,23 @@ export function keyPolicy(args: { partition: string; accountId: string; region: 
         Sid: "Administrators",
         Effect: "Allow",
         Principal: account,
-        Action: KEY_ADMIN_ACTIONS,
+        Action: [...KEY_ADMIN_ACTIONS],
         Resource: "*",
         Condition: { ArnEquals: { "aws:PrincipalArn": [...new Set([...access.administration.administratorArns, breakGlass])] } },
       },
       { Sid: "BreakGlass", Effect: "Allow", Principal: account, Action: [...KEY_DESTRUCTIVE_ACTIONS, "kms:CancelKeyDeletion"], Resource: "*", Condition: { ArnEquals: { "aws:PrincipalArn": breakGlass } } },
-      { Sid: "NoDeletionButBreakGlass", Effect: "Deny", Principal: { AWS: "*" }, Action: KEY_DESTRUCTIVE_ACTIONS, Resource: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": breakGlass } } },
+      { Sid: "NoDeletionButBreakGlass", Effect: "Deny", Principal: { AWS: "*" }, Action: [...KEY_DESTRUCTIVE_ACTIONS], Resource: "*", Condition: { ArnNotEquals: { "aws:PrincipalArn": breakGlass } } },
       ...(viaServices.length > 0
         ? [{
             Sid: "UseThroughServices",
             Effect: "Allow",
             Principal: account,
-            Action: KEY_USE_ACTIONS,
+            Action: [...KEY_USE_ACTIONS],
             Resource: "*",
             Condition: { StringEquals: { "kms:CallerAccount": accountId, "kms:ViaService": viaServices.map((s) => `${s}.${region}.amazonaws.com`) } },
           }]
         : []),
-      ...(users.length > 0 ? [{ Sid: "Users", Effect: "Allow", Principal: account, Action: DIRECT_USE_ACTIONS, Resource: "*", Condition: { ArnEquals: { "aws:PrincipalArn": [...users] } } }] : []),
+      ...(users.length > 0 ? [{ Sid: "Users", Effect: "Allow", Principal: account, Action: [...DIRECT_USE_ACTIONS], Resource: "*", Condition: { ArnEquals: { "aws:PrincipalArn": [...users] } } }] : []),
       ...(servicePrincipals.length > 0
         ? [{
             Sid: "ServicePublishers",
