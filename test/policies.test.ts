@@ -220,6 +220,18 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
   ],
   ["required-tags", (r) => void delete find(r, "shared-prod-vpc", "aws:ec2/vpc:Vpc").inputs.tags.owner, ["advisory: Vpc shared-prod-vpc lacks tags owner"]],
+  // Issue 14, keys and trusts (more cases in test/keys.test.ts).
+  ["kms-key-policy", (r) => void delete find(r, "shared-prod-redis", "aws:kms/key:Key").inputs.policy, ["mandatory: KMS key shared-prod-redis has no key policy of its own (AWS's default lets every IAM principal of the account with kms:* administer, use and delete it)"]],
+  [
+    "service-trust-source-account",
+    (r) => void (find(r, "shared-prod-backup", "aws:iam/role:Role").inputs.assumeRolePolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }] })),
+    ["mandatory: role shared-prod-backup trusts backup.amazonaws.com without aws:SourceAccount: another account could have the service act with it"],
+  ],
+  [
+    "production-backups-compliance-lock",
+    (r) => void (find(r, "shared-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.mode = "GOVERNANCE"),
+    ["mandatory: production backup bucket shared-prod-backup locks in GOVERNANCE mode; production needs COMPLIANCE"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
