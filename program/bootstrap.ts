@@ -77,6 +77,8 @@ export async function buildBootstrap(spec: BootstrapSpec) {
     ...(env === "prod" ? {} : { denyProduction: { bucketArn: backends.prod.bucketArn, keyArn: backends.prod.keyArn, ciRoleNamePattern: CI_ROLE_NAME_PATTERN } }),
     tags: ciTags(env),
   }, inPrimary)])) as Record<CiEnvironment, CiRoles>;
+  // No CI role may change, re-create or assume the break-glass role (it alone deletes keys).
+  breakGlass.guard(Object.fromEntries(CI_ENVIRONMENTS.flatMap((env) => [[`deploy-${env}`, roles[env].deployRoleArn], [`preview-${env}`, roles[env].previewRoleArn]])));
 
   const network = new RunnerNetwork("runners", {
     cidr: spec.runnerNetwork.cidr,

@@ -132,6 +132,24 @@ describe("planned key policies", () => {
     expect(assume({})).toBe(false);
     expect(roleArnBesides(DEPLOY, BREAK_GLASS_ROLE_NAME)).toBe(BREAK_GLASS);
   });
+
+  test("no CI role may change, re-create or assume the break-glass role, even with AdministratorAccess", () => {
+    const guards = bootstrap.resources.filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.startsWith("break-glass-guard-"));
+    expect(guards.map((g) => [g.name, g.inputs.role])).toEqual([
+      ["break-glass-guard-deploy-dev", "odoo-fleet-ci-deploy-dev"],
+      ["break-glass-guard-preview-dev", "odoo-fleet-ci-preview-dev"],
+      ["break-glass-guard-deploy-prod", "odoo-fleet-ci-deploy-prod"],
+      ["break-glass-guard-preview-prod", "odoo-fleet-ci-preview-prod"],
+    ]);
+    const guard = JSON.parse(guards.find((g) => g.name === "break-glass-guard-deploy-prod")!.inputs.policy as string) as PolicyDoc;
+    // The deploy role's AdministratorAccess, and its guard.
+    const deploy: PolicyDoc = { Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }, ...guard.Statement] };
+    for (const action of ["iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:CreateRole", "iam:AttachRolePolicy", "iam:PutRolePolicy", "sts:AssumeRole"]) {
+      expect([action, allows(deploy, { action, resource: BREAK_GLASS })]).toEqual([action, false]);
+    }
+    expect(allows(deploy, { action: "iam:GetRole", resource: BREAK_GLASS })).toBe(true);
+    expect(allows(deploy, { action: "iam:UpdateAssumeRolePolicy", resource: role("shared-prod-backup") })).toBe(true);
+  });
 });
 
 async function run(policyName: string, doc: PlanDocument, mutate: (resources: R[]) => void) {
