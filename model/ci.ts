@@ -151,3 +151,17 @@ export const PRODUCTION_RUNNER_WORKFLOWS = ["deploy.yml", "drift.yml"] as const;
 export function productionRunnerWorkflows(repository: string): string[] {
   return PRODUCTION_RUNNER_WORKFLOWS.map((file) => `${repository}/.github/workflows/${file}@main`);
 }
+
+/**
+ * The break-glass role the bootstrap stack creates: assumed by people with MFA, never by CI. The
+ * only principal a key policy lets delete or disable a KMS key (components/data/keys.ts), and the
+ * role the bootstrap stack is deployed as once it exists.
+ */
+export const BREAK_GLASS_ROLE_NAME = "odoo-fleet-break-glass";
+
+/** The ARN of role `name` in the account (and partition) of another role's ARN. */
+export function roleArnBesides(roleArn: string, name: string): string {
+  const match = /^(arn:[^:]+:iam::\d{12}:role\/)/.exec(roleArn);
+  if (!match) throw new Error(`${roleArn} is not an IAM role ARN`);
+  return `${match[1]}${name}`;
+}

@@ -8,6 +8,7 @@ import { odooSecretsPolicies } from "./odoo-secrets";
 import { dataProtectionPolicies } from "./data-protection";
 import { filestorePolicies } from "./filestore";
 import { isolationPolicies } from "./isolation";
+import { keyPolicies } from "./keys";
 import { platformBaselinePolicies } from "./platform-baseline";
 import { postgresPolicies } from "./postgres";
 import { restoreDrillPolicies } from "./restore-drill";
@@ -15,4 +16,4 @@ import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies, ...restoreDrillPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies, ...restoreDrillPolicies, ...keyPolicies];

@@ -5,7 +5,8 @@ import { ciSubjects, GITHUB_OIDC_HOST } from "../components/ci/policies";
 import { RunnerNetwork } from "../components/ci/runner-network";
 import { RunnerPool } from "../components/ci/runner-pool";
 import { StateBackend } from "../components/ci/state-backend";
-import { CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, PRODUCTION_RUNNER_GROUP, productionRunnerWorkflows, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "../model/ci";
+import { BreakGlassRole } from "../components/ci/break-glass";
+import { BREAK_GLASS_ROLE_NAME, CI_ENVIRONMENTS, CI_ROLE_NAME_PATTERN, ciRoleName, environmentTagOf, PRODUCTION_RUNNER_GROUP, productionRunnerWorkflows, RUNNER_LABEL_TAG, RUNNER_NETWORK, RUNNER_NETWORK_ENVIRONMENT, RUNNER_NETWORK_TAG, secretsKeyAlias, secretsProviderUrl, stateBucketName, type CiEnvironment } from "../model/ci";
 import type { BootstrapSpec } from "../spec/index";
 import type { Tags } from "../model/tags";
 
@@ -43,11 +44,21 @@ export async function buildBootstrap(spec: BootstrapSpec) {
 
   const ciTags = (env: CiEnvironment): Tags => ({ ...tags, environment: environmentTagOf(env) });
 
+  // First, so the state keys can name it; the stack is deployed as this role once it exists (README).
+  const breakGlass = new BreakGlassRole("break-glass", { roleName: BREAK_GLASS_ROLE_NAME, accountId, tags }, inPrimary);
+  const breakGlassArn = breakGlass.roleArn;
+  const roleArn = (name: string) => pulumi.all([aws.getPartitionOutput({}, { provider: primary }).partition, accountId]).apply(([p, account]) => `arn:${p}:iam::${account}:role/${name}`);
+
   const backends = Object.fromEntries(CI_ENVIRONMENTS.map((env) => [env, new StateBackend(`pulumi-${env}`, {
     bucketName: accountId.apply((account) => stateBucketName(env, account)),
     keyAlias: secretsKeyAlias(env).replace(/^alias\//, ""),
+    // Bootstrap is not deployed by CI: the break-glass role administers these keys. The CI roles
+    // are named by ARN (a condition, not a principal), so the keys may precede the roles. The
+    // break-glass role also uses them: `pulumi stack change-secrets-provider` (README) runs as it.
+    keyAdministration: { administratorArns: [], breakGlassRoleArn: breakGlassArn },
+    keyUsers: [roleArn(ciRoleName("deploy", env)), roleArn(ciRoleName("preview", env)), breakGlassArn],
     tags: ciTags(env),
-  }, inPrimary)])) as Record<CiEnvironment, StateBackend>;
+  }, { ...inPrimary, dependsOn: [breakGlass] })])) as Record<CiEnvironment, StateBackend>;
 
   // One per account and issuer URL; AWS no longer needs thumbprints for GitHub's issuer.
   const github = new aws.iam.OpenIdConnectProvider("github-actions", {
@@ -66,6 +77,8 @@ export async function buildBootstrap(spec: BootstrapSpec) {
     ...(env === "prod" ? {} : { denyProduction: { bucketArn: backends.prod.bucketArn, keyArn: backends.prod.keyArn, ciRoleNamePattern: CI_ROLE_NAME_PATTERN } }),
     tags: ciTags(env),
   }, inPrimary)])) as Record<CiEnvironment, CiRoles>;
+  // No CI role may change, re-create or assume the break-glass role (it alone deletes keys).
+  breakGlass.guard(Object.fromEntries(CI_ENVIRONMENTS.flatMap((env) => [[`deploy-${env}`, roles[env].deployRoleArn], [`preview-${env}`, roles[env].previewRoleArn]])));
 
   const network = new RunnerNetwork("runners", {
     cidr: spec.runnerNetwork.cidr,

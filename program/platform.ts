@@ -21,6 +21,8 @@ import { dataTierPlan, type DataTierPlan } from "../spec/data-tier";
 import { systemPoolOf, type DataShardSpec, type PlatformSpec } from "../spec/index";
 import { eksVersion, TIERS } from "../tiers/catalogue";
 import { platformTags, tenantTags } from "../model/tags";
+import { BREAK_GLASS_ROLE_NAME, roleArnBesides } from "../model/ci";
+import type { KeyAdministration } from "../components/data/keys";
 
 /**
  * Composes a stack from its validated spec. Components receive plain values and Inputs; none of
@@ -61,6 +63,8 @@ interface Site {
   /** The DR region's provider, where the stack copies anything there. */
   readonly dr: aws.Provider | undefined;
   readonly systemPool: string;
+  /** Who administers every KMS key of the stack: its CI deploy role; the break-glass role alone deletes. */
+  readonly keyAdministration: KeyAdministration;
 }
 
 /** Where the data stores live: the isolated subnets, reachable from the cluster only. */
@@ -88,7 +92,8 @@ function siteOf(spec: PlatformSpec): Site {
   // Shared data stores serve every tenant of the stack; a dedicated stack's serve its one tenant.
   const dedicatedTenant = spec.kind === "dedicated" ? spec.tenants[0] : undefined;
   const dataTags = { ...(dedicatedTenant ? tenantTags(tags, dedicatedTenant) : tags), [BACKUP_TIER_TAG]: plan.strictestTier };
-  return { spec, plan, tags, dataTags, primary, inPrimary: { providers: { aws: primary } }, dr, systemPool: systemPoolOf(spec.cluster) };
+  const keyAdministration = { administratorArns: [spec.ci.deployRoleArn], breakGlassRoleArn: roleArnBesides(spec.ci.deployRoleArn, BREAK_GLASS_ROLE_NAME) };
+  return { spec, plan, tags, dataTags, primary, inPrimary: { providers: { aws: primary } }, dr, systemPool: systemPoolOf(spec.cluster), keyAdministration };
 }
 
 /** Tags of the node pools dedicated to a tenant: the tenant's, so its nodes' cost is its own. */
@@ -123,7 +128,7 @@ function primaryNetwork({ spec, tags, inPrimary }: Site): Network {
 }
 
 /** The EKS cluster, its private API endpoint reached by CI through the runner link. */
-function primaryCluster({ spec, tags, inPrimary }: Site, network: Network): Cluster {
+function primaryCluster({ spec, tags, inPrimary, keyAdministration }: Site, network: Network): Cluster {
   const { addonVersions, ci, poolTags } = clusterCommon(spec);
   // CI reaches the private API endpoint from the bootstrap stack's runners of this stack's label.
   const runnerLink = new RunnerLink(spec.stack, {
@@ -147,13 +152,14 @@ function primaryCluster({ spec, tags, inPrimary }: Site, network: Network): Clus
     logRetentionDays: spec.cluster.logRetentionDays,
     deletionProtection: spec.environment === "production",
     protect: spec.data.protect,
+    keyAdministration,
     tags,
     poolTags,
   }, inPrimary);
 }
 
 /** A warm standby: network and a cluster in the DR region whose node groups idle at zero, ready to scale. */
-function warmStandby({ spec, plan, tags, dr }: Site): Standby {
+function warmStandby({ spec, plan, tags, dr, keyAdministration }: Site): Standby {
   if (!(plan.warmStandby && dr && spec.dr.network)) return undefined;
   const { addonVersions, ci, poolTags } = clusterCommon(spec);
   const inDr = { providers: { aws: dr } };
@@ -176,13 +182,14 @@ function warmStandby({ spec, plan, tags, dr }: Site): Standby {
     logRetentionDays: spec.cluster.logRetentionDays,
     deletionProtection: true,
     protect: spec.data.protect,
+    keyAdministration,
     tags,
     poolTags,
   }, inDr);
   return { network, cluster };
 }
 
-function monitoringOf({ spec, tags, systemPool }: Site, cluster: Cluster, inCluster: InCluster): Monitoring {
+function monitoringOf({ spec, tags, systemPool, keyAdministration }: Site, cluster: Cluster, inCluster: InCluster): Monitoring {
   return new Monitoring(spec.stack, {
     environment: spec.environment,
     zones: spec.zones.length,
@@ -193,13 +200,14 @@ function monitoringOf({ spec, tags, systemPool }: Site, cluster: Cluster, inClus
     cluster: { oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
     region: spec.region,
     protect: spec.data.protect,
+    keyAdministration,
     tags,
   }, inCluster);
 }
 
 /** One PostgreSQL server and one Valkey group per data shard; the first keeps the stack's own names. */
 function dataShards(site: Site, placement: DataPlacement, monitoring: Monitoring, standby: Standby): DataShard[] {
-  const { spec, dataTags, inPrimary } = site;
+  const { spec, dataTags, inPrimary, keyAdministration } = site;
   const tenantsByName = new Map(spec.tenants.map((t) => [t.name, t]));
   const drArgs = postgresDr(site, standby);
   return spec.data.shards.map((shard) => {
@@ -220,6 +228,7 @@ function dataShards(site: Site, placement: DataPlacement, monitoring: Monitoring
       logRetentionDays: spec.cluster.logRetentionDays,
       protect: spec.data.protect,
       ...(drArgs ? { dr: drArgs } : {}),
+      keyAdministration,
       tags: dataTags,
     }, inPrimary);
     const valkey = new Valkey(name, {
@@ -234,6 +243,7 @@ function dataShards(site: Site, placement: DataPlacement, monitoring: Monitoring
       // Failovers and other cache events go to the 24x7 topic.
       notificationTopicArn: monitoring.topics.critical,
       protect: spec.data.protect,
+      keyAdministration,
       tags: dataTags,
     }, inPrimary);
     return { shard, id, postgres, valkey };
@@ -262,7 +272,7 @@ function postgresDr({ plan, dr }: Site, standby: Standby): PostgresDrArgs | unde
 }
 
 /** EFS for the tenants' filestores, one access point each. */
-function tenantFilestore({ spec, plan, dr, dataTags, inPrimary }: Site, network: Network, placement: DataPlacement, cluster: Cluster): Filestore {
+function tenantFilestore({ spec, plan, dr, dataTags, inPrimary, keyAdministration }: Site, network: Network, placement: DataPlacement, cluster: Cluster): Filestore {
   return new Filestore(spec.stack, {
     subnets: network.zones.map((z) => ({ zone: z.zone, subnetId: z.isolatedSubnetId })),
     vpcId: placement.vpcId,
@@ -274,17 +284,19 @@ function tenantFilestore({ spec, plan, dr, dataTags, inPrimary }: Site, network:
     tenants: spec.tenants.map((t) => ({ name: t.name, tier: t.tier })),
     ...(dr && plan.filestoreReplication ? { replication: { provider: dr, region: spec.drRegion } } : {}),
     protect: spec.data.protect,
+    keyAdministration,
     tags: dataTags,
   }, inPrimary);
 }
 
 /** The tenants' backup bucket and the AWS Backup vault, each locked and copied to the DR region. */
-function backupStores({ spec, plan, dr, dataTags, inPrimary }: Site): { backups: BackupBucket; vault: BackupVault } {
+function backupStores({ spec, plan, dr, dataTags, inPrimary, keyAdministration }: Site): { backups: BackupBucket; vault: BackupVault } {
   const backups = new BackupBucket(spec.stack, {
     lock: plan.objectLock,
     retention: plan.backupPlans.map(({ tier, keepDays }) => ({ tier, keepDays })),
     ...(dr ? { replication: { provider: dr, replicationTimeControl: plan.replicationTimeControl } } : {}),
     protect: spec.data.protect,
+    keyAdministration,
     tags: dataTags,
   }, inPrimary);
   const vault = new BackupVault(spec.stack, {
@@ -293,6 +305,7 @@ function backupStores({ spec, plan, dr, dataTags, inPrimary }: Site): { backups:
     complianceLock: plan.vaultComplianceLock,
     ...(dr ? { dr: { provider: dr } } : {}),
     protect: spec.data.protect,
+    keyAdministration,
     tags: dataTags,
   }, inPrimary);
   return { backups, vault };
@@ -321,7 +334,7 @@ function tenantPlatformOf({ spec, tags }: Site, parts: { cluster: Cluster; shard
 }
 
 /** CloudWatch alarms on the data stores, the DR replica and backup replication, and multi-region checks. */
-function awsAlarms({ spec, tags, dr, inPrimary }: Site, parts: { monitoring: Monitoring; standby: Standby; shards: readonly DataShard[]; backups: BackupBucket }): void {
+function awsAlarms({ spec, tags, dr, inPrimary, keyAdministration }: Site, parts: { monitoring: Monitoring; standby: Standby; shards: readonly DataShard[]; backups: BackupBucket }): void {
   const { monitoring, standby, shards, backups } = parts;
   // Tiers that check from more than one region get Route 53 health checks besides the in-cluster probes.
   const multiRegionTenants = spec.tenants.filter((t) => TIERS[t.tier].syntheticCheck.regions > 1);
@@ -329,13 +342,12 @@ function awsAlarms({ spec, tags, dr, inPrimary }: Site, parts: { monitoring: Mon
     topics: monitoring.topics,
     metricNamespace: `OdooFleet/${spec.stack}`,
     ...(standby && dr
-      ? { dr: { provider: dr, replicaIdentifier: `${spec.cluster.name}-dr`, keyPolicy: monitoring.alertKeyPolicy, maxLagSeconds: 300 } }
+      ? { dr: { provider: dr, replicaIdentifier: `${spec.cluster.name}-dr`, maxLagSeconds: 300 } }
       : {}),
     ...(multiRegionTenants.length > 0
       ? {
           multiRegionChecks: {
             provider: new aws.Provider("us-east-1", { region: "us-east-1", defaultTags: { tags } }),
-            keyPolicy: monitoring.alertKeyPolicy,
             tenants: multiRegionTenants.map((t) => ({ name: t.name, tier: t.tier, domains: t.domains })),
           },
         }
@@ -346,6 +358,7 @@ function awsAlarms({ spec, tags, dr, inPrimary }: Site, parts: { monitoring: Mon
       cache: { replicationGroupId: id, multiAz: shard.redis.multiAz },
     })),
     ...(backups.replicaBucketName ? { replication: { sourceBucket: backups.bucketName, destinationBucket: backups.replicaBucketName, ruleId: BACKUP_REPLICATION_RULE } } : {}),
+    keyAdministration,
     tags,
   }, { ...inPrimary, dependsOn: [...shards.flatMap((s) => [s.postgres, s.valkey]), backups] });
 }

@@ -8,7 +8,7 @@ import type { BackupPlanSpec } from "../model/backup";
 import { systemPoolOf } from "./defaults";
 import type { NodePoolSpec } from "./schema";
 import type { PlatformSpec } from "./types";
-import { TIER_NAMES, TIERS, type TierName } from "../tiers/catalogue";
+import { objectLockModeOf, TIER_NAMES, TIERS, type TierName } from "../tiers/catalogue";
 import { vaultLockBounds } from "../tiers/backup";
 
 export interface DataTierPlan {
@@ -18,7 +18,7 @@ export interface DataTierPlan {
   readonly postgres: { readonly replicateAutomatedBackups: boolean };
   readonly filestoreReplication: boolean;
   readonly replicationTimeControl: boolean;
-  /** Object Lock default retention of the backup bucket: the strictest tier's mode and retention. */
+  /** Object Lock default retention of the backup bucket: COMPLIANCE in production, else the strictest tier's mode; the longest retention. */
   readonly objectLock: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
   /** One AWS Backup plan per tier present (essential when the stack has no tenant). */
   readonly backupPlans: readonly BackupPlanSpec[];
@@ -43,7 +43,7 @@ export function dataTierPlan(spec: Pick<PlatformSpec, "tenants" | "dr" | "enviro
     postgres: { replicateAutomatedBackups: dr && any((t) => TIERS[t].crossRegion.rdsAutomatedBackupReplication) },
     filestoreReplication: dr && any((t) => TIERS[t].crossRegion.filestoreReplication),
     replicationTimeControl: any((t) => TIERS[t].crossRegion.replicationTimeControl),
-    objectLock: { mode: TIERS[strictest].objectLockMode, days: Math.max(...present.map((t) => TIERS[t].logicalBackup.keepDays)) },
+    objectLock: { mode: objectLockModeOf(strictest, spec.environment === "production"), days: Math.max(...present.map((t) => TIERS[t].logicalBackup.keepDays)) },
     backupPlans: TIER_NAMES
       .filter((t) => present.includes(t))
       .map((t) => ({ tier: t, everyHours: TIERS[t].logicalBackup.everyHours, keepDays: TIERS[t].logicalBackup.keepDays })),

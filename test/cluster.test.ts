@@ -4,7 +4,7 @@ import { serviceAccountTrustPolicy } from "../components/iam";
 import { planNodeGroups } from "../model/node-pools";
 import { accessEntriesFor, CI_PREVIEW_GROUP, cidrKey } from "../components/cluster/access";
 import type { CapturedResource } from "../model/resource";
-import { childrenOf, named, ofType, startHarness } from "./harness";
+import { childrenOf, KEY_ADMINISTRATION, named, ofType, startHarness } from "./harness";
 
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 const TAGS = { project: "odoo-fleet", stack: "test", environment: "production" };
@@ -32,6 +32,7 @@ beforeAll(async () => {
     ci: CI,
     runnerCidrs: ["10.250.2.0/24"],
     tags: TAGS,
+    keyAdministration: KEY_ADMINISTRATION,
     poolTags: { acme: { tenant: "acme", tier: "critical" } },
   });
   new Cluster("dev", {
@@ -45,6 +46,7 @@ beforeAll(async () => {
     deletionProtection: false,
     protect: false,
     tags: TAGS,
+    keyAdministration: KEY_ADMINISTRATION,
   });
   kubeconfig = await new Promise((resolve) => prod.kubeconfig.apply(resolve));
   resources = await harness.settle();

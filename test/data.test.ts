@@ -11,7 +11,7 @@ import { dataTierPlan } from "../spec/data-tier";
 import { vaultLockBounds } from "../tiers/backup";
 import { strictestTier, TIER_NAMES, TIERS } from "../tiers/catalogue";
 import type { CapturedResource } from "../model/resource";
-import { childrenOf, named, ofType, startHarness } from "./harness";
+import { childrenOf, KEY_ADMINISTRATION, named, ofType, startHarness } from "./harness";
 
 const TAGS = { project: "odoo-fleet", stack: "test", environment: "production" };
 const ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
@@ -23,7 +23,7 @@ let drProviderUrn: string;
 beforeAll(async () => {
   const harness = await startHarness();
   const dr = new aws.Provider("dr", { region: "eu-central-1" });
-  const common = { vpcId: "vpc-1", subnetIds: ISOLATED, clientSecurityGroupIds: ["sg-cluster"], tags: TAGS };
+  const common = { vpcId: "vpc-1", subnetIds: ISOLATED, clientSecurityGroupIds: ["sg-cluster"], tags: TAGS, keyAdministration: KEY_ADMINISTRATION };
   new PostgresServer("prod", {
     logRetentionDays: 365,
     ...common,
@@ -59,12 +59,13 @@ beforeAll(async () => {
     lock: { mode: "GOVERNANCE", days: 90 },
     retention: [{ tier: "essential", keepDays: 30 }, { tier: "business", keepDays: 90 }],
     replication: { provider: dr, replicationTimeControl: true },
+    keyAdministration: KEY_ADMINISTRATION,
     tags: TAGS,
   });
-  new BackupBucket("dev", { lock: { mode: "GOVERNANCE", days: 30 }, retention: [{ tier: "essential", keepDays: 30 }], protect: false, tags: TAGS });
+  new BackupBucket("dev", { lock: { mode: "GOVERNANCE", days: 30 }, retention: [{ tier: "essential", keepDays: 30 }], protect: false, keyAdministration: KEY_ADMINISTRATION, tags: TAGS });
   const lockBounds = { minRetentionDays: 30, maxRetentionDays: 365 };
-  new BackupVault("prod", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }, { tier: "business", everyHours: 6, keepDays: 90 }], lockBounds, dr: { provider: dr }, tags: TAGS });
-  new BackupVault("dev", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }], lockBounds, complianceLock: false, protect: false, tags: TAGS });
+  new BackupVault("prod", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }, { tier: "business", everyHours: 6, keepDays: 90 }], lockBounds, dr: { provider: dr }, keyAdministration: KEY_ADMINISTRATION, tags: TAGS });
+  new BackupVault("dev", { plans: [{ tier: "essential", everyHours: 24, keepDays: 30 }], lockBounds, complianceLock: false, protect: false, keyAdministration: KEY_ADMINISTRATION, tags: TAGS });
   resources = await harness.settle();
   drProviderUrn = named(resources, "dr", "pulumi:providers:aws").urn;
 });
@@ -392,7 +393,7 @@ describe("Vault Lock bounds", () => {
       "plan a keeps 7 days, outside the Vault Lock's 30-365",
       "plan c keeps 400 days, outside the Vault Lock's 30-365",
     ]);
-    expect(() => new BackupVault("bad", { plans: [{ tier: "a", everyHours: 24, keepDays: 7 }], lockBounds: { minRetentionDays: 30, maxRetentionDays: 365 }, tags: TAGS })).toThrow(
+    expect(() => new BackupVault("bad", { plans: [{ tier: "a", everyHours: 24, keepDays: 7 }], lockBounds: { minRetentionDays: 30, maxRetentionDays: 365 }, keyAdministration: KEY_ADMINISTRATION, tags: TAGS })).toThrow(
       "BackupVault bad: plan a keeps 7 days, outside the Vault Lock's 30-365",
     );
   });

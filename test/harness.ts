@@ -46,3 +46,9 @@ export function named(resources: readonly CapturedResource[], name: string, type
 export function childrenOf(resources: readonly CapturedResource[], parent: CapturedResource): CapturedResource[] {
   return resources.filter((r) => r.parent === parent.urn);
 }
+
+/** Key administration as production stacks plan it (program/platform.ts): the prod deploy role and the break-glass role. */
+export const KEY_ADMINISTRATION = {
+  administratorArns: ["arn:aws:iam::123456789012:role/odoo-fleet-ci-deploy-prod"],
+  breakGlassRoleArn: "arn:aws:iam::123456789012:role/odoo-fleet-break-glass",
+};

@@ -1,8 +1,8 @@
 /**
  * A small IAM evaluator for tests: Allow/Deny, Action or NotAction, * and ? in Action and Resource, the
- * condition operators the policies use, and (for resource policies) Principal. `authorize` combines
- * identity and resource policies as AWS does within one account: an explicit Deny in either wins, else
- * an Allow in either suffices.
+ * condition operators the policies use, and (for resource policies such as key and file system
+ * policies) Principal. `authorize` combines identity and resource policies as AWS does within one
+ * account: an explicit Deny in either wins, else an Allow in either suffices.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
 
@@ -11,10 +11,11 @@ export interface Statement {
   Effect: "Allow" | "Deny";
   Action?: string | string[];
   NotAction?: string | string[];
-  Resource: string | string[];
-  /** Resource policies only: "*", { AWS: "*" } or { AWS: ARNs }. */
-  Principal?: "*" | { AWS?: string | string[]; Service?: string | string[]; Federated?: string | string[] };
+  /** @default any resource (trust policies name none) */
+  Resource?: string | string[];
   Condition?: Condition;
+  /** Resource policies only: whom the statement applies to. */
+  Principal?: "*" | { AWS?: string | string[]; Service?: string | string[]; Federated?: string | string[] };
 }
 export interface PolicyDoc {
   Statement: Statement[];
@@ -26,10 +27,13 @@ export interface Request {
   resource: string;
   context?: Record<string, string>;
   /**
-   * Who asks: a role ARN (an assumed-role session of it matches the role) or ANONYMOUS.
-   * @default none: Principal elements are not evaluated (identity policies)
+   * Who asks, for resource policies (statements with a Principal): a role ARN, ANONYMOUS, or a service.
+   * An account's root principal (`arn:aws:iam::<account>:root`) in a statement stands for every principal
+   * of that account, as in a key policy that delegates to IAM: the evaluator then answers for the
+   * resource policy's side only.
+   * @default none: Principal is not looked at (identity policies)
    */
-  principal?: string;
+  principal?: string | { AWS?: string; Service?: string };
 }
 
 export const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -39,17 +43,21 @@ const glob = (pattern: string, value: string, caseInsensitive = false) =>
 /** One operator on one key. A missing key fails a positive operator and satisfies a negated one (IAM's rule); Null tests presence. */
 function operatorHolds(operator: string, expected: string[], actual: string | undefined): boolean {
   if (operator === "Null") return expected.includes(String(actual === undefined));
-  const negated = /^String(Not)(Equals|Like)$/.exec(operator) !== null;
+  const negated = /^(String|Arn)Not/.test(operator);
   if (actual === undefined) return negated;
   switch (operator) {
     case "StringEquals":
     case "Bool":
       return expected.includes(actual);
     case "StringLike":
+    case "ArnEquals":
+    case "ArnLike":
       return expected.some((v) => glob(v, actual));
     case "StringNotEquals":
       return !expected.includes(actual);
     case "StringNotLike":
+    case "ArnNotEquals":
+    case "ArnNotLike":
       return !expected.some((v) => glob(v, actual));
     default:
       throw new Error(`the evaluator does not know condition operator ${operator}`);
@@ -66,18 +74,22 @@ function actionMatches(s: Statement, action: string): boolean {
   throw new Error("a statement needs Action or NotAction");
 }
 
-function principalMatches(s: Statement, principal: string | undefined): boolean {
+function principalMatches(s: Statement, principal: Request["principal"]): boolean {
   if (principal === undefined || s.Principal === undefined) return true;
   if (s.Principal === "*") return true;
   const aws = list(s.Principal.AWS ?? []);
-  return aws.includes("*") || (principal !== ANONYMOUS && aws.includes(principal));
+  if (principal === ANONYMOUS) return aws.includes("*");
+  const who = typeof principal === "string" ? { AWS: principal } : principal;
+  if (who.Service !== undefined) return list(s.Principal.Service ?? []).includes(who.Service);
+  const arn = who.AWS ?? "";
+  return aws.some((p) => p === "*" || p === arn || (p.endsWith(":root") && arn.startsWith(p.slice(0, -"root".length))));
 }
 
 function matching(policy: PolicyDoc, request: Request): Statement[] {
   return policy.Statement.filter(
     (s) =>
       actionMatches(s, request.action) &&
-      list(s.Resource).some((r) => glob(r, request.resource)) &&
+      (s.Resource === undefined || list(s.Resource).some((r) => glob(r, request.resource))) &&
       principalMatches(s, request.principal) &&
       conditionHolds(s.Condition, request.context ?? {}),
   );

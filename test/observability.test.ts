@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { alertKeyPolicy, alertmanagerConfig, alertTopicPolicy, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
+import { ALERT_KEY_USE, alertmanagerConfig, alertTopicPolicy, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, Monitoring, retentionFor, tenantProbe } from "../components/observability";
 import { alarmSpecs, EVENT_RULES, LOG_METRICS } from "../components/observability/aws-alarms";
 import type { CapturedResource } from "../model/resource";
-import { named, ofType, startHarness } from "./harness";
+import { KEY_ADMINISTRATION, named, ofType, startHarness } from "./harness";
+import { keyPolicy } from "../components/data/keys";
 import { crdValidator } from "./schemas";
 
 const TOPICS = { page: "arn:aws:sns:eu-west-1:1:page", critical: "arn:aws:sns:eu-west-1:1:critical", warning: "arn:aws:sns:eu-west-1:1:warning" };
@@ -23,6 +24,7 @@ describe("Monitoring component", () => {
       businessHoursTimeZone: "Europe/Brussels",
       cluster: { oidcProviderArn: "arn:aws:iam::1:oidc-provider/x", oidcIssuerUrl: "https://oidc.example/id/X" },
       region: "eu-west-1",
+      keyAdministration: KEY_ADMINISTRATION,
       tags: { project: "odoo-fleet" },
     });
     resources = await harness.settle();
@@ -124,7 +126,11 @@ describe("AWS-side alarms", () => {
   });
 
   test("alert topics use a key CloudWatch and EventBridge may use, and a policy letting them publish", () => {
-    expect(alertKeyPolicy("123", "aws").Statement[1]).toMatchObject({ Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] }, Action: ["kms:GenerateDataKey*", "kms:Decrypt"] });
+    expect(keyPolicy({ partition: "aws", accountId: "123", region: "eu-west-1", access: { administration: KEY_ADMINISTRATION, use: ALERT_KEY_USE } }).Statement.find((s) => s.Sid === "ServicePublishers")).toMatchObject({
+      Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Condition: { StringEquals: { "aws:SourceAccount": "123" } },
+    });
     expect(alertTopicPolicy("arn:t", "123").Statement.map((s) => s.Sid)).toEqual(["EventBridge", "CloudWatchAlarms", "DenyWithoutTls"]);
   });
 });

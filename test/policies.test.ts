@@ -266,6 +266,18 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     ["mandatory: Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/password in env ODOO_SESSION_REDIS_PASSWORD"],
   ],
   ["odoo-admin-password-hashed", (r) => void (find(r, "northwind-secret-odoo-admin", "kubernetes:core/v1:Secret").inputs.stringData = { hash: "plain-password" }), ["mandatory: Secret odoo-admin of tenant northwind holds admin_passwd in plain text, not as a passlib pbkdf2-sha512 hash"]],
+  // Issue 14, keys and trusts (more cases in test/keys.test.ts).
+  ["kms-key-policy", (r) => void delete find(r, "shared-prod-redis", "aws:kms/key:Key").inputs.policy, ["mandatory: KMS key shared-prod-redis has no key policy of its own (AWS's default lets every IAM principal of the account with kms:* administer, use and delete it)"]],
+  [
+    "service-trust-source-account",
+    (r) => void (find(r, "shared-prod-backup", "aws:iam/role:Role").inputs.assumeRolePolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }] })),
+    ["mandatory: role shared-prod-backup trusts backup.amazonaws.com without aws:SourceAccount: another account could have the service act with it"],
+  ],
+  [
+    "production-backups-compliance-lock",
+    (r) => void (find(r, "shared-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.mode = "GOVERNANCE"),
+    ["mandatory: production backup bucket shared-prod-backup locks in GOVERNANCE mode; production needs COMPLIANCE"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {

@@ -185,3 +185,15 @@ export function strictestTier(tiers: Iterable<TierName>): TierName | undefined {
   }
   return best;
 }
+
+/**
+ * Object Lock mode of a stack's backups. Production locks in COMPLIANCE whatever its tiers: in
+ * GOVERNANCE mode anyone granted s3:BypassGovernanceRetention (an administrator of the account)
+ * can delete a locked version, so a shared stack's backups of every tenant would hang on one
+ * credential; in COMPLIANCE mode no one can, the root user included, until retention ends.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes
+ * Elsewhere, the strictest tier's mode.
+ */
+export function objectLockModeOf(strictest: TierName, production: boolean): "GOVERNANCE" | "COMPLIANCE" {
+  return production ? "COMPLIANCE" : TIERS[strictest].objectLockMode;
+}

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration } from "../data/keys";
 import { denyWithoutTls } from "../data/backup-bucket";
 import { encryptionKey } from "../data/keys";
 import { withName } from "../tagging";
@@ -14,6 +15,10 @@ export interface StateBackendArgs {
    * @default 365
    */
   readonly noncurrentDays?: number;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
+  /** Roles that encrypt and decrypt stack secrets with the key (this CI environment's deploy and preview roles). */
+  readonly keyUsers: readonly pulumi.Input<string>[];
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -33,7 +38,13 @@ export class StateBackend extends pulumi.ComponentResource {
     const child = { parent: this };
     const kept = { parent: this, protect: true, retainOnDelete: true };
 
-    const key = encryptionKey(`${name}-key`, { description: `Pulumi state and stack secrets (${args.keyAlias})`, alias: args.keyAlias, tags: args.tags }, kept);
+    const key = encryptionKey(`${name}-key`, {
+      description: `Pulumi state and stack secrets (${args.keyAlias})`,
+      alias: args.keyAlias,
+      tags: args.tags,
+      // The state objects through S3; the stacks' secrets by the CI roles themselves (awskms://).
+      access: { administration: args.keyAdministration, use: { viaServices: ["s3"], users: args.keyUsers } },
+    }, kept);
     const bucket = new aws.s3.Bucket(`${name}-state`, {
       bucket: args.bucketName,
       forceDestroy: false,

@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { encryptionKey, type KeyAdministration } from "../data/keys";
 import { serviceAccountRole } from "../irsa";
 import { withName } from "../tagging";
 import { managedPolicyArn, serviceTrustPolicy } from "../iam";
+import { sourceOf } from "../trust";
 import { eksKubeconfig } from "./kubeconfig";
 import { planNodeGroups, type ClusterNodePool } from "../../model/node-pools";
 import { ClusterAccess, type CiIdentities } from "./access";
@@ -56,6 +58,8 @@ export interface ClusterArgs {
    */
   readonly apiPath?: readonly pulumi.Resource[];
   /** Tags for every resource. */
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /**
    * Extra tags per node pool name (e.g. tenant and tier of a dedicated pool).
@@ -167,15 +171,15 @@ export class Cluster extends pulumi.ComponentResource {
 }
 
 /** The customer KMS key (and its alias) that envelope-encrypts the cluster's Kubernetes secrets. */
-function secretsKeyOf({ name, args, parent, child, tagsFor }: ClusterScope): aws.kms.Key {
-  const key = new aws.kms.Key(`${name}-secrets`, {
+function secretsKeyOf({ name, args, parent }: ClusterScope): aws.kms.Key {
+  // Same key, alias, tags and URNs as before; now with its own key policy. EKS creates its grant
+  // for the cluster role through the EKS endpoint (kms:ViaService).
+  return encryptionKey(`${name}-secrets`, {
     description: `Envelope encryption of Kubernetes secrets in EKS cluster ${args.clusterName}`,
-    enableKeyRotation: true,
-    deletionWindowInDays: 30,
-    tags: tagsFor(`${name}-secrets`),
+    alias: `${args.clusterName}-secrets`,
+    tags: args.tags,
+    access: { administration: args.keyAdministration, use: { viaServices: ["eks"] } },
   }, { parent, protect: args.protect ?? true });
-  new aws.kms.Alias(`${name}-secrets`, { name: `alias/${args.clusterName}-secrets`, targetKeyId: key.keyId }, child);
-  return key;
 }
 
 /** The control plane: its log group, its IAM role, the EKS cluster itself and its OIDC provider. */
@@ -189,7 +193,9 @@ function controlPlaneOf(scope: ClusterScope, secretsKey: aws.kms.Key): ControlPl
   }, child);
 
   const clusterRole = new aws.iam.Role(`${name}-cluster`, {
-    assumeRolePolicy: JSON.stringify(serviceTrustPolicy("eks.amazonaws.com")),
+    // EKS for this cluster of this account only: EKS accepts aws:SourceArn and aws:SourceAccount in
+    // the cluster role's trust (EKS user guide, "Cross-service confused deputy prevention", 2025-08).
+    assumeRolePolicy: sourceOf(child, (p, account) => `arn:${p}:eks:*:${account}:cluster/${args.clusterName}`).apply((source) => JSON.stringify(serviceTrustPolicy("eks.amazonaws.com", source))),
     tags: tagsFor(`${name}-cluster`),
   }, child);
   const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, {

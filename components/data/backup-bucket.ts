@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration } from "./keys";
 import { serviceTrustPolicy } from "../iam";
+import { sourceOf } from "../trust";
 import type { PolicyDocument } from "../iam";
 import { withName } from "../tagging";
 import { encryptionKey } from "./keys";
@@ -36,6 +38,8 @@ export interface BackupBucketArgs {
    * @default true
    */
   readonly protect?: boolean;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -215,7 +219,9 @@ export class BackupBucket extends pulumi.ComponentResource {
     }, { ...drOpts, dependsOn: [replica.versioning] });
 
     const role = new aws.iam.Role(`${name}-backup-replication`, {
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("s3.amazonaws.com")),
+      // S3 replicating this account's source bucket only: a bucket ARN names no account, so both keys
+      // (S3 user guide, "Setting up permissions for live replication"; IAM, "confused deputy").
+      assumeRolePolicy: pulumi.all([sourceOf({ parent: this }), primary.bucket.arn]).apply(([source, arn]) => JSON.stringify(serviceTrustPolicy("s3.amazonaws.com", { ...source, arn }))),
       tags: withName(args.tags, `${name}-backup-replication`),
     }, { parent: this });
     const rolePolicy = new aws.iam.RolePolicy(`${name}-backup-replication`, {
@@ -262,6 +268,8 @@ export class BackupBucket extends pulumi.ComponentResource {
       description: `Immutable Odoo backups (${name})`,
       alias,
       tags: args.tags,
+      // S3 for the backup jobs, the drills and replication (whose role S3 calls KMS for).
+      access: { administration: args.keyAdministration, use: { viaServices: ["s3"] } },
     }, { ...opts, protect });
     const bucket = new aws.s3.Bucket(name, {
       objectLockEnabled: true,

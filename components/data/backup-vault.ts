@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration } from "./keys";
 import { serviceTrustPolicy } from "../iam";
+import { sourceOf } from "../trust";
 import { withName } from "../tagging";
 import { encryptionKey } from "./keys";
 import type { BackupPlanSpec } from "../../model/backup";
@@ -31,6 +33,8 @@ export interface BackupVaultArgs {
    * @default true
    */
   readonly protect?: boolean;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -71,7 +75,13 @@ export class BackupVault extends pulumi.ComponentResource {
     const bounds = { minRetentionDays: args.lockBounds.minRetentionDays, maxRetentionDays: args.lockBounds.maxRetentionDays };
 
     const lockedVault = (vaultName: string, alias: string, options: pulumi.CustomResourceOptions) => {
-      const key = encryptionKey(vaultName, { description: `AWS Backup vault ${vaultName}`, alias, tags: args.tags }, { ...options, protect });
+      const key = encryptionKey(vaultName, {
+        description: `AWS Backup vault ${vaultName}`,
+        alias,
+        tags: args.tags,
+        // AWS Backup's own copies (EFS), and RDS snapshots copied into the vault across regions.
+        access: { administration: args.keyAdministration, use: { viaServices: ["backup", "rds"] } },
+      }, { ...options, protect });
       const vault = new aws.backup.Vault(vaultName, {
         name: vaultName,
         kmsKeyArn: key.arn,
@@ -92,7 +102,9 @@ export class BackupVault extends pulumi.ComponentResource {
     const drVault = args.dr ? lockedVault(`${name}-backup-dr`, `${name}-backup-vault-dr`, { parent: this, provider: args.dr.provider }) : undefined;
 
     const role = new aws.iam.Role(`${name}-backup`, {
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("backup.amazonaws.com")),
+      // AWS Backup acting for this account only (AWS Backup developer guide, "Cross-service confused
+      // deputy prevention"); its jobs span vaults, plans and regions, so no single source ARN.
+      assumeRolePolicy: sourceOf({ parent: this }).apply((source) => JSON.stringify(serviceTrustPolicy("backup.amazonaws.com", source))),
       tags: tagsFor(`${name}-backup`),
     }, { parent: this });
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;

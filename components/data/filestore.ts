@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration } from "./keys";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
@@ -31,6 +32,8 @@ export interface FilestoreArgs {
    * @default true
    */
   readonly protect?: boolean;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -121,6 +124,7 @@ export class Filestore extends pulumi.ComponentResource {
       description: `Odoo filestores on EFS (${name})`,
       alias: `${name}-filestore`,
       tags: args.tags,
+      access: { administration: args.keyAdministration, use: { viaServices: ["elasticfilesystem"] } },
     }, { parent: this, protect });
 
     const fileSystem = new aws.efs.FileSystem(`${name}-filestore`, {
@@ -171,6 +175,7 @@ export class Filestore extends pulumi.ComponentResource {
         description: `DR replica of the Odoo filestores (${name})`,
         alias: `${name}-filestore-dr`,
         tags: args.tags,
+        access: { administration: args.keyAdministration, use: { viaServices: ["elasticfilesystem"] } },
       }, { parent: this, provider: args.replication.provider, protect });
       // The replication is configured on the source file system, through the primary region's API.
       new aws.efs.ReplicationConfiguration(`${name}-filestore-replication`, {

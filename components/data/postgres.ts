@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AUDIT_PARAMETERS, PGAUDIT_LIBRARY } from "../../model/postgres-audit";
+import type { KeyAdministration } from "./keys";
 import { RDS_MAX_CONNECTIONS_FORMULA } from "../../tiers/sizing";
 import { serviceTrustPolicy } from "../iam";
+import { sourceOf } from "../trust";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";
 import { encryptionKey } from "./keys";
@@ -62,6 +64,8 @@ export interface PostgresServerArgs extends PostgresPlacement {
    * @default none
    */
   readonly dr?: PostgresDrArgs;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -137,6 +141,8 @@ export class PostgresServer extends pulumi.ComponentResource {
       description: `Storage, Performance Insights and master secret of RDS ${args.identifier}`,
       alias: `${args.identifier}-postgres`,
       tags: args.tags,
+      // RDS (storage, Performance Insights, snapshots) and Secrets Manager (the master secret).
+      access: { administration: args.keyAdministration, use: { viaServices: ["rds", "secretsmanager"] } },
     }, { parent: this, protect });
     const placement = this.placement(`${name}-postgres`, args, {
       subnets: `Isolated subnets of ${args.identifier}`,
@@ -215,7 +221,9 @@ export class PostgresServer extends pulumi.ComponentResource {
   private enhancedMonitoring(name: string, args: PostgresServerArgs): EnhancedMonitoring {
     const child = { parent: this };
     const role = new aws.iam.Role(`${name}-postgres-monitoring`, {
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy("monitoring.rds.amazonaws.com")),
+      // RDS of this account, for its DB instances only, primary and replica regions alike (RDS user
+      // guide, "Protecting against the confused deputy problem" under Enhanced Monitoring).
+      assumeRolePolicy: sourceOf(child, (p, account) => `arn:${p}:rds:*:${account}:db:*`).apply((source) => JSON.stringify(serviceTrustPolicy("monitoring.rds.amazonaws.com", source))),
       tags: withName(args.tags, `${name}-postgres-monitoring`),
     }, child);
     const partition = aws.getPartitionOutput({}, child).partition;
@@ -295,6 +303,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       description: `DR copies of RDS ${args.identifier} (backups, read replica)`,
       alias: `${args.identifier}-postgres-dr`,
       tags: args.tags,
+      access: { administration: args.keyAdministration, use: { viaServices: ["rds"] } },
     }, { ...inDr, protect });
     if (dr.replicateAutomatedBackups) {
       new aws.rds.InstanceAutomatedBackupsReplication(`${name}-postgres-backups-dr`, {

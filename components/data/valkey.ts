@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration } from "./keys";
 import * as random from "@pulumi/random";
 import { withName } from "../tagging";
 import { allowFromClients } from "./access";
@@ -47,6 +48,8 @@ export interface ValkeyArgs {
    * @default true
    */
   readonly protect?: boolean;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -99,6 +102,7 @@ export class Valkey extends pulumi.ComponentResource {
       description: `At-rest encryption of ElastiCache ${id}`,
       alias: `${id}-redis`,
       tags: args.tags,
+      access: { administration: args.keyAdministration, use: { viaServices: ["elasticache"] } },
     }, { parent: this, protect });
     const placement = this.placement(name, args);
     const parameterGroup = new aws.elasticache.ParameterGroup(`${name}-redis`, {

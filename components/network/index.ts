@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "../iam";
+import { sourceOf } from "../trust";
 import type { NatGatewayMode } from "../../model/stack";
 import { planSubnets, type ZoneSubnets } from "../../model/cidr";
 import { withName } from "../tagging";
@@ -193,7 +194,9 @@ function zoneNetworks(name: string, args: NetworkArgs, layout: readonly ZoneSubn
 export function vpcFlowLog(name: string, vpcId: pulumi.Input<string>, retentionInDays: number, tagsFor: (name: string) => pulumi.Input<Record<string, pulumi.Input<string>>>, opts: pulumi.CustomResourceOptions): { group: aws.cloudwatch.LogGroup; flowLog: aws.ec2.FlowLog } {
   const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { retentionInDays, tags: tagsFor(`${name}-flow-logs`) }, opts);
   const role = new aws.iam.Role(`${name}-flow-logs`, {
-    assumeRolePolicy: JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com")),
+    // The flow-log service of this account, for its flow logs only (VPC user guide, "IAM role for
+    // publishing flow logs to CloudWatch Logs": aws:SourceAccount and aws:SourceArn).
+    assumeRolePolicy: sourceOf(opts, (p, account) => `arn:${p}:ec2:*:${account}:vpc-flow-log/*`).apply((source) => JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com", source))),
     tags: tagsFor(`${name}-flow-logs`),
   }, opts);
   new aws.iam.RolePolicy(`${name}-flow-logs`, { role: role.id, policy: group.arn.apply((arn) => JSON.stringify(flowLogWritePolicy(arn))) }, opts);

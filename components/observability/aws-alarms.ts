@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration } from "../data/keys";
 import type { Severity } from "./alerts";
 import { encryptionKey } from "../data/keys";
+import { ALERT_KEY_USE } from "./index";
 import { withName } from "../tagging";
 import { tenantLabels } from "../../model/tags";
 
@@ -17,7 +19,7 @@ export interface AwsAlarmsArgs {
    * topics of their own region, so the DR region gets its own topic.
    * @default none: no DR-region topic and no replica-lag alarm
    */
-  readonly dr?: { readonly provider: aws.Provider; readonly replicaIdentifier: string; readonly keyPolicy: pulumi.Input<string>; readonly maxLagSeconds: number };
+  readonly dr?: { readonly provider: aws.Provider; readonly replicaIdentifier: string; readonly maxLagSeconds: number };
   /**
    * Route 53 health checks of tenants whose tier checks from more than one region: AWS probes them
    * from several regions. Their metrics live in us-east-1, so the alarms and their topic live there.
@@ -25,7 +27,6 @@ export interface AwsAlarmsArgs {
    */
   readonly multiRegionChecks?: {
     readonly provider: aws.Provider;
-    readonly keyPolicy: pulumi.Input<string>;
     readonly tenants: readonly { readonly name: string; readonly tier: string; readonly domains: readonly string[] }[];
   };
   /**
@@ -33,6 +34,8 @@ export interface AwsAlarmsArgs {
    * @default none: no replication alarms
    */
   readonly replication?: { readonly sourceBucket: pulumi.Input<string>; readonly destinationBucket: pulumi.Input<string>; readonly ruleId: string };
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -118,8 +121,8 @@ export class AwsAlarms extends pulumi.ComponentResource {
       // Bucket replication is the stack's, not a shard's: watched once.
       this.dataStoreAlarms(prefix, metricNamespace, { ...store, ...(i === 0 && args.replication ? { replication: args.replication } : {}) }, args, child);
     });
-    if (args.dr) this.drReplicaLagAlarm(name, args.dr, args.tags);
-    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) this.multiRegionHealthChecks(name, args.multiRegionChecks, args.tags);
+    if (args.dr) this.drReplicaLagAlarm(name, args.dr, args.tags, args.keyAdministration);
+    if (args.multiRegionChecks && args.multiRegionChecks.tenants.length > 0) this.multiRegionHealthChecks(name, args.multiRegionChecks, args.tags, args.keyAdministration);
     for (const [ruleName, pattern] of Object.entries(EVENT_RULES)) {
       const rule = new aws.cloudwatch.EventRule(`${name}-${ruleName}`, {
         description: `odoo-fleet: ${ruleName.replace(/-/g, " ")}`,
@@ -132,9 +135,9 @@ export class AwsAlarms extends pulumi.ComponentResource {
   }
 
   /** The DR read replica's lag against the region-loss RPO, alarmed to a topic of the DR region (alarms act on topics of their own region). */
-  private drReplicaLagAlarm(name: string, dr: NonNullable<AwsAlarmsArgs["dr"]>, tags: AwsAlarmsArgs["tags"]): void {
+  private drReplicaLagAlarm(name: string, dr: NonNullable<AwsAlarmsArgs["dr"]>, tags: AwsAlarmsArgs["tags"], administration: KeyAdministration): void {
     const drOpts = { parent: this, provider: dr.provider };
-    const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags, policy: dr.keyPolicy }, { ...drOpts, protect: true });
+    const key = encryptionKey(`${name}-alerts-dr`, { description: `DR-region alert topic of ${name}`, alias: `${name}-alerts-dr`, tags, access: { administration, use: ALERT_KEY_USE } }, { ...drOpts, protect: true });
     const topic = new aws.sns.Topic(`${name}-alerts-dr`, { kmsMasterKeyId: key.arn, tags: withName(tags, `${name}-alerts-dr`) }, drOpts);
     new aws.cloudwatch.MetricAlarm(`${name}-replica-lag-dr`, {
       alarmDescription: `The DR read replica lags more than ${dr.maxLagSeconds} s: the region-loss RPO is at risk.`,
@@ -154,9 +157,9 @@ export class AwsAlarms extends pulumi.ComponentResource {
   }
 
   /** Route 53 health checks of each domain from AWS's checker regions, alarmed in us-east-1 where their metrics live. */
-  private multiRegionHealthChecks(name: string, checks: NonNullable<AwsAlarmsArgs["multiRegionChecks"]>, tags: AwsAlarmsArgs["tags"]): void {
+  private multiRegionHealthChecks(name: string, checks: NonNullable<AwsAlarmsArgs["multiRegionChecks"]>, tags: AwsAlarmsArgs["tags"], administration: KeyAdministration): void {
     const usEast = { parent: this, provider: checks.provider };
-    const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags, policy: checks.keyPolicy }, { ...usEast, protect: true });
+    const key = encryptionKey(`${name}-alerts-us-east-1`, { description: `Health-check alert topic of ${name}`, alias: `${name}-alerts-us-east-1`, tags, access: { administration, use: ALERT_KEY_USE } }, { ...usEast, protect: true });
     const topic = new aws.sns.Topic(`${name}-alerts-us-east-1`, { kmsMasterKeyId: key.arn, tags: withName(tags, `${name}-alerts-us-east-1`) }, usEast);
     for (const tenant of checks.tenants) {
       for (const domain of tenant.domains) {

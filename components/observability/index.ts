@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { KeyAdministration, KeyUse } from "../data/keys";
 import { serviceAccountRole } from "../irsa";
 import * as random from "@pulumi/random";
 import type { Environment } from "../../model/stack";
@@ -36,26 +37,18 @@ export interface MonitoringArgs {
    * @default true
    */
   readonly protect?: boolean;
+  /** Who administers the component's KMS keys, and the break-glass role that alone may delete them. */
+  readonly keyAdministration: KeyAdministration;
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-/** The alert topics' key: the account administers it; CloudWatch and EventBridge may encrypt with it. */
-export function alertKeyPolicy(accountId: string, partition: string) {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "Account", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
-      {
-        Sid: "AlarmPublishers",
-        Effect: "Allow",
-        Principal: { Service: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] },
-        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-        Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-      },
-    ],
-  };
-}
+/**
+ * How the alert topics' keys are used: through SNS (Alertmanager publishes), and by CloudWatch alarms
+ * and EventBridge, which publish to encrypted topics only where the key policy lets their service
+ * principals use the key (SNS developer guide, "Enabling compatibility between event sources from
+ * AWS services and encrypted topics").
+ */
+export const ALERT_KEY_USE = { viaServices: ["sns"], servicePrincipals: ["cloudwatch.amazonaws.com", "events.amazonaws.com"] } satisfies KeyUse;
 
 /**
  * Alertmanager's role: publish to the alert topics, and use their KMS key as SNS needs from a
@@ -190,15 +183,12 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly ruleGroups: RuleGroup[];
   /** The kube-prometheus-stack release: charts that create ServiceMonitors must wait for its CRDs. */
   public readonly crds: pulumi.Resource;
-  /** Policy of the alert topics' keys (for other topics, such as the DR region's). */
-  public readonly alertKeyPolicy: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("odoo-fleet:observability:Monitoring", name, {}, opts);
     const child = { parent: this };
 
     const alerts = alertTopics(name, args, this);
-    this.alertKeyPolicy = alerts.keyPolicy;
     this.topics = alerts.topics;
     const alertmanagerRole = serviceAccountRole(`${name}-alertmanager`, {
       oidcProviderArn: args.cluster.oidcProviderArn,
@@ -232,13 +222,11 @@ export class Monitoring extends pulumi.ComponentResource {
 function alertTopics(name: string, args: MonitoringArgs, parent: pulumi.Resource) {
   const child = { parent };
   const account = aws.getCallerIdentityOutput({}, child).accountId;
-  const partition = aws.getPartitionOutput({}, child).partition;
-  const keyPolicy = pulumi.all([account, partition]).apply(([id, p]) => JSON.stringify(alertKeyPolicy(id, p)));
   const key = encryptionKey(`${name}-alerts`, {
     description: `Alert topics of ${name}`,
     alias: `${name}-alerts`,
     tags: args.tags,
-    policy: keyPolicy,
+    access: { administration: args.keyAdministration, use: ALERT_KEY_USE },
   }, { parent, protect: args.protect ?? true });
   const topics = {} as Record<Severity, pulumi.Output<string>>;
   for (const severity of ["page", "critical", "warning"] as const) {
@@ -252,7 +240,7 @@ function alertTopics(name: string, args: MonitoringArgs, parent: pulumi.Resource
     }, child);
     topics[severity] = topic.arn;
   }
-  return { keyPolicy, key, topics };
+  return { key, topics };
 }
 
 /** The gp3 storage class Prometheus's volumes use, and Grafana's admin credentials. */
