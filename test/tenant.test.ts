@@ -284,6 +284,7 @@ describe("backup CronJob", () => {
           database: { host: "db.example", port: 5432, name: "odoo_northwind", role: "odoo_northwind" },
           region: "eu-west-1",
           pushgatewayUrl: "http://prometheus-pushgateway.monitoring.svc:9091",
+          pushPassword: "push-secret",
           scripts: { "backup-tenant.sh": "#!/bin/sh", "credentials.sh": "" },
         },
       }),

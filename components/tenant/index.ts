@@ -62,6 +62,8 @@ export interface TenantBackupArgs {
   readonly oidcIssuerUrl: pulumi.Input<string>;
   /** Where backup and drill jobs record their results. */
   readonly pushgatewayUrl: string;
+  /** The backup job's credential there (Monitoring's `pushPasswords[tenant].odoo_backup`). */
+  readonly pushPassword: pulumi.Input<string>;
   /** The restore drill, run from the platform namespace with a role that may create databases. */
   readonly drill: { readonly serviceAccount: string };
 }
@@ -93,6 +95,7 @@ export function tenantManifestInput(args: OdooTenantArgs, sizing: OdooSizing, qu
             database: { host: args.database.host, port: args.database.port, name: database, role },
             region: args.provisioner.region,
             pushgatewayUrl: args.backup.pushgatewayUrl,
+            pushPassword: args.backup.pushPassword,
             scripts: jobScripts("backup-tenant.sh"),
           },
         }
@@ -236,7 +239,8 @@ export class OdooTenant extends pulumi.ComponentResource {
   /** The backup CronJob, after its scripts' ConfigMap and everything the workloads wait for. */
   private createBackupJob(name: string, backupJob: NonNullable<TenantManifests["backupJob"]>, inNamespace: pulumi.CustomResourceOptions, workloadDeps: pulumi.Resource[]): void {
     const scripts = createObject(`${name}-configmap-odoo-scripts`, backupJob.scripts, inNamespace);
-    createObject(`${name}-cronjob-odoo-backup`, backupJob.cronJob, { parent: this, dependsOn: [...workloadDeps, scripts] });
+    const credentials = createObject(`${name}-secret-pushgateway-credentials`, backupJob.pushCredentials, inNamespace);
+    createObject(`${name}-cronjob-odoo-backup`, backupJob.cronJob, { parent: this, dependsOn: [...workloadDeps, scripts, credentials] });
   }
 
   /** The restore drill's CronJob in the platform namespace, once the database exists. */
