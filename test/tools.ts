@@ -10,6 +10,8 @@ const installHint: Record<string, string> = {
   psql: "apt-get install postgresql",
   pg_dump: "apt-get install postgresql",
   pg_restore: "apt-get install postgresql",
+  nginx: "apt-get install nginx-light",
+  "prometheus-pushgateway": "apt-get install prometheus-pushgateway",
 };
 
 export function toolAvailable(tool: string): boolean {

@@ -160,6 +160,16 @@ export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environmen
   };
 }
 
+/** Where the proxy listens, forwards, finds its users and keeps its run-time files. */
+export interface PushProxyPlaces {
+  readonly listen: string;
+  readonly upstream: string;
+  readonly usersFile: string;
+  readonly runtimeDir: string;
+}
+/** In the Pushgateway's pod: the Service's target port, the Pushgateway on the loopback, the mounted Secret, an emptyDir. */
+const PUSH_PROXY_PLACES: PushProxyPlaces = { listen: String(PUSH_PROXY_PORT), upstream: PUSHGATEWAY_LOOPBACK, usersFile: "/etc/nginx/auth/htpasswd", runtimeDir: "/tmp" };
+
 /**
  * The proxy's nginx.conf. Scrapes and health checks read; a push is admitted only to
  * /metrics/job/<job>/tenant/<tenant> (no further grouping labels), by the basic-auth user
@@ -168,13 +178,13 @@ export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environmen
  * (https://nginx.org/en/docs/http/ngx_http_core_module.html#location), and `{SSHA}` entries are
  * checked by nginx itself (https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html).
  */
-export function pushProxyConfig(): string {
-  const upstream = `http://${PUSHGATEWAY_LOOPBACK}`;
+export function pushProxyConfig(where: PushProxyPlaces = PUSH_PROXY_PLACES): string {
+  const upstream = `http://${where.upstream}`;
   const read = (path: string) => `    location = ${path} { limit_except GET { deny all; } proxy_pass ${upstream}; }`;
   const push = (job: PushJob) => [
     `    location ~ ^/metrics/job/${job}/tenant/(?<tenant>[a-z0-9-]+)$ {`,
     `      auth_basic "pushgateway";`,
-    `      auth_basic_user_file /etc/nginx/auth/htpasswd;`,
+    `      auth_basic_user_file ${where.usersFile};`,
     `      if ($remote_user != "${PUSH_JOBS[job]}-$tenant") { return 403; }`,
     `      limit_except PUT POST { deny all; }`,
     `      proxy_pass ${upstream}/metrics/job/${job}/tenant/$tenant;`,
@@ -182,20 +192,16 @@ export function pushProxyConfig(): string {
   ];
   return [
     "worker_processes 1;",
-    "pid /tmp/nginx.pid;",
+    `pid ${where.runtimeDir}/nginx.pid;`,
     "error_log stderr warn;",
     "events { worker_connections 256; }",
     "http {",
     "  access_log /dev/stdout;",
     "  server_tokens off;",
     "  client_max_body_size 1m;",
-    "  client_body_temp_path /tmp/client_body;",
-    "  proxy_temp_path /tmp/proxy;",
-    "  fastcgi_temp_path /tmp/fastcgi;",
-    "  uwsgi_temp_path /tmp/uwsgi;",
-    "  scgi_temp_path /tmp/scgi;",
+    ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) => `  ${kind}_temp_path ${where.runtimeDir}/${kind};`),
     "  server {",
-    `    listen ${PUSH_PROXY_PORT};`,
+    `    listen ${where.listen};`,
     read("/metrics"),
     read("/-/healthy"),
     read("/-/ready"),
