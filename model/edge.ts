@@ -47,14 +47,12 @@ export function ratePerMinute(rateLimit: { average?: number; period?: string | n
   return (average / seconds) * 60;
 }
 
-/** The jobs that push to the Pushgateway, and the user name of each one's per-tenant credential. */
+/**
+ * The jobs that push to the Pushgateway, and the user name of each one's per-tenant credential: the
+ * only grouping key a credential may push to is /metrics/job/<job>/tenant/<its tenant>.
+ */
 export const PUSH_JOBS = { odoo_backup: "backup", odoo_restore_drill: "drill" } as const;
 export type PushJob = keyof typeof PUSH_JOBS;
-
-/** The only grouping key a pusher may use: its job and its tenant, nothing else. */
-export function pushPath(job: PushJob, tenant: string): string {
-  return `/metrics/job/${job}/tenant/${tenant}`;
-}
 
 /** The basic-auth user of a tenant's credential for one job: `backup-acme`, `drill-acme`. */
 export function pushUser(job: PushJob, tenant: string): string {

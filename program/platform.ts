@@ -388,6 +388,7 @@ async function tenants({ spec, tags, systemPool }: Site, parts: {
         oidcIssuerUrl: cluster.oidcIssuerUrl,
         pushgatewayUrl: PUSHGATEWAY_URL,
         pushPassword: parts.pushPasswords[tenant.name]!.odoo_backup,
+        drillPushPassword: parts.pushPasswords[tenant.name]!.odoo_restore_drill,
         drill: { serviceAccount: DRILL_SERVICE_ACCOUNT },
       },
       provisioner: {

@@ -205,6 +205,27 @@ describe("Pushgateway: pushes authenticated and bound to the pushing tenant", ()
   });
 });
 
+describe("pushers carry their own tenant's credential", () => {
+  test("every backup and drill CronJob reads a netrc Secret of its tenant, never one on the command line", () => {
+    const resources = shared.resources as R[];
+    const jobs = resources.filter((r) => r.type === "kubernetes:batch/v1:CronJob" && ["odoo-backup", "restore-drill"].includes(r.inputs.metadata.labels?.app));
+    expect(jobs.length).toBe(8);
+    for (const job of jobs) {
+      const pod = job.inputs.spec.jobTemplate.spec.template.spec;
+      const tenant = job.inputs.metadata.labels.tenant as string;
+      const secretName = job.inputs.metadata.labels.app === "odoo-backup" ? "pushgateway-credentials" : `${tenant}-push`;
+      const volume = (pod.volumes as { name: string; secret?: { secretName: string } }[]).find((v) => v.secret?.secretName === secretName);
+      expect(volume, `${job.name} mounts ${secretName}`).toBeDefined();
+      const secret = find(resources, "kubernetes:core/v1:Secret", job.inputs.metadata.namespace, secretName);
+      expect(secret.inputs.stringData).toBe("[secret]");
+      for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+        expect(container.env).toContainEqual({ name: "PUSHGATEWAY_NETRC", value: "/secrets/push/netrc" });
+        expect(container.volumeMounts).toContainEqual({ name: volume!.name, mountPath: "/secrets/push", readOnly: true });
+      }
+    }
+  });
+});
+
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const server = createServer().listen(0, "127.0.0.1", () => {

@@ -63,14 +63,18 @@ function backupSettings(input: TenantManifestInput): BackupJobInput | undefined 
  * which the proxy admits to this tenant's backup grouping key only.
  */
 function pushCredentials(input: TenantManifestInput, b: BackupJobInput): Manifest {
-  const host = new URL(b.pushgatewayUrl).hostname;
   return {
     apiVersion: "v1",
     kind: "Secret",
     metadata: tenantObjectMeta(input, "pushgateway-credentials"),
     type: "Opaque",
-    stringData: { netrc: pulumi.secret(pulumi.interpolate`machine ${host} login ${pushUser("odoo_backup", input.tenant)} password ${b.pushPassword}\n`) },
+    stringData: { netrc: pushNetrc(b.pushgatewayUrl, pushUser("odoo_backup", input.tenant), b.pushPassword) },
   };
+}
+
+/** A netrc file with one Pushgateway credential, for `curl --netrc-file` (the password stays off the command line). */
+export function pushNetrc(pushgatewayUrl: string, user: string, password: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.secret(pulumi.interpolate`machine ${new URL(pushgatewayUrl).hostname} login ${user} password ${password}\n`);
 }
 
 /** The backup CronJob, the ConfigMap holding its script, and its push credential. @returns undefined without backups */

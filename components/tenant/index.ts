@@ -10,13 +10,15 @@ import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
 import { tenantManifests, type TenantManifests } from "./manifests";
 import type { Manifest, TenantManifestInput } from "./manifest-input";
-import { tenantBackupPolicy } from "./backup-job";
+import { pushNetrc, tenantBackupPolicy } from "./backup-job";
+import { pushUser } from "../../model/edge";
 import { cronOdooConf, webOdooConf } from "./odoo-conf";
 import { tenantLabels } from "../../model/tags";
 import {
   jobScripts,
   provisionDbJob,
   provisionerPasswordSecret,
+  drillPushSecret,
   restoreDrillCronJob,
   tenantDatabase,
   type PlatformJobInput,
@@ -64,6 +66,8 @@ export interface TenantBackupArgs {
   readonly pushgatewayUrl: string;
   /** The backup job's credential there (Monitoring's `pushPasswords[tenant].odoo_backup`). */
   readonly pushPassword: pulumi.Input<string>;
+  /** The restore drill's credential there (`pushPasswords[tenant].odoo_restore_drill`). */
+  readonly drillPushPassword: pulumi.Input<string>;
   /** The restore drill, run from the platform namespace with a role that may create databases. */
   readonly drill: { readonly serviceAccount: string };
 }
@@ -245,7 +249,9 @@ export class OdooTenant extends pulumi.ComponentResource {
 
   /** The restore drill's CronJob in the platform namespace, once the database exists. */
   private createRestoreDrill(name: string, args: OdooTenantArgs, backup: TenantBackupArgs, provisioning: pulumi.Resource): void {
-    new k8s.batch.v1.CronJob(`${name}-restore-drill`, restoreDrillCronJob(platformJobInput(args), args.tenant.odoo.image, backup), { parent: this, dependsOn: [provisioning] });
+    const netrc = pushNetrc(backup.pushgatewayUrl, pushUser("odoo_restore_drill", args.tenant.name), backup.drillPushPassword);
+    const pushSecret = this.createSecret(name, args, drillPushSecret(args.tenant.name), { netrc }, args.provisioner.namespace, []);
+    new k8s.batch.v1.CronJob(`${name}-restore-drill`, restoreDrillCronJob(platformJobInput(args), args.tenant.odoo.image, backup), { parent: this, dependsOn: [provisioning, pushSecret] });
   }
 
   /** The certificate, middlewares and routes: traffic arrives once the workloads exist. */

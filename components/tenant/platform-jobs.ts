@@ -96,27 +96,29 @@ export function jobScripts(script: string): Record<string, string> {
  * The restore drill's pod: the tools image fetches and checks the newest backup (it has the AWS CLI and
  * the role), then the tenant's own Odoo image restores it and loads Odoo's registry on it.
  */
-export function drillPod(args: { readonly fetch: ReturnType<typeof provisionerPod>; readonly odooImage: string; readonly env: Record<string, pulumi.Input<string>> }) {
+export function drillPod(args: { readonly fetch: ReturnType<typeof provisionerPod>; readonly odooImage: string; readonly env: Record<string, pulumi.Input<string>>; readonly pushSecret: string }) {
   const [fetch] = args.fetch.containers;
-  const shared = { name: "drill", mountPath: "/drill" };
+  // Both phases record results with the drill's credential, which the proxy admits to this tenant's drill key only.
+  const shared = [{ name: "drill", mountPath: "/drill" }, { name: "push", mountPath: "/secrets/push", readOnly: true }];
+  const pushEnv = { name: "PUSHGATEWAY_NETRC", value: "/secrets/push/netrc" };
   return {
     ...args.fetch,
     restartPolicy: "Never",
-    initContainers: [{ ...fetch!, name: "fetch", volumeMounts: [...fetch!.volumeMounts, shared] }],
+    initContainers: [{ ...fetch!, name: "fetch", env: [...fetch!.env, pushEnv], volumeMounts: [...fetch!.volumeMounts, ...shared] }],
     containers: [
       {
         name: "restore",
         image: args.odooImage,
         imagePullPolicy: "Always",
         command: ["/bin/sh", "/scripts/restore-drill.sh"],
-        env: Object.entries(args.env).map(([name, value]) => ({ name, value })),
+        env: [...Object.entries(args.env).map(([name, value]) => ({ name, value })), pushEnv],
         // Restoring a large database and loading the registry take more than a provisioning job.
         resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
         securityContext: fetch!.securityContext,
-        volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, shared],
+        volumeMounts: [{ name: "scripts", mountPath: "/scripts", readOnly: true }, { name: "tmp", mountPath: "/tmp" }, ...shared],
       },
     ],
-    volumes: [...args.fetch.volumes, { name: "drill", emptyDir: { sizeLimit: "50Gi" } }],
+    volumes: [...args.fetch.volumes, { name: "drill", emptyDir: { sizeLimit: "50Gi" } }, { name: "push", secret: { secretName: args.pushSecret, defaultMode: 0o440 } }],
   };
 }
 
@@ -140,6 +142,11 @@ function platformJob(job: PlatformJobInput, script?: string) {
     nodeSelector: job.provisioner.nodeSelector,
     ...(script ? { script } : {}),
   };
+}
+
+/** The Secret in the platform namespace holding the drill's Pushgateway credential (netrc), bound to this tenant. */
+export function drillPushSecret(tenant: string): string {
+  return `${tenant}-push`;
 }
 
 /** The Secret in the platform namespace holding the tenant's database password for its jobs. */
@@ -194,6 +201,7 @@ export function restoreDrillCronJob(job: PlatformJobInput, odooImage: string, ba
           template: {
             metadata: { labels },
             spec: drillPod({
+              pushSecret: drillPushSecret(job.tenant),
               fetch: provisionerPod({
                 ...platformJob(job, "restore-drill.sh"),
                 serviceAccount: backup.drill.serviceAccount,
