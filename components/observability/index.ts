@@ -156,6 +156,8 @@ export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environmen
       config,
     },
     grafana: { enabled: true, admin: { existingSecret: "grafana-admin", userKey: "user", passwordKey: "password" }, nodeSelector: args.systemNodeSelector },
+    // The subchart's pods and ServiceMonitor go to that namespace (prometheus-node-exporter's
+    // `namespaceOverride`, read by kube-prometheus-stack's templates); Prometheus selects monitors in every namespace.
     "prometheus-node-exporter": { namespaceOverride: NODE_EXPORTER_NAMESPACE },
   };
 }
