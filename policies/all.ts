@@ -7,6 +7,7 @@ import { cacheAclPolicies } from "./cache-acl";
 import { odooSecretsPolicies } from "./odoo-secrets";
 import { dataProtectionPolicies } from "./data-protection";
 import { filestorePolicies } from "./filestore";
+import { edgePolicies } from "./edge";
 import { isolationPolicies } from "./isolation";
 import { keyPolicies } from "./keys";
 import { platformBaselinePolicies } from "./platform-baseline";
@@ -16,4 +17,4 @@ import { stackPolicies } from "./stack";
 import { taggingPolicies } from "./tagging";
 import { workloadPolicies } from "./workload";
 
-export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies, ...restoreDrillPolicies, ...keyPolicies];
+export const ALL_POLICIES = [...isolationPolicies, ...workloadPolicies, ...dataProtectionPolicies, ...platformBaselinePolicies, ...accessPolicies, ...stackPolicies, ...taggingPolicies, ...postgresPolicies, ...filestorePolicies, ...cacheAclPolicies, ...odooSecretsPolicies, ...restoreDrillPolicies, ...keyPolicies, ...edgePolicies];

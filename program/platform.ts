@@ -47,7 +47,7 @@ export async function buildPlatform(spec: PlatformSpec) {
   const dataCidrs = network.layout.map((z) => z.isolated);
   const tenantPlatform = tenantPlatformOf(site, { cluster, shards, backups, dataCidrs }, inCluster);
   awsAlarms(site, { monitoring, standby, shards, backups });
-  await tenants(site, { cluster, shards, filestore, backups, dataCidrs, ingress, tenantPlatform, inCluster });
+  await tenants(site, { cluster, shards, filestore, backups, dataCidrs, ingress, tenantPlatform, pushPasswords: monitoring.pushPasswords, inCluster });
   return platformOutputs(site, { network, cluster, standby, monitoring, shards, filestore, backups, vault, dataCidrs });
 }
 
@@ -372,6 +372,7 @@ async function tenants({ spec, tags, systemPool }: Site, parts: {
   dataCidrs: string[];
   ingress: Ingress;
   tenantPlatform: TenantPlatform;
+  pushPasswords: Monitoring["pushPasswords"];
   inCluster: InCluster;
 }): Promise<void> {
   const { cluster, filestore, backups, dataCidrs, ingress, tenantPlatform, inCluster } = parts;
@@ -403,6 +404,8 @@ async function tenants({ spec, tags, systemPool }: Site, parts: {
         oidcProviderArn: cluster.oidcProviderArn,
         oidcIssuerUrl: cluster.oidcIssuerUrl,
         pushgatewayUrl: PUSHGATEWAY_URL,
+        pushPassword: parts.pushPasswords[tenant.name]!.odoo_backup,
+        drillPushPassword: parts.pushPasswords[tenant.name]!.odoo_restore_drill,
         drill: { serviceAccount: DRILL_SERVICE_ACCOUNT },
       },
       provisioner: {

@@ -10,6 +10,7 @@
 #   BACKUP_TIER_TAG                                 <key>=<tier>: the object tag whose lifecycle rule expires it
 #   TENANT                                          for the manifest and the metrics
 #   PUSHGATEWAY_URL (optional)                      where to record the result for the staleness alert
+#   PUSHGATEWAY_NETRC (optional)                    netrc file with the tenant's push credential
 set -eu
 . "$(dirname "$0")/credentials.sh"
 
@@ -20,7 +21,10 @@ work=$(mktemp -d)
 
 push_metrics() {
   [ -n "${PUSHGATEWAY_URL:-}" ] || return 0
-  curl -fsS --max-time 10 --data-binary @- "$PUSHGATEWAY_URL/metrics/job/odoo_backup/tenant/$TENANT" || echo "warning: could not push metrics" >&2
+  # The credential comes from a file, never the command line (other processes could read that).
+  set -- -fsS --max-time 10 --data-binary @-
+  [ -z "${PUSHGATEWAY_NETRC:-}" ] || set -- "$@" --netrc-file "$PUSHGATEWAY_NETRC"
+  curl "$@" "$PUSHGATEWAY_URL/metrics/job/odoo_backup/tenant/$TENANT" || echo "warning: could not push metrics" >&2
 }
 on_failure() {
   printf 'odoo_fleet_backup_last_failure_timestamp_seconds %s\n' "$(date +%s)" | push_metrics

@@ -30,6 +30,7 @@
 #   STATE_DIR                                 folder only prepare and finish share (default: $DRILL_DIR/.state when all)
 #   REGISTRY_CHECK                            "odoo" (default): odoo --stop-after-init on the restored database; "none" to skip
 #   PUSHGATEWAY_URL (optional)                where to record the result (prepare, finish)
+#   PUSHGATEWAY_NETRC (optional)              netrc file with the drill's push credential for this tenant
 set -eu
 
 : "${TENANT:?}" "${RTO_SECONDS:?}"
@@ -44,7 +45,10 @@ own_name="^drill_${safe}_[0-9]+\$"
 
 push_metrics() {
   [ -n "${PUSHGATEWAY_URL:-}" ] || return 0
-  curl -fsS --max-time 10 --data-binary @- "$PUSHGATEWAY_URL/metrics/job/odoo_restore_drill/tenant/$TENANT" || echo "warning: could not push metrics" >&2
+  # The credential comes from a file, never the command line (other processes could read that).
+  set -- -fsS --max-time 10 --data-binary @-
+  [ -z "${PUSHGATEWAY_NETRC:-}" ] || set -- "$@" --netrc-file "$PUSHGATEWAY_NETRC"
+  curl "$@" "$PUSHGATEWAY_URL/metrics/job/odoo_restore_drill/tenant/$TENANT" || echo "warning: could not push metrics" >&2
 }
 record_failure() {
   printf 'odoo_fleet_restore_drill_last_failure_timestamp_seconds %s\n' "$(date +%s)" | push_metrics

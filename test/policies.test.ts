@@ -278,6 +278,30 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     (r) => void (find(r, "shared-prod-backup", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs.rule.defaultRetention.mode = "GOVERNANCE"),
     ["mandatory: production backup bucket shared-prod-backup locks in GOVERNANCE mode; production needs COMPLIANCE"],
   ],
+  // The edge's policies: more breaks of each in test/edge.test.ts.
+  [
+    "tenant-database-manager-blocked",
+    (r) => void find(r, "northwind-ingressroute-erp.northwind.example", K.route).inputs.spec.routes.shift(),
+    ["mandatory: tenant northwind: no route of erp.northwind.example refuses the database manager ahead of its other routes"],
+  ],
+  [
+    "tenant-login-rate-limited",
+    (r) => void (find(r, "northwind-middleware-login-rate-limit", "kubernetes:traefik.io/v1alpha1:Middleware").inputs.spec.rateLimit = { average: 100, period: "1m" }),
+    [
+      "mandatory: tenant northwind: the login route of erp.northwind.example has no per-client rate limit of at most 10 a minute",
+      "mandatory: tenant northwind: the login route of northwind.odoo-fleet.example has no per-client rate limit of at most 10 a minute",
+    ],
+  ],
+  [
+    "system-namespace-isolated",
+    (r) => void (find(r, "shared-prod-monitoring", K.ns).inputs.metadata.labels["pod-security.kubernetes.io/enforce"] = "privileged"),
+    ["mandatory: system namespace monitoring enforces privileged without a stated need"],
+  ],
+  [
+    "pushgateway-pushes-bound",
+    (r) => void (find(r, "shared-prod-pushgateway", "kubernetes:helm.sh/v3:Release").inputs.values.extraArgs = []),
+    ["mandatory: Pushgateway prometheus-pushgateway: the Pushgateway listens on the pod network, where pushes skip the authenticating proxy"],
+  ],
 ];
 
 describe.each(cases)("%s", (name, mutate, expected, doc, config) => {

@@ -267,6 +267,20 @@ describe("routes", () => {
     expect(business.ingressRoutes[0]!.spec).toEqual({
       entryPoints: ["websecure"],
       routes: [
+        {
+          kind: "Rule",
+          match: "Host(`erp.northwind.example`) && (PathPrefix(`/web/database`) || Path(`/xmlrpc/db`) || Path(`/xmlrpc/2/db`))",
+          priority: 10000,
+          middlewares: [{ name: "refuse" }],
+          services: [{ name: "odoo", port: 8069 }],
+        },
+        {
+          kind: "Rule",
+          match: "Host(`erp.northwind.example`) && (Path(`/web/login`) || Path(`/web/session/authenticate`) || Path(`/xmlrpc/common`) || Path(`/xmlrpc/2/common`))",
+          priority: 9000,
+          middlewares: [{ name: "security-headers" }, { name: "rate-limit" }, { name: "login-rate-limit" }],
+          services: [{ name: "odoo", port: 8069 }],
+        },
         { kind: "Rule", match: "Host(`erp.northwind.example`) && PathPrefix(`/websocket`)", middlewares: [{ name: "security-headers" }, { name: "rate-limit" }], services: [{ name: "odoo", port: 8072 }] },
         { kind: "Rule", match: "Host(`erp.northwind.example`)", middlewares: [{ name: "security-headers" }, { name: "rate-limit" }], services: [{ name: "odoo", port: 8069 }] },
       ],
@@ -287,6 +301,7 @@ describe("backup CronJob", () => {
           database: { host: "db.example", port: 5432, name: "odoo_northwind", role: "odoo_northwind" },
           region: "eu-west-1",
           pushgatewayUrl: "http://prometheus-pushgateway.monitoring.svc:9091",
+          pushPassword: "push-secret",
           scripts: { "backup-tenant.sh": "#!/bin/sh", "credentials.sh": "" },
         },
       }),

@@ -12,6 +12,8 @@ const installHint: Record<string, string> = {
   pg_dump: "apt-get install postgresql",
   pg_restore: "apt-get install postgresql",
   "redis-server": "apt-get install redis-server",
+  nginx: "apt-get install nginx-light",
+  "prometheus-pushgateway": "apt-get install prometheus-pushgateway",
 };
 
 export function toolAvailable(tool: string): boolean {

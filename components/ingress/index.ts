@@ -17,6 +17,64 @@ export const RESTRICTED_NAMESPACE_LABELS = {
   "pod-security.kubernetes.io/warn": "restricted",
 } as const;
 
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+const networkPolicy = (name: string, namespace: string, spec: NetworkPolicySpec) => ({ metadata: { name, namespace }, spec });
+const DNS_EGRESS = {
+  to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+  ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+};
+const ANYWHERE = [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }];
+const FROM_PROMETHEUS = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }];
+
+/**
+ * The edge namespaces' NetworkPolicies: default deny, then what each component needs. Traffic from
+ * the node (kubelet probes) is always allowed (https://kubernetes.io/docs/concepts/services-networking/network-policies/),
+ * and the API server reaches webhooks from the control plane's addresses in the VPC.
+ */
+export function edgeNetworkPolicies(): { name: string; metadata: { name: string; namespace: string }; spec: NetworkPolicySpec }[] {
+  const denyAll = (ns: string) => ({ name: `${ns}-default-deny`, ...networkPolicy("default-deny", ns, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }) });
+  return [
+    denyAll(TRAEFIK_NAMESPACE),
+    {
+      name: "traefik-allow",
+      ...networkPolicy("allow-traefik", TRAEFIK_NAMESPACE, {
+        podSelector: { matchLabels: { ...TRAEFIK_POD_LABELS } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          // The NLB keeps the client's address (externalTrafficPolicy Local): web and websecure from anywhere.
+          { from: ANYWHERE, ports: [{ protocol: "TCP", port: 8000 }, { protocol: "TCP", port: 8443 }] },
+          { from: FROM_PROMETHEUS, ports: [{ protocol: "TCP", port: 9100 }] },
+        ],
+        egress: [
+          DNS_EGRESS,
+          // The API server (routes, services, endpoints are watched there).
+          { to: ANYWHERE, ports: [{ protocol: "TCP", port: 443 }] },
+          // Tenants' Odoo and cert-manager's HTTP-01 solvers; each tenant's own policy admits what it serves.
+          { to: [{ namespaceSelector: { matchLabels: { "odoo-fleet/role": "tenant" } } }] },
+        ],
+      }),
+    },
+    denyAll(CERT_MANAGER_NAMESPACE),
+    {
+      name: "cert-manager-allow",
+      ...networkPolicy("allow-cert-manager", CERT_MANAGER_NAMESPACE, {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          // The webhook, called by the API server; the controller's metrics, scraped by Prometheus.
+          { from: ANYWHERE, ports: [{ protocol: "TCP", port: 10250 }] },
+          { from: FROM_PROMETHEUS, ports: [{ protocol: "TCP", port: 9402 }] },
+        ],
+        egress: [
+          DNS_EGRESS,
+          // The API server and the ACME directory on HTTPS; the HTTP-01 self-check on port 80 of each domain.
+          { to: ANYWHERE, ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 80 }] },
+        ],
+      }),
+    },
+  ];
+}
+
 export interface IngressArgs {
   /**
    * Resources the charts wait for: the ServiceMonitor CRD comes with the monitoring stack.
@@ -107,6 +165,9 @@ export class Ingress extends pulumi.ComponentResource {
       new k8s.core.v1.Namespace(`${name}-${ns}`, { metadata: { name: ns, labels: { ...RESTRICTED_NAMESPACE_LABELS, "odoo-fleet/role": "platform" } } }, child);
     const certManagerNs = namespace(CERT_MANAGER_NAMESPACE);
     const traefikNs = namespace(TRAEFIK_NAMESPACE);
+    for (const policy of edgeNetworkPolicies()) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-${policy.name}`, { metadata: policy.metadata, spec: policy.spec }, { parent: this, dependsOn: [certManagerNs, traefikNs] });
+    }
 
     const certManager = new k8s.helm.v3.Release(`${name}-cert-manager`, {
       name: "cert-manager",

@@ -12,6 +12,8 @@ import { ODOO_DATA_DIR } from "./odoo-conf";
 import { containerResources, PRIORITY_CLASSES, RESTRICTED_CONTAINER, restrictedPod } from "./pod-spec";
 import { internetPeer, networkPolicy } from "./guard-rails";
 import { tenantObjectMeta, type BackupJobInput, type Manifest, type TenantManifestInput } from "./manifest-input";
+import * as pulumi from "@pulumi/pulumi";
+import { PUSH_PROXY_PORT, pushUser } from "../../model/edge";
 
 /** A minute of the hour from the tenant's name, so tenants' jobs do not all start at once. */
 export function jobMinute(tenant: string): number {
@@ -56,12 +58,32 @@ function backupSettings(input: TenantManifestInput): BackupJobInput | undefined 
   return input.backup && input.backupRoleArn ? input.backup : undefined;
 }
 
-/** The backup CronJob and the ConfigMap holding its script. @returns undefined without backups */
-export function backupJob(input: TenantManifestInput): { scripts: Manifest; cronJob: Manifest } | undefined {
+/**
+ * The job's Pushgateway credential as a netrc file curl reads (`--netrc-file`): user `backup-<tenant>`,
+ * which the proxy admits to this tenant's backup grouping key only.
+ */
+function pushCredentials(input: TenantManifestInput, b: BackupJobInput): Manifest {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: tenantObjectMeta(input, "pushgateway-credentials"),
+    type: "Opaque",
+    stringData: { netrc: pushNetrc(b.pushgatewayUrl, pushUser("odoo_backup", input.tenant), b.pushPassword) },
+  };
+}
+
+/** A netrc file with one Pushgateway credential, for `curl --netrc-file` (the password stays off the command line). */
+export function pushNetrc(pushgatewayUrl: string, user: string, password: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.secret(pulumi.interpolate`machine ${new URL(pushgatewayUrl).hostname} login ${user} password ${password}\n`);
+}
+
+/** The backup CronJob, the ConfigMap holding its script, and its push credential. @returns undefined without backups */
+export function backupJob(input: TenantManifestInput): { scripts: Manifest; pushCredentials: Manifest; cronJob: Manifest } | undefined {
   const b = backupSettings(input);
   if (!b) return undefined;
   return {
     scripts: { apiVersion: "v1", kind: "ConfigMap", metadata: tenantObjectMeta(input, "odoo-scripts"), data: { ...b.scripts } },
+    pushCredentials: pushCredentials(input, b),
     cronJob: {
       apiVersion: "batch/v1",
       kind: "CronJob",
@@ -101,6 +123,7 @@ function backupPod(input: TenantManifestInput, b: BackupJobInput) {
           volumeMounts: [
             { name: "scripts", mountPath: "/scripts", readOnly: true },
             { name: "db-password", mountPath: "/secrets/db", readOnly: true },
+            { name: "push-credentials", mountPath: "/secrets/push", readOnly: true },
             { name: "filestore", mountPath: ODOO_DATA_DIR, readOnly: true },
             { name: "tmp", mountPath: "/tmp" },
           ],
@@ -109,6 +132,7 @@ function backupPod(input: TenantManifestInput, b: BackupJobInput) {
       volumes: [
         { name: "scripts", configMap: { name: "odoo-scripts" } },
         { name: "db-password", secret: { secretName: "odoo-db", items: [{ key: "password", path: "password" }], defaultMode: 0o440 } },
+        { name: "push-credentials", secret: { secretName: "pushgateway-credentials", items: [{ key: "netrc", path: "netrc" }], defaultMode: 0o440 } },
         { name: "filestore", persistentVolumeClaim: { claimName: "filestore", readOnly: true } },
         { name: "tmp", emptyDir: { sizeLimit: "20Gi" } },
       ],
@@ -132,6 +156,7 @@ function backupEnv(input: TenantManifestInput, b: BackupJobInput) {
     { name: "TENANT", value: input.tenant },
     { name: "AWS_REGION", value: b.region },
     { name: "PUSHGATEWAY_URL", value: b.pushgatewayUrl },
+    { name: "PUSHGATEWAY_NETRC", value: "/secrets/push/netrc" },
   ];
 }
 
@@ -145,7 +170,7 @@ export function backupNetworkPolicies(input: TenantManifestInput): Manifest[] {
       egress: [
         // S3 (through the VPC's gateway endpoint) and STS for the role's web identity.
         { to: [internetPeer(input)], ports: [{ protocol: "TCP", port: 443 }] },
-        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: 9091 }] },
+        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: PUSH_PROXY_PORT }] },
       ],
     }),
   ];

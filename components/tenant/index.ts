@@ -10,7 +10,8 @@ import { withName } from "../tagging";
 import { createObject } from "./k8s-objects";
 import { tenantManifests, type TenantManifests } from "./manifests";
 import type { Manifest, TenantManifestInput } from "./manifest-input";
-import { tenantBackupPolicy } from "./backup-job";
+import { pushNetrc, tenantBackupPolicy } from "./backup-job";
+import { pushUser } from "../../model/edge";
 import { cronOdooConf, odooAdminPasswordHash, webOdooConf } from "./odoo-conf";
 import { ODOO_ADMIN_SECRET, ODOO_REDIS_SECRET } from "../../model/odoo-secrets";
 import { tenantLabels } from "../../model/tags";
@@ -19,6 +20,7 @@ import {
   jobScripts,
   provisionDbJob,
   provisionerPasswordSecret,
+  drillPushSecret,
   restoreDrillCronJob,
   tenantDatabase,
   type PlatformJobInput,
@@ -64,6 +66,10 @@ export interface TenantBackupArgs {
   readonly oidcIssuerUrl: pulumi.Input<string>;
   /** Where backup and drill jobs record their results. */
   readonly pushgatewayUrl: string;
+  /** The backup job's credential there (Monitoring's `pushPasswords[tenant].odoo_backup`). */
+  readonly pushPassword: pulumi.Input<string>;
+  /** The restore drill's credential there (`pushPasswords[tenant].odoo_restore_drill`). */
+  readonly drillPushPassword: pulumi.Input<string>;
   /** The restore drill, run from the platform namespace with a role that may create databases. */
   readonly drill: { readonly serviceAccount: string };
 }
@@ -95,6 +101,7 @@ export function tenantManifestInput(args: OdooTenantArgs, sizing: OdooSizing, qu
             database: { host: args.database.host, port: args.database.port, name: database, role },
             region: args.provisioner.region,
             pushgatewayUrl: args.backup.pushgatewayUrl,
+            pushPassword: args.backup.pushPassword,
             scripts: jobScripts("backup-tenant.sh"),
           },
         }
@@ -241,12 +248,15 @@ export class OdooTenant extends pulumi.ComponentResource {
   /** The backup CronJob, after its scripts' ConfigMap and everything the workloads wait for. */
   private createBackupJob(name: string, backupJob: NonNullable<TenantManifests["backupJob"]>, inNamespace: pulumi.CustomResourceOptions, workloadDeps: pulumi.Resource[]): void {
     const scripts = createObject(`${name}-configmap-odoo-scripts`, backupJob.scripts, inNamespace);
-    createObject(`${name}-cronjob-odoo-backup`, backupJob.cronJob, { parent: this, dependsOn: [...workloadDeps, scripts] });
+    const credentials = createObject(`${name}-secret-pushgateway-credentials`, backupJob.pushCredentials, inNamespace);
+    createObject(`${name}-cronjob-odoo-backup`, backupJob.cronJob, { parent: this, dependsOn: [...workloadDeps, scripts, credentials] });
   }
 
   /** The restore drill's CronJob in the platform namespace, once the database exists. */
   private createRestoreDrill(name: string, args: OdooTenantArgs, backup: TenantBackupArgs, provisioning: pulumi.Resource): void {
-    new k8s.batch.v1.CronJob(`${name}-restore-drill`, restoreDrillCronJob(platformJobInput(args), args.tenant.odoo.image, backup), { parent: this, dependsOn: [provisioning] });
+    const netrc = pushNetrc(backup.pushgatewayUrl, pushUser("odoo_restore_drill", args.tenant.name), backup.drillPushPassword);
+    const pushSecret = this.createSecret(name, args, drillPushSecret(args.tenant.name), { netrc }, args.provisioner.namespace, []);
+    new k8s.batch.v1.CronJob(`${name}-restore-drill`, restoreDrillCronJob(platformJobInput(args), args.tenant.odoo.image, backup), { parent: this, dependsOn: [provisioning, pushSecret] });
   }
 
   /** The certificate, middlewares and routes: traffic arrives once the workloads exist. */

@@ -46,6 +46,8 @@ export interface BackupJobInput {
   readonly database: { readonly host: Input<string>; readonly port: number; readonly name: string; readonly role: string };
   readonly region: Input<string>;
   readonly pushgatewayUrl: string;
+  /** The tenant's backup credential at the Pushgateway's proxy (user `backup-<tenant>`). */
+  readonly pushPassword: Input<string>;
   /** Contents of backup-tenant.sh and credentials.sh (scripts/), for the job's ConfigMap. */
   readonly scripts: Readonly<Record<string, string>>;
 }

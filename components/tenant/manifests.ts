@@ -25,7 +25,7 @@ export interface TenantManifests {
   middlewares: Manifest[];
   ingressRoutes: Manifest[];
   /** The backup CronJob and the ConfigMap holding its script. */
-  backupJob?: { scripts: Manifest; cronJob: Manifest };
+  backupJob?: { scripts: Manifest; pushCredentials: Manifest; cronJob: Manifest };
 }
 
 /** Every object of the tenant, each from the step that owns it; absent steps leave their key out. */

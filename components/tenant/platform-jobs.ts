@@ -104,15 +104,18 @@ export const DRILL_TENANT_CONTAINER = "registry";
  * (https://github.com/aws/amazon-eks-pod-identity-webhook#usage); the master's password stays in the
  * tools image's memory, and the state the finish phase acts on in a volume the tenant's image never mounts.
  */
-export function drillPod(args: { readonly tools: ReturnType<typeof provisionerPod>; readonly odooImage: string; readonly env: Record<string, pulumi.Input<string>> }) {
+export function drillPod(args: { readonly tools: ReturnType<typeof provisionerPod>; readonly odooImage: string; readonly env: Record<string, pulumi.Input<string>>; readonly pushSecret: string }) {
   const [tools] = args.tools.containers;
   const shared = { name: "drill", mountPath: "/drill" };
   const state = { name: "drill-state", mountPath: "/drill-state" };
+  // The tools image's phases record the result with the drill's push credential, which the proxy admits
+  // to this tenant's drill key only; the tenant image's container gets none.
+  const push = { name: "push", mountPath: "/secrets/push", readOnly: true };
   const phase = (name: string) => ({
     ...tools!,
     name,
-    env: [...tools!.env.filter((e) => e.name !== "TENANT_PASSWORD_FILE"), { name: "DRILL_PHASE", value: name }, { name: "STATE_DIR", value: state.mountPath }],
-    volumeMounts: [...tools!.volumeMounts.filter((m) => m.name !== "tenant"), shared, state],
+    env: [...tools!.env.filter((e) => e.name !== "TENANT_PASSWORD_FILE"), { name: "DRILL_PHASE", value: name }, { name: "STATE_DIR", value: state.mountPath }, { name: "PUSHGATEWAY_NETRC", value: `${push.mountPath}/netrc` }],
+    volumeMounts: [...tools!.volumeMounts.filter((m) => m.name !== "tenant"), shared, state, push],
   });
   return {
     ...args.tools,
@@ -134,7 +137,13 @@ export function drillPod(args: { readonly tools: ReturnType<typeof provisionerPo
       phase("finish"),
     ],
     // The drill needs no tenant password: the provisioner's secret volume is not mounted.
-    volumes: [...args.tools.volumes.filter((v) => v.name !== "tenant"), { name: "drill", emptyDir: { sizeLimit: "50Gi" } }, { name: "drill-state", emptyDir: { sizeLimit: "1Mi" } }, { name: "registry-tmp", emptyDir: { sizeLimit: "1Gi" } }],
+    volumes: [
+      ...args.tools.volumes.filter((v) => v.name !== "tenant"),
+      { name: "drill", emptyDir: { sizeLimit: "50Gi" } },
+      { name: "drill-state", emptyDir: { sizeLimit: "1Mi" } },
+      { name: "registry-tmp", emptyDir: { sizeLimit: "1Gi" } },
+      { name: "push", secret: { secretName: args.pushSecret, defaultMode: 0o440 } },
+    ],
   };
 }
 
@@ -158,6 +167,11 @@ function platformJob(job: PlatformJobInput, script?: string) {
     nodeSelector: job.provisioner.nodeSelector,
     ...(script ? { script } : {}),
   };
+}
+
+/** The Secret in the platform namespace holding the drill's Pushgateway credential (netrc), bound to this tenant. */
+export function drillPushSecret(tenant: string): string {
+  return `${tenant}-push`;
 }
 
 /** The Secret in the platform namespace holding the tenant's database password for its jobs. */
@@ -212,6 +226,7 @@ export function restoreDrillCronJob(job: PlatformJobInput, odooImage: string, ba
           template: {
             metadata: { labels, annotations: { [IRSA_SKIP_CONTAINERS]: DRILL_TENANT_CONTAINER } },
             spec: drillPod({
+              pushSecret: drillPushSecret(job.tenant),
               tools: provisionerPod({
                 ...platformJob(job, "restore-drill.sh"),
                 serviceAccount: backup.drill.serviceAccount,

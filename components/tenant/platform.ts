@@ -10,6 +10,7 @@ import { PRIORITY_CLASSES } from "./pod-spec";
 import type { Manifest } from "./manifest-input";
 import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, RESTORE_DRILL_LABELS, SYSTEM_NAMESPACE } from "../../model/kubernetes";
 import { projectFile } from "./project-files";
+import { PUSH_PROXY_PORT } from "../../model/edge";
 
 export const PROVISIONER_SERVICE_ACCOUNT = "tenant-provisioner";
 export const PROVISIONER_LABELS = { app: "tenant-provisioner" } as const;
@@ -100,7 +101,7 @@ export function systemNamespaceObjects(scriptsConfigMap: string, dataCidrs: read
           { to: dataCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 5432 }] },
           // STS, Secrets Manager and S3: regional AWS endpoints on HTTPS.
           { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
-          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: 9091 }] },
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } } }], ports: [{ protocol: "TCP", port: PUSH_PROXY_PORT }] },
         ],
       },
     },

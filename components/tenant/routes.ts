@@ -7,6 +7,7 @@ import { CLUSTER_ISSUER } from "../ingress";
 import { WEB_LABELS } from "../../model/kubernetes";
 import { ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { tenantObjectMeta, type Manifest, type TenantManifestInput } from "./manifest-input";
+import { DATABASE_MANAGER_PATHS, EDGE_ROUTE_PRIORITY, LOGIN_PATHS, LOGIN_RATE_LIMIT, pathsRule } from "../../model/edge";
 
 export function odooService(input: TenantManifestInput): Manifest {
   return {
@@ -38,7 +39,12 @@ export function tlsCertificate(input: TenantManifestInput): Manifest {
   };
 }
 
-/** The middlewares every route goes through, in this order: security headers, then the tier's rate limit. */
+/**
+ * The middlewares: security headers and the tier's rate limit on every route; a stricter per-client
+ * limit on the login routes; and a refusal of the database manager. Traefik has no "deny" middleware:
+ * an IPAllowList that admits only the loopback answers every client 404 (no client reaches Traefik from
+ * its own pod's loopback), https://doc.traefik.io/traefik/middlewares/http/ipallowlist/.
+ */
 export function routeMiddlewares(input: TenantManifestInput): Manifest[] {
   return [
     {
@@ -63,13 +69,34 @@ export function routeMiddlewares(input: TenantManifestInput): Manifest[] {
       metadata: tenantObjectMeta(input, "rate-limit"),
       spec: { rateLimit: { average: TIERS[input.tier].ingressRateLimitPerSecond, burst: TIERS[input.tier].ingressRateLimitPerSecond * 2, period: "1s" } },
     },
+    {
+      apiVersion: "traefik.io/v1alpha1",
+      kind: "Middleware",
+      metadata: tenantObjectMeta(input, "login-rate-limit"),
+      // No sourceCriterion: Traefik keys the limit on the client address, which the NLB keeps
+      // (externalTrafficPolicy Local), https://doc.traefik.io/traefik/middlewares/http/ratelimit/.
+      spec: { rateLimit: { ...LOGIN_RATE_LIMIT } },
+    },
+    {
+      apiVersion: "traefik.io/v1alpha1",
+      kind: "Middleware",
+      metadata: tenantObjectMeta(input, "refuse"),
+      spec: { ipAllowList: { sourceRange: ["127.0.0.1/32"], rejectStatusCode: 404 } },
+    },
   ];
 }
 
-/** One route per domain: websockets to Odoo's websocket port, everything else to its HTTP port. */
+/**
+ * One IngressRoute per domain: the database manager refused (a second layer behind `list_db = False`),
+ * the login paths under the login limit, websockets to Odoo's websocket port, the rest to its HTTP port.
+ * Traefik decodes unreserved %-escapes, removes `..`, `.` and `//` segments before routing and rejects
+ * encoded `/`, `\`, `;`, `%`, `?`, `#` (https://doc.traefik.io/traefik/security/request-path), so other
+ * spellings of these paths reach the same rule.
+ */
 export function ingressRoutes(input: TenantManifestInput): Manifest[] {
   return input.domains.map((domain) => {
     const middlewares = [{ name: "security-headers" }, { name: "rate-limit" }];
+    const http = [{ name: "odoo", port: ODOO_HTTP_PORT }];
     return {
       apiVersion: "traefik.io/v1alpha1",
       kind: "IngressRoute",
@@ -77,8 +104,10 @@ export function ingressRoutes(input: TenantManifestInput): Manifest[] {
       spec: {
         entryPoints: ["websecure"],
         routes: [
+          { kind: "Rule", match: pathsRule(domain, DATABASE_MANAGER_PATHS), priority: EDGE_ROUTE_PRIORITY.databaseManager, middlewares: [{ name: "refuse" }], services: http },
+          { kind: "Rule", match: pathsRule(domain, { exact: LOGIN_PATHS }), priority: EDGE_ROUTE_PRIORITY.login, middlewares: [...middlewares, { name: "login-rate-limit" }], services: http },
           { kind: "Rule", match: `Host(\`${domain}\`) && PathPrefix(\`/websocket\`)`, middlewares, services: [{ name: "odoo", port: ODOO_WEBSOCKET_PORT }] },
-          { kind: "Rule", match: `Host(\`${domain}\`)`, middlewares, services: [{ name: "odoo", port: ODOO_HTTP_PORT }] },
+          { kind: "Rule", match: `Host(\`${domain}\`)`, middlewares, services: http },
         ],
         tls: { secretName: "tls" },
       },
