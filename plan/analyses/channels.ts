@@ -164,7 +164,7 @@ export function planView(resources: readonly CapturedResource[], options: Channe
         if (typeof resource !== "string") continue;
         const bucket = /^arn:aws[a-z-]*:s3:::([^/*?]+)/.exec(resource)?.[1];
         if (bucket) buckets.add(bucket);
-        if (/:secretsmanager:.*:secret:rds!/.test(resource)) masterSecrets.add(resource);
+        if (/:secretsmanager:.*:secret:rds!/.test(resource) && !/[*?]/.test(resource)) masterSecrets.add(resource);
       }
     }
   }
@@ -534,7 +534,9 @@ export function filesystemChannel(view: PlanView): ChannelResult {
     const actions = mountable;
     if (actions.length > 0) findings.push(finding("filesystem-access", "filesystem", EVERY_TENANT, `file system policy ${policy.name} lets any NFS client through a mount target, with no IAM identity and no access point, ${actions.map((a) => a.split(":")[1]).join(", ")}: every tenant's directory`));
   }
-  const systems = new Set(points.map((p) => str(p.r.inputs.fileSystemId)).filter((id): id is string => id !== undefined));
+  // Only file systems of this plan: a review stack's access points live on its host's, whose plan checks its policy.
+  const planned = new Set(view.resources.filter((r) => r.type === "aws:efs/fileSystem:FileSystem").map((r) => r.id));
+  const systems = new Set(points.map((p) => str(p.r.inputs.fileSystemId)).filter((id): id is string => id !== undefined && planned.has(id)));
   for (const fs of systems) if (!policies.some((p) => str(p.inputs.fileSystemId) === fs)) findings.push(finding("filesystem-access", "filesystem", EVERY_TENANT, `file system ${fs} holds tenants' access points and has no file system policy: EFS lets any NFS client that reaches a mount target mount its root`));
   const subnets = new Map(view.resources.filter((r) => r.type === "aws:ec2/subnet:Subnet").map((r) => [r.id, str(r.inputs.cidrBlock)]));
   const targets = view.resources.filter((r) => r.type === "aws:efs/mountTarget:MountTarget").map((r) => subnets.get(str(r.inputs.subnetId))).filter((c): c is string => c !== undefined).map(parseCidr);
@@ -579,7 +581,7 @@ export function hostClaims(resources: readonly CapturedResource[]): HostClaim[] 
   const claims: HostClaim[] = [];
   for (const r of resources) {
     const spec = obj(r.inputs.spec);
-    let hosts: { host: string; pattern: boolean }[] = [];
+    let hosts: { host: string; pattern: boolean }[];
     if (ROUTE_TYPES.has(r.type)) hosts = arr(spec.routes).flatMap((route) => hostsOfRule(String(obj(route).match ?? "")));
     else if (r.type === "kubernetes:networking.k8s.io/v1:Ingress") hosts = arr(spec.rules).map((rule) => str(obj(rule).host)).filter((h): h is string => h !== undefined).map((h) => ({ host: h.toLowerCase(), pattern: h.startsWith("*.") }));
     else if (r.type === "kubernetes:cert-manager.io/v1:Certificate") hosts = arr(spec.dnsNames).filter((h): h is string => typeof h === "string").map((h) => ({ host: h.toLowerCase(), pattern: h.startsWith("*.") }));

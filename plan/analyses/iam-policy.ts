@@ -4,7 +4,8 @@
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
  * Action and NotAction, Resource and NotResource with `*` and `?`; the string, ARN, Bool and Null
  * condition operators with IfExists. A condition key absent from the request makes its condition
- * false, as in AWS, unless the operator ends in IfExists. An operator this evaluator does not know is
+ * false, a negated one (StringNotLike…) true, and one ending in IfExists true, as in AWS
+ * (reference_policies_elements_condition_operators.html, "Important"). An operator this evaluator does not know is
  * read the cautious way for an isolation check: an Allow's condition holds, a Deny's does not.
  */
 
@@ -51,7 +52,7 @@ function conditionHolds(condition: unknown, context: Readonly<Record<string, str
       const values = strings(expected);
       const actual = context[key];
       if (base === "Null") return values.includes(String(actual === undefined));
-      if (actual === undefined) return ifExists;
+      if (actual === undefined) return ifExists || /Not/.test(base);
       switch (base) {
         case "StringEquals":
         case "ArnEquals":
