@@ -26,6 +26,8 @@ import {
   REFUSED_CACHE_COMMANDS,
 } from "../plan/analyses/channels";
 import { decide, statementsOf } from "../plan/analyses/iam-policy";
+import { htmlReport } from "../plan/report/html";
+import { markdownReport } from "../plan/report/markdown";
 import { isolationTable } from "../plan/report/summary";
 import { ROOT, runPlanCli, stackPlan } from "./plan-cli";
 import { missingTools } from "./tools";
@@ -378,8 +380,12 @@ describe("hostnames channel", () => {
       ["hostnames", "pr-7", "hostname demo.dev.odoo-fleet.example is claimed by namespace odoo-demo of stack shared-dev and by namespace odoo-pr-7 of stack pr-7 on one cluster: Traefik matches Host() across namespaces"],
     ]);
     expect(crossStackHostConflicts([hostStack, own!])).toEqual([]);
-    // Each plan on its own sees no conflict: only the stacks together do.
+    // Its resources alone show no conflict; its plan, which reads the host's plan, does: a mandatory violation there.
     expect(channelResults(claiming!.resources).find((c) => c.channel === "hostnames")!.findings).toEqual([]);
+    const message = "hostname demo.dev.odoo-fleet.example is claimed by namespace odoo-demo of stack shared-dev and by namespace odoo-pr-7 of stack pr-7 on one cluster: Traefik matches Host() across namespaces";
+    expect(plans[0]!.violations.filter((v) => v.policy === "tenant-isolation-paths" && v.message.startsWith("hostname "))).toEqual([expect.objectContaining({ enforcementLevel: "mandatory", message })]);
+    expect(plans[0]!.isolationChannels!.find((c) => c.channel === "hostnames")).toEqual({ channel: "hostnames", checked: 1, unit: "hostnames, against host stack shared-dev's", findings: 1 });
+    expect(plans[1]!.isolation!.filter((f) => f.channel === "hostnames")).toEqual([]);
   });
 });
 
@@ -402,4 +408,27 @@ describe.each(Object.keys(EMPTY_BY_DESIGN))("plan of %s", (stack) => {
     for (const c of channels) expect(stdout).toMatch(new RegExp(`\\n  ${c.channel} +${c.checked} checked \\(`));
     expect(document.violations.filter((v) => v.policy === "tenant-isolation-paths")).toEqual([]);
   });
+
+  test("the Markdown and HTML reports' isolation sections list each channel with its count", () => {
+    const { document } = stackPlan(stack);
+    const markdown = markdownReport(document, []);
+    const page = htmlReport({ document, violations: [], graph: { error: "none" }, generatedAt: "2026-12-02T00:00:00Z" });
+    expect(markdown).toContain("### Isolation: no finding in 8 channels\n");
+    for (const c of document.isolationChannels!) {
+      expect(markdown).toContain(`| ${c.channel} | ${c.checked} | ${c.unit} | 0 |`);
+      expect(page).toContain(`<tr><td><b>${c.channel}</b></td><td class="num">${c.checked}</td>`);
+    }
+  });
+});
+
+test("a finding shows in the reports under its channel and tenant", () => {
+  const document = { ...stackPlan("shared-dev").document };
+  document.isolationChannels = document.isolationChannels!.map((c) => ({ ...c, findings: c.channel === "hostnames" ? 1 : 0 }));
+  document.isolation = [{ kind: "hostname", channel: "hostnames", tenant: "pr-7", message: "hostname demo.dev.odoo-fleet.example is claimed by namespace odoo-demo and by namespace odoo-pr-7 on one cluster" }];
+  const markdown = markdownReport(document, []);
+  expect(markdown).toContain("### Isolation: 1 finding in 8 channels\n");
+  expect(markdown).toMatch(/\| hostnames \| \d+ \| hostnames \| \*\*1\*\* \|/);
+  expect(markdown).toContain("- hostnames, pr-7: hostname demo.dev.odoo-fleet.example is claimed by namespace odoo-demo and by namespace odoo-pr-7 on one cluster\n");
+  const page = htmlReport({ document, violations: [], graph: { error: "none" }, generatedAt: "2026-12-02T00:00:00Z" });
+  expect(page).toContain('<li><span class="badge bad">hostnames</span> <b>pr-7</b>: hostname demo.dev.odoo-fleet.example is claimed');
 });

@@ -84,6 +84,9 @@ export interface PlanView {
 export interface ChannelOptions {
   /** The images the stack's spec gives its tenants (`odoo.image`); the plan's Odoo pods' images are added. */
   tenantImages?: readonly string[];
+  /** This stack's name, and for a review stack its host as planned: hostnames are checked against the host's too. */
+  stack?: string;
+  host?: PlannedStackResources;
 }
 
 function tenantOfNamespaceResource(r: CapturedResource): string | undefined {
@@ -630,9 +633,12 @@ export function hostConflicts(claims: readonly HostClaim[], stackOf: (claim: Hos
   return findings;
 }
 
-export function hostnamesChannel(view: PlanView): ChannelResult {
+/** Hostnames claimed twice in this plan, and for a review stack, any its host's plan claims on the same cluster. */
+export function hostnamesChannel(view: PlanView, options: Pick<ChannelOptions, "stack" | "host"> = {}): ChannelResult {
   const claims = hostClaims(view.resources);
-  return { channel: "hostnames", checked: new Set(claims.map((c) => c.host)).size, unit: "hostnames", findings: hostConflicts(claims) };
+  const findings = hostConflicts(claims);
+  if (options.host) findings.push(...crossStackHostConflicts([options.host, { stack: options.stack ?? "(this stack)", resources: view.resources }]));
+  return { channel: "hostnames", checked: new Set(claims.map((c) => c.host)).size, unit: options.host ? `hostnames, against host stack ${options.host.stack}'s` : "hostnames", findings };
 }
 
 /** A planned stack, for checks across the stacks that share a cluster (a host stack and its review stacks). */
@@ -689,5 +695,5 @@ export function rbacChannel(view: PlanView): ChannelResult {
 /** Every channel but the network one (isolation.ts), over the captured resources. */
 export function channelResults(resources: readonly CapturedResource[], options: ChannelOptions = {}): ChannelResult[] {
   const view = planView(resources, options);
-  return [databaseChannel(view), cacheChannel(view), filesystemChannel(view), iamChannel(view), jobsChannel(view), hostnamesChannel(view), rbacChannel(view)];
+  return [databaseChannel(view), cacheChannel(view), filesystemChannel(view), iamChannel(view), jobsChannel(view), hostnamesChannel(view, options), rbacChannel(view)];
 }

@@ -61,7 +61,7 @@ export interface Analysis {
   names: NamesAnalysis;
 }
 
-export function analyse(run: Pick<ValidPlanRun, "spec" | "config" | "resources" | "policyResources">): Analysis {
+export function analyse(run: Pick<ValidPlanRun, "spec" | "config" | "resources" | "policyResources" | "stack" | "host">): Analysis {
   const { spec, resources } = run;
   const mechanisms = mechanismsFromResources(resources);
   const zones = spec.mode === "platform" ? simulateZoneLoss(zoneModelFromResources(resources, spec), spec.environment) : undefined;
@@ -78,8 +78,8 @@ export function analyse(run: Pick<ValidPlanRun, "spec" | "config" | "resources" 
 }
 
 /** The isolation analysis, channel by channel: the network from the policy view, the others from the captured resources. */
-export function isolationChannelResults(run: Pick<ValidPlanRun, "spec" | "resources" | "policyResources">): ChannelResult[] {
+export function isolationChannelResults(run: Pick<ValidPlanRun, "spec" | "resources" | "policyResources" | "stack" | "host">): ChannelResult[] {
   const network = networkChannel(run.policyResources);
   const tenantImages = run.spec.mode === "bootstrap" ? [] : run.spec.tenants.map((t) => t.odoo.image);
-  return [{ channel: "network", checked: network.checked, unit: "tenant pod groups", findings: network.findings }, ...channelResults(run.resources, { tenantImages })];
+  return [{ channel: "network", checked: network.checked, unit: "tenant pod groups", findings: network.findings }, ...channelResults(run.resources, { tenantImages, stack: run.stack, ...(run.host ? { host: run.host } : {}) })];
 }
