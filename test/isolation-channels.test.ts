@@ -245,6 +245,15 @@ describe("iam channel", () => {
       `IAM role b-reader of tenant b reads the database master secret ${MASTER}`,
     ]);
   });
+  test("a role only an AWS service assumes acts for the platform even when tagged with a tenant (a dedicated stack's replication role)", () => {
+    const replication = res("aws:iam/role:Role", "backup-replication", { assumeRolePolicy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole" }] }), tags: { tenant: "a" } });
+    const resources = [namespace("a"), replication, rolePolicy(replication, [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${BUCKET}/*` }])];
+    expect(iamChannel(planView(resources)).findings).toEqual([]);
+    // Trusted by a tenant's service account instead, the same policy is a finding.
+    replication.inputs.assumeRolePolicy = role("x", "system:serviceaccount:odoo-a:odoo").inputs.assumeRolePolicy;
+    expect(messages(iamChannel(planView(resources)).findings)).toEqual(["IAM role backup-replication of tenant a reaches the backups of any other tenant"]);
+  });
+
   test("a tenants/* wildcard reaches any other tenant even in a one-tenant stack; each role on its own prefix passes", () => {
     expect(messages(iamChannel(planView([namespace("a"), ...backupRole("a", "tenants/*")])).findings)).toEqual(["IAM role a-backup of tenant a reaches the backups of any other tenant"]);
     expect(iamChannel(planView([namespace("a"), namespace("b"), ...backupRole("a", "tenants/a/*"), ...backupRole("b", "tenants/b/*")])).findings).toEqual([]);

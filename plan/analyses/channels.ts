@@ -256,7 +256,9 @@ export function iamChannel(view: PlanView): ChannelResult {
     }
     if (trusting.length > 1) findings.push(finding("iam-trust", "iam", trusting[0]!, `IAM role ${role.name} is trusted by service accounts of tenants ${trusting.join(" and ")}`));
     if (owner && trusting.some((t) => t !== owner)) findings.push(finding("iam-trust", "iam", owner, `IAM role ${role.name} of tenant ${owner} is trusted by a service account of tenant ${trusting.find((t) => t !== owner)}`));
-    const tenant = owner ?? (trusting.length === 1 ? trusting[0] : undefined);
+    // A role only AWS services assume (S3 replication, AWS Backup) acts for the platform, whatever its tags say.
+    const servicesOnly = statementsOf(role.inputs.assumeRolePolicy).every((s) => s.Effect !== "Allow" || Object.keys(obj(s.Principal)).every((k) => k === "Service"));
+    const tenant = trusting.length === 1 ? trusting[0] : servicesOnly ? undefined : owner;
     if (!tenant) continue;
     const statements = roleStatements(view, role);
     const foreign = foreignBackupReach(view, statements, tenant);
