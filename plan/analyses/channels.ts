@@ -613,6 +613,9 @@ function covers(claim: HostClaim, host: string): boolean {
 /**
  * Hostnames claimed from two namespaces of one cluster: Traefik routes `Host()` across every namespace it
  * watches, so the second claim can take the first's traffic (and cert-manager can certify it for both).
+ * Among routers whose rules match, the highest priority wins, by default the rule's length, whichever
+ * namespace it comes from (https://doc.traefik.io/traefik/routing/routers/#priority); the CRD provider's
+ * `allowCrossNamespace` only governs references to services and middlewares, not hosts.
  * `stackOf` names a claim's stack when the claims come from several plans; `acrossStacks` keeps only
  * conflicts between two stacks.
  */

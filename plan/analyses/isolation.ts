@@ -4,6 +4,8 @@
  * allow it, as Kubernetes decides), and reports any path between two tenants' pods and any way into a
  * tenant other than through Traefik. Sources are looked up from each target's admitted namespaces, so
  * the work grows with the number of pods, not with its square, while policies stay namespace-specific.
+ * This is the network channel; channels.ts checks the others (database, cache, file system, IAM, jobs,
+ * hostnames, RBAC).
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { contains, overlaps, parseCidr, type Cidr } from "../../model/cidr";
