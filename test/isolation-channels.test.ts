@@ -51,8 +51,8 @@ const role = (name: string, subject: string, tenant?: string) =>
   });
 const rolePolicy = (r: CapturedResource, statements: unknown[]) => res("aws:iam/rolePolicy:RolePolicy", r.name, { role: r.id, policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) }, { dependsOn: [r.urn] });
 const serviceAccount = (ns: string, name: string, roleArn?: string) => res("kubernetes:core/v1:ServiceAccount", `${ns}-${name}`, { metadata: { name, namespace: ns, ...(roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {}) } });
-const cronJob = (ns: string, name: string, labels: Record<string, string>, spec: Record<string, unknown>) =>
-  res("kubernetes:batch/v1:CronJob", `${ns}-${name}`, { metadata: { name, namespace: ns, labels }, spec: { schedule: "0 1 * * *", jobTemplate: { spec: { template: { metadata: { labels }, spec } } } } });
+const cronJob = (ns: string, name: string, labels: Record<string, string>, spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
+  res("kubernetes:batch/v1:CronJob", `${ns}-${name}`, { metadata: { name, namespace: ns, labels }, spec: { schedule: "0 1 * * *", jobTemplate: { spec: { template: { metadata: { labels, annotations }, spec } } } } });
 const odooDeployment = (tenant: string, env: Record<string, string> = {}) =>
   res("kubernetes:apps/v1:Deployment", `${tenant}-odoo-web`, {
     metadata: { name: "odoo-web", namespace: `odoo-${tenant}` },
@@ -260,8 +260,12 @@ describe("iam channel", () => {
   });
 });
 
-/** A restore drill as planned before issue 14: a tools init container with the master secret, then the tenant's image, sharing one pod and one IRSA role reading every prefix. */
-function drill(tenant: string, prefix: string, masterInPod: boolean) {
+/**
+ * A restore drill: tools containers with the master secret and the tenant's image in one pod, on one
+ * IRSA role. As planned before issue 14: the role reads every prefix and the master secret, and every
+ * container gets its token. `skipTenantImage` names the tenant's container in eks.amazonaws.com/skip-containers.
+ */
+function drill(tenant: string, prefix: string, masterInPod: boolean, skipTenantImage = false) {
   const r = role("restore-drill", "system:serviceaccount:odoo-fleet-system:restore-drill");
   const statements = [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${BUCKET}/${prefix}` }, ...(masterInPod ? [{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: MASTER }] : [])];
   return [
@@ -273,7 +277,7 @@ function drill(tenant: string, prefix: string, masterInPod: boolean) {
       initContainers: [{ name: "fetch", image: TOOLS_IMAGE, env: masterInPod ? [{ name: "MASTER_SECRET_ARN", value: MASTER }] : [] }],
       containers: [{ name: "restore", image: TENANT_IMAGE, env: [{ name: "TENANT", value: tenant }] }],
       volumes: [{ name: "tenant", secret: { secretName: `${tenant}-db` } }],
-    }),
+    }, skipTenantImage ? { "eks.amazonaws.com/skip-containers": "restore" } : {}),
   ];
 }
 
@@ -283,11 +287,11 @@ describe("jobs and database channels", () => {
     const view = planView([namespace("a"), namespace("b"), secret("a"), secret("b"), ...drill("a", "tenants/*", true), provisionJob("a", "odoo_a"), provisionJob("b", "odoo_b"), odooDeployment("a"), odooDeployment("b")]);
     expect(messages(jobsChannel(view).findings)).toEqual([
       "CronJob odoo-fleet-system/drill-a acts for tenant a with IAM role restore-drill, which reaches the backups of b, any other tenant",
-      "CronJob odoo-fleet-system/drill-a runs tenant a's image (container restore) with IAM role restore-drill: every container of the pod gets its credentials",
+      "CronJob odoo-fleet-system/drill-a runs tenant a's image (container restore) with IAM role restore-drill: IRSA gives its token to every container the pod does not list in eks.amazonaws.com/skip-containers",
     ]);
     expect(jobsChannel(view).checked).toBe(3);
     expect(messages(databaseChannel(view).findings)).toEqual([
-      "CronJob odoo-fleet-system/drill-a runs tenant a's image (container restore) in a pod holding the database master's credentials: container fetch has MASTER_SECRET_ARN; its IAM role restore-drill reads the master secret",
+      "CronJob odoo-fleet-system/drill-a runs tenant a's image (container restore) within reach of the database master's credentials: the pod's IAM role restore-drill reads the master secret and restore gets its token",
     ]);
   });
   test("a job for tenant a reading b's Secret, an Odoo pod of a connecting as b's role, and one role provisioned for two tenants: found", () => {
@@ -300,14 +304,19 @@ describe("jobs and database channels", () => {
       "Deployment odoo-a/odoo-web of tenant a uses database role odoo_b of tenant b",
     ]);
   });
-  test("the drill as fixed (per-tenant prefix, no master in the pod, no role on the pod running the tenant's image): nothing found", () => {
-    const fixed = drill("a", "tenants/a/*", false);
-    const job = fixed[3]!;
-    const spec = (job.inputs.spec as { jobTemplate: { spec: { template: { spec: Record<string, unknown> } } } }).jobTemplate.spec.template.spec;
-    spec.serviceAccountName = "restore-drill-sandbox";
-    const view = planView([namespace("a"), namespace("b"), secret("a"), ...fixed, provisionJob("a", "odoo_a"), odooDeployment("a", { PGUSER: "odoo_a" })]);
+  test("the drill with its tenant container skipped by IRSA and the role on the tenant's own prefix: nothing found, the master secret staying with the tools containers", () => {
+    const view = planView([namespace("a"), namespace("b"), secret("a"), ...drill("a", "tenants/a/*", true, true), provisionJob("a", "odoo_a"), odooDeployment("a", { PGUSER: "odoo_a" })]);
     expect(jobsChannel(view).findings).toEqual([]);
     expect(databaseChannel(view).findings).toEqual([]);
+  });
+
+  test("skipping the tenant's container does not excuse a role reading every tenant's backups, nor master env in the tenant's container", () => {
+    const skipped = drill("a", "tenants/*", true, true);
+    const spec = (skipped[3]!.inputs.spec as { jobTemplate: { spec: { template: { spec: { containers: { env: unknown[] }[] } } } } }).jobTemplate.spec.template.spec;
+    spec.containers[0]!.env.push({ name: "MASTER_PASSWORD", valueFrom: { secretKeyRef: { name: "rds-master", key: "password" } } });
+    const view = planView([namespace("a"), namespace("b"), secret("a"), ...skipped, odooDeployment("a")]);
+    expect(messages(jobsChannel(view).findings)).toEqual(["CronJob odoo-fleet-system/drill-a acts for tenant a with IAM role restore-drill, which reaches the backups of b, any other tenant"]);
+    expect(messages(databaseChannel(view).findings)).toEqual(["CronJob odoo-fleet-system/drill-a runs tenant a's image (container restore) within reach of the database master's credentials: container restore has MASTER_PASSWORD; it reads Secret rds-master"]);
   });
 });
 

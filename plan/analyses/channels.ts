@@ -7,6 +7,12 @@
  */
 import type { CapturedResource } from "../../model/resource";
 import { CRON_LABELS, SYSTEM_NAMESPACE, WEB_LABELS, tenantOfNamespace } from "../../model/kubernetes";
+
+/**
+ * The pod annotation naming containers the EKS pod identity webhook leaves without the role's token
+ * (https://github.com/aws/amazon-eks-pod-identity-webhook#usage); every other container of the pod gets it.
+ */
+const IRSA_SKIP_CONTAINERS = "eks.amazonaws.com/skip-containers";
 import { TENANT_TAG } from "../../model/tags";
 import { contains, overlaps, parseCidr, type Cidr } from "../../model/cidr";
 import { providerUrnOf } from "../capture/capture";
@@ -51,6 +57,8 @@ export interface PodView {
   containers: Obj[];
   volumes: Obj[];
   serviceAccount: string;
+  /** Containers the IRSA webhook gives no web identity token (the pod's eks.amazonaws.com/skip-containers). */
+  skipped: Set<string>;
 }
 
 const POD_TEMPLATES: Record<string, (spec: Obj) => Obj> = {
@@ -116,6 +124,7 @@ function podViews(resources: readonly CapturedResource[], tenantNamespaces: Map<
       containers,
       volumes: arr(spec.volumes).map(obj),
       serviceAccount: str(spec.serviceAccountName) ?? str(spec.serviceAccount) ?? "default",
+      skipped: new Set((str(labelsOf(obj(template.metadata).annotations)[IRSA_SKIP_CONTAINERS]) ?? "").split(",").map((c) => c.trim()).filter(Boolean)),
     });
   }
   return pods;
@@ -270,14 +279,17 @@ export function iamChannel(view: PlanView): ChannelResult {
 
 // ---- pods: what they hold ------------------------------------------------------------------------
 
-/** The names of the Secrets a pod reads, by volume, projected volume, env and envFrom. */
-function secretsOfPod(pod: PodView): string[] {
+/** The names of the Secrets a pod reads (or, given `only`, those containers), by volume, projected volume, env and envFrom. */
+function secretsOfPod(pod: PodView, only?: readonly Obj[]): string[] {
   const names: (string | undefined)[] = [];
+  const containers = only ?? pod.containers;
+  const mounted = new Set(containers.flatMap((c) => arr(c.volumeMounts).map((m) => String(obj(m).name))));
   for (const v of pod.volumes) {
+    if (only && !mounted.has(String(v.name))) continue;
     names.push(str(obj(v.secret).secretName));
     for (const source of arr(obj(v.projected).sources).map(obj)) names.push(str(obj(source.secret).name));
   }
-  for (const c of pod.containers) {
+  for (const c of containers) {
     for (const e of arr(c.env).map(obj)) names.push(str(obj(obj(e.valueFrom).secretKeyRef).name));
     for (const e of arr(c.envFrom).map(obj)) names.push(str(obj(e.secretRef).name));
   }
@@ -294,13 +306,21 @@ function podRole(pod: PodView, view: PlanView): { arn: string; role?: CapturedRe
   return { arn, ...(role ? { role } : {}), statements: role ? roleStatements(view, role) : [] };
 }
 
-/** Where a pod holds the database master's credentials: env naming the master, a master Secret, or a role reading one. */
-function masterCredentials(pod: PodView, view: PlanView): string[] {
+/** Containers of `containers` that get the pod's IAM role: all but those the pod tells the IRSA webhook to skip. */
+const roleHolders = (pod: PodView, containers: readonly Obj[]) => containers.filter((c) => !pod.skipped.has(String(c.name)));
+
+/**
+ * How the given containers (those running a tenant's image) reach the database master's credentials:
+ * env naming the master, a master Secret, or the pod's IAM role reading the master secret when they
+ * get its token. What other containers of the pod write to shared volumes is not in the plan: the
+ * drill's attack tests cover that.
+ */
+function masterCredentials(pod: PodView, view: PlanView, containers: readonly Obj[]): string[] {
   const found: string[] = [];
-  for (const c of pod.containers) for (const e of arr(c.env).map(obj)) if (/MASTER/i.test(String(e.name))) found.push(`container ${String(c.name)} has ${String(e.name)}`);
-  for (const s of secretsOfPod(pod)) if (/master/i.test(s)) found.push(`it reads Secret ${s}`);
+  for (const c of containers) for (const e of arr(c.env).map(obj)) if (/MASTER/i.test(String(e.name))) found.push(`container ${String(c.name)} has ${String(e.name)}`);
+  for (const s of secretsOfPod(pod, containers)) if (/master/i.test(s)) found.push(`it reads Secret ${s}`);
   const role = podRole(pod, view);
-  if (role && readableMasterSecrets(view, role.statements).length > 0) found.push(`its IAM role ${role.role?.name ?? role.arn} reads the master secret`);
+  if (role && roleHolders(pod, containers).length > 0 && readableMasterSecrets(view, role.statements).length > 0) found.push(`the pod's IAM role ${role.role?.name ?? role.arn} reads the master secret and ${roleHolders(pod, containers).map((c) => String(c.name)).join(", ")} gets its token`);
   return found;
 }
 
@@ -336,8 +356,8 @@ export function databaseChannel(view: PlanView): ChannelResult {
     }
     const tenantCode = runsTenantImage(pod, view);
     if (tenantCode.length === 0) continue;
-    const master = masterCredentials(pod, view);
-    if (master.length > 0) findings.push(finding("database-master", "database", pod.tenant!, `${pod.ref} runs tenant ${pod.tenant}'s image (container ${tenantCode.map((c) => String(c.name)).join(", ")}) in a pod holding the database master's credentials: ${master.join("; ")}`));
+    const master = masterCredentials(pod, view, tenantCode);
+    if (master.length > 0) findings.push(finding("database-master", "database", pod.tenant!, `${pod.ref} runs tenant ${pod.tenant}'s image (container ${tenantCode.map((c) => String(c.name)).join(", ")}) within reach of the database master's credentials: ${master.join("; ")}`));
   }
   return { channel: "database", checked: owners.size + tenantPods.length, unit: "tenant roles, databases and pods acting for a tenant", findings };
 }
@@ -364,8 +384,8 @@ export function jobsChannel(view: PlanView): ChannelResult {
     const roleName = role.role?.name ?? role.arn;
     const foreign = foreignBackupReach(view, role.statements, tenant);
     if (foreign.length > 0) findings.push(finding("tenant-job", "jobs", tenant, `${pod.ref} acts for tenant ${tenant} with IAM role ${roleName}, which reaches the backups of ${describeOthers(foreign)}`));
-    const tenantCode = runsTenantImage(pod, view);
-    if (tenantCode.length > 0) findings.push(finding("tenant-job", "jobs", tenant, `${pod.ref} runs tenant ${tenant}'s image (container ${tenantCode.map((c) => String(c.name)).join(", ")}) with IAM role ${roleName}: every container of the pod gets its credentials`));
+    const tenantCode = roleHolders(pod, runsTenantImage(pod, view));
+    if (tenantCode.length > 0) findings.push(finding("tenant-job", "jobs", tenant, `${pod.ref} runs tenant ${tenant}'s image (container ${tenantCode.map((c) => String(c.name)).join(", ")}) with IAM role ${roleName}: IRSA gives its token to every container the pod does not list in ${IRSA_SKIP_CONTAINERS}`));
   }
   return { channel: "jobs", checked: outside.length, unit: "pods acting for a tenant outside its namespace", findings };
 }
