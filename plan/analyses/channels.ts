@@ -87,6 +87,8 @@ export interface PlanView {
   masterSecrets: Set<string>;
   /** Buckets any policy of the plan names. */
   buckets: Set<string>;
+  /** Role attachments by role reference, built on first use. */
+  attachments?: Map<string, CapturedResource[]>;
 }
 
 export interface ChannelOptions {
@@ -196,17 +198,29 @@ export function roleByArn(view: PlanView, arn: string): CapturedResource | undef
   return roles(view).find((r) => str(r.inputs.name) === name || r.id === name || r.name === name || r.name === name.replace(/-[0-9a-f]{7}$/, ""));
 }
 
+const ROLE_ATTACHMENTS = new Set(["aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"]);
+
+/** RolePolicies and RolePolicyAttachments by what they name their role by (a dependency's URN, the `role` input), found once per plan. */
+function attachmentIndex(view: PlanView): Map<string, CapturedResource[]> {
+  if (view.attachments) return view.attachments;
+  const index = new Map<string, CapturedResource[]>();
+  for (const r of view.resources) {
+    if (!ROLE_ATTACHMENTS.has(r.type)) continue;
+    for (const key of new Set([...r.dependsOn, str(r.inputs.role)].filter((k): k is string => k !== undefined))) index.set(key, [...(index.get(key) ?? []), r]);
+  }
+  view.attachments = index;
+  return index;
+}
+
 /** Every statement of a role's policies: inline (as a property or a RolePolicy) and attached customer policies. */
 export function roleStatements(view: PlanView, role: CapturedResource): Obj[] {
-  const refersToRole = (value: unknown) => {
-    const v = str(value);
-    return v !== undefined && (v === role.id || v === str(role.inputs.name) || v === role.name || v.endsWith(`/${role.id}`));
-  };
+  const index = attachmentIndex(view);
+  const keys = [role.urn, role.id, str(role.inputs.name), role.name].filter((k): k is string => k !== undefined);
+  const attached = [...new Set(keys.flatMap((k) => index.get(k) ?? []))];
   const statements = arr(role.inputs.inlinePolicies).flatMap((p) => statementsOf(obj(p).policy));
-  for (const r of view.resources) {
-    const attached = r.dependsOn.includes(role.urn) || refersToRole(r.inputs.role);
-    if (r.type === "aws:iam/rolePolicy:RolePolicy" && attached) statements.push(...statementsOf(r.inputs.policy));
-    if (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && attached) {
+  for (const r of attached) {
+    if (r.type === "aws:iam/rolePolicy:RolePolicy") statements.push(...statementsOf(r.inputs.policy));
+    else {
       const arn = str(r.inputs.policyArn);
       const policy = view.resources.find((p) => p.type === "aws:iam/policy:Policy" && (r.dependsOn.includes(p.urn) || (arn !== undefined && (arn.endsWith(`/${str(p.inputs.name) ?? p.name}`) || arn === p.id))));
       if (policy) statements.push(...statementsOf(policy.inputs.policy));
@@ -218,18 +232,26 @@ export function roleStatements(view: PlanView, role: CapturedResource): Obj[] {
 /** A tenant name no tenant has: stands for "any other tenant" so that `tenants/*` is caught in a one-tenant stack. */
 const SOME_OTHER_TENANT = "some-other-tenant";
 
-/** The tenants (other than `tenant`) whose backup prefix the statements let one read, write or list. */
+/**
+ * The tenants (other than `tenant`) whose backup prefix the statements let one read, write or list:
+ * "any other tenant" alone when a tenant no one has is reached (a wildcard), else the tenants the
+ * statements name (only a named prefix can be reached without a wildcard: a fleet's worth of probes is not needed).
+ */
 export function foreignBackupReach(view: PlanView, statements: readonly Obj[], tenant: string | undefined): string[] {
-  const others = [...view.tenants, ...(view.tenants.has(SOME_OTHER_TENANT) ? [] : [SOME_OTHER_TENANT])].filter((t) => t !== tenant);
-  return others.filter((other) =>
+  if (statements.length === 0) return [];
+  const reaches = (other: string) =>
     [...view.buckets].some((bucket) => {
       const requests: IamRequest[] = [
         ...["s3:GetObject", "s3:PutObject", "s3:DeleteObject"].map((action) => ({ action, resource: `arn:aws:s3:::${bucket}/tenants/${other}/probe` })),
         { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}`, context: { "s3:prefix": `tenants/${other}/` } },
       ];
       return requests.some((q) => decide(statements, q) === "allow");
-    }),
-  );
+    });
+  if (reaches(SOME_OTHER_TENANT)) return [SOME_OTHER_TENANT];
+  // Past a wildcard, only a prefix the statements spell out (or one a partial wildcard like tenants/b* covers) can be reached.
+  const text = JSON.stringify(statements);
+  const partial = /tenants\/[^"/]*[*?]/.test(text);
+  return [...view.tenants].filter((t) => t !== tenant && t !== SOME_OTHER_TENANT && (partial || text.includes(`tenants/${t}/`)) && reaches(t));
 }
 
 const describeOthers = (names: readonly string[]) => names.map((n) => (n === SOME_OTHER_TENANT ? "any other tenant" : n)).join(", ");

@@ -23,9 +23,18 @@ export type IamDecision = "allow" | "explicit-deny" | "implicit-deny";
 const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const strings = (value: unknown): string[] => list(value).filter((v): v is string | number | boolean => ["string", "number", "boolean"].includes(typeof v)).map(String);
 
+const compiled = new Map<string, RegExp>();
+
+/** IAM's wildcards: `*` any run of characters, `?` one; compiled once per pattern. */
 export function glob(pattern: string, value: string, caseInsensitive = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${source}$`, caseInsensitive ? "is" : "s").test(value);
+  const key = `${caseInsensitive ? "i" : "s"}${pattern}`;
+  let regex = compiled.get(key);
+  if (!regex) {
+    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    regex = new RegExp(`^${source}$`, caseInsensitive ? "is" : "s");
+    compiled.set(key, regex);
+  }
+  return regex.test(value);
 }
 
 /** The statements of a policy document, given as JSON text or as an object; none when unreadable. */
