@@ -15,7 +15,7 @@ import { exitCode, planDocument, type PlanDocument } from "./report/document";
 import { componentGraphDot, renderSvg } from "./report/graph";
 import { htmlReport } from "./report/html";
 import { markdownReport } from "./report/markdown";
-import { recoveryTable, summarize, violationsByTenant, zoneTable } from "./report/summary";
+import { isolationTable, recoveryTable, summarize, violationsByTenant, zoneTable } from "./report/summary";
 
 export const DEFAULT_STACK = "shared-dev";
 
@@ -64,6 +64,7 @@ async function main(): Promise<number> {
   const document = planDocument(run, analysis?.violations ?? [], analysis?.recovery);
   if (analysis) {
     document.isolation = analysis.isolation;
+    document.isolationChannels = analysis.isolationChannels.map((c) => ({ channel: c.channel, checked: c.checked, unit: c.unit, findings: c.findings.length }));
     if (analysis.zones) document.zones = analysis.zones;
     document.tenants = analysis.tenants;
     const { claims, collisions, ruleBreaks, duplicateUrns, createdByService } = analysis.names;
@@ -91,12 +92,7 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(`${summarize(document, run.durationMs)}\n`);
     if (document.recovery) process.stdout.write(`\n${recoveryTable(document.recovery.rows)}\n`);
-    if (analysis) {
-      const count = (kind: string) => analysis.isolation.filter((f) => f.kind === kind).length;
-      process.stdout.write(
-        `\nisolation: ${count("cross-tenant-path")} paths between tenants, ${count("outside-ingress")} ways in other than Traefik, ${count("shared-credential")} shared credentials\n`,
-      );
-    }
+    if (document.isolationChannels) process.stdout.write(`\n${isolationTable(document.isolationChannels)}\n`);
     if (document.names) {
       const n = document.names;
       process.stdout.write(`\nphysical names: ${n.checked} checked (${n.autonamed} autonamed), ${n.collisions.length} claimed twice, ${n.ruleBreaks.length} breaking their API's naming rule, ${n.createdByService.length} also created by AWS first, ${n.duplicateUrns.length} duplicate URNs\n`);

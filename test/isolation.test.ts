@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import type { CapturedResource } from "../model/resource";
-import { isolationFindings, matches, sharedCredentialFindings } from "../plan/analyses/isolation";
+import { channelResults } from "../plan/analyses/channels";
+import { isolationFindings, matches } from "../plan/analyses/isolation";
 import { policyResources } from "../plan/capture/policy-view";
 import type { PlanDocument } from "../plan/report/document";
 import { stackPlan } from "./plan-cli";
@@ -77,26 +78,31 @@ describe("isolation analysis", () => {
     ]);
   });
 
-  test("shared credentials: none in the plan; a widened backup policy, cache user or access point is found", () => {
+  test("credentials one tenant could use on another's data: a widened backup policy, cache user or access point is found (channels.ts)", () => {
     const credentials = (mutate: (r: CapturedResource[]) => void = () => undefined) => {
       const resources = structuredClone(shared.resources);
       mutate(resources);
-      return sharedCredentialFindings(policyResources(resources.map((resource) => ({ resource })))).map((f) => f.message);
+      return channelResults(resources).flatMap((c) => c.findings.map((f) => f.message));
     };
-    expect(credentials()).toEqual([]);
+    const before = new Set(credentials());
     const byName = (r: CapturedResource[], name: string, type: string) => r.find((x) => x.name === name && x.type === type)!;
-    expect(
-      credentials((r) => {
-        const policy = byName(r, "northwind-backup", "aws:iam/rolePolicy:RolePolicy");
-        policy.inputs.policy = String(policy.inputs.policy).replace("tenants/northwind/*", "tenants/contoso/*");
-        byName(r, "shared-prod-redis-fabrikam", "aws:elasticache/user:User").inputs.accessString = "on ~* -@all +@read";
-        (byName(r, "shared-prod-filestore-tailspin", "aws:efs/accessPoint:AccessPoint").inputs.rootDirectory as { path: string }).path = "/tenants/fabrikam";
-      }),
-    ).toEqual([
-      "IAM role northwind-backup of tenant northwind reaches the backups of contoso",
-      "cache user shared-prod-redis-fabrikam of tenant fabrikam reaches keys beyond session::fabrikam:*",
+    const found = credentials((r) => {
+      const policy = byName(r, "northwind-backup", "aws:iam/rolePolicy:RolePolicy");
+      policy.inputs.policy = String(policy.inputs.policy).replace("tenants/northwind/*", "tenants/contoso/*");
+      byName(r, "shared-prod-redis-fabrikam", "aws:elasticache/user:User").inputs.accessString = "on ~* -@all +@read";
+      (byName(r, "shared-prod-filestore-tailspin", "aws:efs/accessPoint:AccessPoint").inputs.rootDirectory as { path: string }).path = "/tenants/fabrikam";
+    }).filter((m) => !before.has(m));
+    const others = shared.resources.filter((x) => x.type === "aws:elasticache/user:User" && (x.inputs.tags as Record<string, string>).tenant && x.name !== "shared-prod-redis-fabrikam");
+    expect(others.length).toBeGreaterThan(1);
+    expect(found.filter((m) => !m.startsWith("cache users "))).toEqual([
+      "cache user shared-prod-redis-fabrikam of tenant fabrikam reaches keys beyond its own prefix (~*)",
+      "cache user shared-prod-redis-fabrikam of tenant fabrikam may run SCAN, KEYS, RANDOMKEY: key patterns do not limit what these list or change",
+      "access points shared-prod-filestore-fabrikam (/tenants/fabrikam) and shared-prod-filestore-tailspin (/tenants/fabrikam) of tenants fabrikam and tailspin share a directory tree",
       "access point shared-prod-filestore-tailspin of tenant tailspin is rooted at /tenants/fabrikam",
+      "IAM role northwind-backup of tenant northwind reaches the backups of contoso",
     ]);
+    // ~* overlaps every other tenant's key patterns.
+    expect(found.filter((m) => m.startsWith("cache users ") && m.includes("shared-prod-redis-fabrikam (tenant fabrikam)") && m.includes("overlapping keys patterns"))).toHaveLength(others.length);
   });
 
   test.each([

@@ -11,7 +11,8 @@ import type { TierName } from "../../tiers/catalogue";
 import { workloadsFromResources } from "../../policies/data-protection";
 import type { ValidPlanRun } from "../capture/run";
 import { addonNodeFindings, clusterAddonModels, type AddonNodeFinding } from "./addon-nodes";
-import { isolationFindings, sharedCredentialFindings, type IsolationFinding } from "./isolation";
+import { channelResults, type ChannelResult } from "./channels";
+import { networkChannel, type IsolationFinding } from "./isolation";
 import { analyseNames, type NamesAnalysis } from "./names";
 import { simulateZoneLoss, zoneModelFromResources, type ZoneAnalysis } from "./zones";
 
@@ -48,7 +49,10 @@ export function tenantSummaries(tenants: readonly TenantSpec[], environment: Env
 }
 
 export interface Analysis {
+  /** Every isolation finding, of every channel. */
   isolation: IsolationFinding[];
+  /** Each channel a tenant has (network, database, cache, file system, IAM, jobs, hostnames, RBAC): what it checked and found. */
+  isolationChannels: ChannelResult[];
   recovery: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
   /** Absent for review stacks: their zones are their host's. */
   zones?: ZoneAnalysis;
@@ -57,16 +61,25 @@ export interface Analysis {
   names: NamesAnalysis;
 }
 
-export function analyse(run: Pick<ValidPlanRun, "spec" | "config" | "resources" | "policyResources">): Analysis {
+export function analyse(run: Pick<ValidPlanRun, "spec" | "config" | "resources" | "policyResources" | "stack" | "host">): Analysis {
   const { spec, resources } = run;
   const mechanisms = mechanismsFromResources(resources);
   const zones = spec.mode === "platform" ? simulateZoneLoss(zoneModelFromResources(resources, spec), spec.environment) : undefined;
+  const isolationChannels = isolationChannelResults(run);
   return {
-    isolation: [...isolationFindings(run.policyResources), ...sharedCredentialFindings(run.policyResources)],
+    isolation: isolationChannels.flatMap((c) => c.findings),
+    isolationChannels,
     recovery: { mechanisms, rows: achievedRecovery(mechanisms, workloadsFromResources(run.policyResources), spec.environment) },
     ...(zones ? { zones } : {}),
     addonNodes: addonNodeFindings(clusterAddonModels(resources)),
     tenants: tenantSummaries(spec.mode === "bootstrap" ? [] : spec.tenants, spec.environment),
     names: analyseNames(resources, { defaultRegion: run.config["aws:region"] ?? "(no aws:region)" }),
   };
+}
+
+/** The isolation analysis, channel by channel: the network from the policy view, the others from the captured resources. */
+export function isolationChannelResults(run: Pick<ValidPlanRun, "spec" | "resources" | "policyResources" | "stack" | "host">): ChannelResult[] {
+  const network = networkChannel(run.policyResources);
+  const tenantImages = run.spec.mode === "bootstrap" ? [] : run.spec.tenants.map((t) => t.odoo.image);
+  return [{ channel: "network", checked: network.checked, unit: "tenant pod groups", findings: network.findings }, ...channelResults(run.resources, { tenantImages, stack: run.stack, ...(run.host ? { host: run.host } : {}) })];
 }

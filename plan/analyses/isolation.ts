@@ -4,11 +4,11 @@
  * allow it, as Kubernetes decides), and reports any path between two tenants' pods and any way into a
  * tenant other than through Traefik. Sources are looked up from each target's admitted namespaces, so
  * the work grows with the number of pods, not with its square, while policies stay namespace-specific.
+ * This is the network channel; channels.ts checks the others (database, cache, file system, IAM, jobs,
+ * hostnames, RBAC).
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { sessionKeyPrefix, tenantChannelPrefix } from "../../model/cache-acl";
 import { contains, overlaps, parseCidr, type Cidr } from "../../model/cidr";
-import { tenantOfNamespace } from "../../model/kubernetes";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Selector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
@@ -23,7 +23,10 @@ export interface PodGroup {
 }
 
 export interface IsolationFinding {
-  kind: "cross-tenant-path" | "outside-ingress" | "shared-credential";
+  /** What was found within its channel: `cross-tenant-path`, `outside-ingress`, `cache-acl`, `hostname`… */
+  kind: string;
+  /** The channel the finding is in (channels.ts lists them). */
+  channel: string;
   tenant: string;
   message: string;
 }
@@ -164,75 +167,36 @@ function admittedNamespaces(group: PodGroup, model: Model): Set<string> | "*" {
   return namespaces;
 }
 
-export function isolationFindings(resources: readonly PolicyResource[], entryNamespaces: readonly string[] = ["traefik"]): IsolationFinding[] {
+/** The network channel: its findings, and how many tenant pod groups it checked. */
+export function networkChannel(resources: readonly PolicyResource[], entryNamespaces: readonly string[] = ["traefik"]): { checked: number; findings: IsolationFinding[] } {
   const model = buildModel(resources);
+  return { checked: model.groups.filter((g) => g.tenant).length, findings: networkFindings(model, entryNamespaces) };
+}
+
+export function isolationFindings(resources: readonly PolicyResource[], entryNamespaces: readonly string[] = ["traefik"]): IsolationFinding[] {
+  return networkFindings(buildModel(resources), entryNamespaces);
+}
+
+function networkFindings(model: Model, entryNamespaces: readonly string[]): IsolationFinding[] {
   const byNamespace = new Map<string, PodGroup[]>();
   for (const g of model.groups) byNamespace.set(g.namespace, [...(byNamespace.get(g.namespace) ?? []), g]);
   const findings: IsolationFinding[] = [];
   for (const target of model.groups.filter((g) => g.tenant)) {
     const admitted = admittedNamespaces(target, model);
     if (admitted === "*") {
-      findings.push({ kind: "outside-ingress", tenant: target.tenant!, message: `${target.workload} admits traffic from anywhere` });
+      findings.push({ kind: "outside-ingress", channel: "network", tenant: target.tenant!, message: `${target.workload} admits traffic from anywhere` });
     } else {
       for (const ns of admitted) {
-        if (ns !== target.namespace && !entryNamespaces.includes(ns)) findings.push({ kind: "outside-ingress", tenant: target.tenant!, message: `${target.workload} admits traffic from namespace ${ns}` });
+        if (ns !== target.namespace && !entryNamespaces.includes(ns)) findings.push({ kind: "outside-ingress", channel: "network", tenant: target.tenant!, message: `${target.workload} admits traffic from namespace ${ns}` });
       }
     }
     const sources = admitted === "*" ? model.groups : [...admitted].flatMap((ns) => byNamespace.get(ns) ?? []);
     for (const source of sources) {
       if (!source.tenant || source.tenant === target.tenant) continue;
       if (allows(source, target, "egress", model) && allows(target, source, "ingress", model)) {
-        findings.push({ kind: "cross-tenant-path", tenant: target.tenant!, message: `${source.workload} (tenant ${source.tenant}) can reach ${target.workload} (tenant ${target.tenant})` });
+        findings.push({ kind: "cross-tenant-path", channel: "network", tenant: target.tenant!, message: `${source.workload} (tenant ${source.tenant}) can reach ${target.workload} (tenant ${target.tenant})` });
       }
     }
-  }
-  return findings;
-}
-
-/**
- * Credentials one tenant could use on another's data: an IAM role trusted by two tenants' service
- * accounts or granting another tenant's backup prefix, a cache user whose key patterns reach past its
- * own prefix, an access point rooted in another tenant's directory.
- */
-export function sharedCredentialFindings(resources: readonly PolicyResource[]): IsolationFinding[] {
-  const findings: IsolationFinding[] = [];
-  const tagOf = (r: PolicyResource) => (r.props.tags?.tenant as string | undefined) ?? undefined;
-  const parse = (text: unknown): Obj => {
-    try {
-      return JSON.parse(String(text)) as Obj;
-    } catch {
-      return {};
-    }
-  };
-  // Inline policies by the role they attach to (found once, not searched for per role).
-  const policiesOf = new Map<string, PolicyResource[]>();
-  for (const policy of resources) {
-    if (policy.type !== "aws:iam/rolePolicy:RolePolicy") continue;
-    for (const d of policy.dependencies) if (d.type === "aws:iam/role:Role") policiesOf.set(d.urn, [...(policiesOf.get(d.urn) ?? []), policy]);
-  }
-  for (const role of resources.filter((r) => r.type === "aws:iam/role:Role")) {
-    const subjects = JSON.stringify(parse(role.props.assumeRolePolicy)).match(/system:serviceaccount:[a-z0-9-]+:[a-z0-9-]+/g) ?? [];
-    const tenants = [...new Set(subjects.map((s) => tenantOfNamespace(s.split(":")[2]!)).filter((t): t is string => t !== undefined))];
-    const owner = tagOf(role);
-    if (tenants.length > 1) findings.push({ kind: "shared-credential", tenant: tenants[0]!, message: `IAM role ${role.name} is trusted by service accounts of tenants ${tenants.join(" and ")}` });
-    if (owner && tenants.some((t) => t !== owner)) findings.push({ kind: "shared-credential", tenant: owner, message: `IAM role ${role.name} of tenant ${owner} is trusted by a service account of tenant ${tenants.find((t) => t !== owner)}` });
-    for (const policy of policiesOf.get(role.urn) ?? []) {
-      const prefixes = [...new Set((JSON.stringify(parse(policy.props.policy)).match(/tenants\/([a-z0-9-]+)\//g) ?? []).map((p) => p.split("/")[1]!))];
-      const foreign = owner ? prefixes.filter((p) => p !== owner) : prefixes.length > 1 ? prefixes : [];
-      if (foreign.length > 0) findings.push({ kind: "shared-credential", tenant: owner ?? foreign[0]!, message: `IAM role ${role.name}${owner ? ` of tenant ${owner}` : ""} reaches the backups of ${foreign.join(", ")}` });
-    }
-  }
-  for (const user of resources.filter((r) => r.type === "aws:elasticache/user:User" && tagOf(r))) {
-    const owner = tagOf(user)!;
-    const patterns = String(user.props.accessString ?? "").split(/\s+/).filter((t) => t.startsWith("~") || t.startsWith("&") || t === "allkeys" || t === "allchannels");
-    // The tenant's session keys and channels: model/cache-acl.ts (session_redis writes `session::<tenant>:<sid>`).
-    const within = (p: string) => (p.startsWith("~") ? p.slice(1).startsWith(sessionKeyPrefix(owner)) : p.slice(1).startsWith(tenantChannelPrefix(owner)));
-    if (patterns.some((p) => p === "allkeys" || p === "allchannels" || !within(p))) findings.push({ kind: "shared-credential", tenant: owner, message: `cache user ${user.name} of tenant ${owner} reaches keys beyond ${sessionKeyPrefix(owner)}*` });
-  }
-  for (const point of resources.filter((r) => r.type === "aws:efs/accessPoint:AccessPoint" && tagOf(r))) {
-    const owner = tagOf(point)!;
-    const root = String(point.props.rootDirectory?.path ?? "/");
-    if (!new RegExp(`/${owner}$`).test(root)) findings.push({ kind: "shared-credential", tenant: owner, message: `access point ${point.name} of tenant ${owner} is rooted at ${root}` });
   }
   return findings;
 }

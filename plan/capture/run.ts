@@ -69,6 +69,8 @@ interface PlanRunBase {
   readonly placeholders: string[];
   readonly invokes: readonly { token: string }[];
   readonly durationMs: number;
+  /** A review stack's host as planned (its stack and resources): what shares its cluster, for checks across the two. */
+  readonly host?: { stack: string; resources: CapturedResource[] };
 }
 
 /** A valid configuration, planned: what the analyses and the evaluation read. */
@@ -105,7 +107,8 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     progress(`secure values cannot be decrypted offline; placeholders stand in for: ${placeholders.join(", ")}`);
   }
 
-  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1", hostOutputs(project.dir, config, progress, options.hostPlan));
+  const host = hostPlan(project.dir, config, progress, options.hostPlan);
+  const mocks = new PlatformMocks(config["aws:region"] ?? "us-east-1", host ? { [host.reference]: host.outputs } : {});
   await pulumi.runtime.setMocks(mocks, project.name, options.stack, false);
   pulumi.runtime.setAllConfig(config, secretKeys);
 
@@ -160,6 +163,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     placeholders,
     invokes: mocks.invokes.map((i) => ({ token: i.token })),
     durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    ...(host ? { host: { stack: host.stack, resources: host.resources } } : {}),
     ...outcome,
   };
 }
@@ -184,33 +188,41 @@ function parsedSpec(config: Readonly<Record<string, string>>, stack: string, sta
  * A review stack reads its host's outputs through a StackReference. Offline, the host is planned too
  * (in its own process, as every plan is) and its planned outputs answer the reference.
  */
-function hostOutputs(projectDir: string, config: Readonly<Record<string, string>>, progress: (message: string) => void, hostPlan?: string): Record<string, Record<string, unknown>> {
+function hostPlan(projectDir: string, config: Readonly<Record<string, string>>, progress: (message: string) => void, hostPlan?: string): HostPlan | undefined {
   const hostConfig = config["odoo-fleet:host"];
   if (hostConfig === undefined) {
     if (hostPlan !== undefined) throw new Error(`--host-plan ${hostPlan}: this stack has no odoo-fleet:host, so no host to read`);
-    return {};
+    return undefined;
   }
   let name: string;
   try {
     name = String((JSON.parse(hostConfig) as { stack?: unknown }).stack);
   } catch {
-    return {}; // the spec reports the malformed key
+    return undefined; // the spec reports the malformed key
   }
   const hostStack = name.split("/").pop()!;
-  if (hostPlan !== undefined) return { [name]: plannedHostOutputs(hostPlan, hostStack) };
+  if (hostPlan !== undefined) return { reference: name, ...plannedHost(hostPlan, hostStack) };
   progress(`planning host stack ${hostStack} for the stack reference ${name}`);
   const out = path.join(mkdtempSync(path.join(tmpdir(), "odoo-fleet-host-")), "host.json");
   const result = spawnSync(process.execPath, [path.join(projectDir, "dist", "plan", "cli.js"), "--stack", hostStack, "--json", out], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`the host stack ${hostStack} does not plan cleanly (exit ${result.status}):\n${result.stderr}`);
-  return { [name]: plannedHostOutputs(out, hostStack) };
+  return { reference: name, ...plannedHost(out, hostStack) };
+}
+
+/** A review stack's host, planned: its outputs answer the StackReference `reference`; its resources share the cluster. */
+interface HostPlan {
+  reference: string;
+  stack: string;
+  outputs: Record<string, unknown>;
+  resources: CapturedResource[];
 }
 
 /** The outputs of a host plan file (`--host-plan`), which must be a clean plan of that host stack. */
-function plannedHostOutputs(file: string, hostStack: string): Record<string, unknown> {
-  const document = JSON.parse(readFileSync(file, "utf8")) as { stack?: unknown; outputs?: Record<string, unknown> };
+function plannedHost(file: string, hostStack: string): Omit<HostPlan, "reference"> {
+  const document = JSON.parse(readFileSync(file, "utf8")) as { stack?: unknown; outputs?: Record<string, unknown>; resources?: CapturedResource[] };
   if (document.stack !== hostStack) throw new Error(`--host-plan ${file} is a plan of stack ${String(document.stack)}, but odoo-fleet:host names ${hostStack}`);
   if (document.outputs === undefined) throw new Error(`--host-plan ${file} has no outputs: plan the host stack ${hostStack} cleanly first`);
-  return document.outputs;
+  return { stack: hostStack, outputs: document.outputs, resources: Array.isArray(document.resources) ? document.resources : [] };
 }
 
 /** Resources declared inside `apply` register late: wait until no registration is in flight or new. */

@@ -19,7 +19,9 @@ export interface PlanDocument {
   /** Achieved RPO/RTO per tenant and fault, next to the tier's contract. */
   recovery?: { mechanisms: RecoveryMechanisms; rows: RecoveryRow[] };
   /** Paths between tenants' pods and ways into a tenant other than Traefik (expected: none). */
-  isolation?: { kind: string; tenant: string; message: string }[];
+  isolation?: { kind: string; channel: string; tenant: string; message: string }[];
+  /** Each isolation channel (network, database, cache, filesystem, iam, jobs, hostnames, rbac): what it checked and how many findings. */
+  isolationChannels?: { channel: string; checked: number; unit: string; findings: number }[];
   /** Each tenant's tier, shard, sizing and quota, as planned. */
   tenants?: TenantSummary[];
   /** Zone-failure simulation: per zone lost, what each tenant keeps and the capacity left. */

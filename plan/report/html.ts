@@ -158,12 +158,7 @@ export function htmlReport(input: HtmlReportInput): string {
     );
   }
 
-  const kinds = ["cross-tenant-path", "outside-ingress", "shared-credential"];
-  parts.push(
-    `<section><h2>Isolation</h2><p>${kinds.map((k) => `${badge(`${isolation.filter((f) => f.kind === k).length} ${k.replace(/-/g, " ")}`, isolation.some((f) => f.kind === k) ? "bad" : "ok")}`).join(" ")}</p>` +
-      (isolation.length > 0 ? `<ul>${isolation.map((f) => `<li><b>${escape(f.tenant)}</b>: ${escape(f.message)}</li>`).join("")}</ul>` : `<p class="muted">Reachability computed from the planned NetworkPolicies, namespaces and pod templates (a path needs the source's egress and the target's ingress), and IAM roles, cache users and access points reaching another tenant's data.</p>`) +
-      `</section>`,
-  );
+  parts.push(isolationSection(doc));
 
   parts.push(`<section><h2>Policy violations</h2>${violations.length === 0 ? `<p>${badge("none", "ok")}</p>` : `<table><tr><th>tenant</th><th>level</th><th>policy</th><th>message</th></tr>${[...violations]
     .sort((a, b) => a.enforcementLevel.localeCompare(b.enforcementLevel) * -1 || (a.tenant ?? "").localeCompare(b.tenant ?? ""))
@@ -220,4 +215,19 @@ function changesSection(changes: readonly ResourceChange[], doc: PlanDocument): 
 
 function page(stack: string, parts: readonly string[]): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>odoo-fleet plan: ${escape(stack)}</title><style>${STYLE}</style></head><body>${parts.join("\n")}</body></html>\n`;
+}
+
+/** The isolation section: one row per channel (what it checked, how many findings), then each finding. */
+function isolationSection(doc: PlanDocument): string {
+  const isolation = doc.isolation ?? [];
+  const channels = doc.isolationChannels ?? [];
+  const rows = channels.map((c) => `<tr><td><b>${escape(c.channel)}</b></td><td class="num">${c.checked}</td><td>${escape(c.unit)}</td><td class="num">${badge(String(c.findings), c.findings > 0 ? "bad" : "ok")}</td></tr>`);
+  return (
+    `<section><h2>Isolation <span class="muted">every channel a tenant has</span></h2>` +
+    (rows.length > 0 ? `<table><tr><th>channel</th><th>checked</th><th>what</th><th>findings</th></tr>${rows.join("")}</table>` : "") +
+    (isolation.length > 0
+      ? `<ul>${isolation.map((f) => `<li>${badge(f.channel, "bad")} <b>${escape(f.tenant)}</b>: ${escape(f.message)}</li>`).join("")}</ul>`
+      : `<p class="muted">Network reachability from the planned NetworkPolicies (a path needs the source's egress and the target's ingress); database roles and who holds the master's credentials; cache users' key and channel patterns and commands; file system access points, policy and NFS egress; IAM roles' trust and reach into other tenants' backups; jobs acting for a tenant; hostnames routed from two namespaces; role bindings reaching beyond a tenant's namespace.</p>`) +
+    `</section>`
+  );
 }

@@ -45,6 +45,15 @@ export function markdownReport(document: PlanDocument, violations: readonly Eval
     lines.push("");
   }
 
+  if (document.isolationChannels) {
+    const total = document.isolationChannels.reduce((n, c) => n + c.findings, 0);
+    lines.push(`### Isolation: ${total === 0 ? "no finding" : `${total} finding${total === 1 ? "" : "s"}`} in ${document.isolationChannels.length} channels`, "", "| channel | checked | what | findings |", "|---|---:|---|---:|");
+    for (const c of document.isolationChannels) lines.push(`| ${c.channel} | ${c.checked} | ${cell(c.unit)} | ${c.findings > 0 ? `**${c.findings}**` : "0"} |`);
+    lines.push("");
+    for (const f of document.isolation ?? []) lines.push(`- ${f.channel}, ${f.tenant}: ${cell(f.message)}`);
+    if ((document.isolation ?? []).length > 0) lines.push("");
+  }
+
   if (document.recovery) {
     lines.push("### Recovery: achieved / contract", "", "| tenant | tier | objective | fault | achieved | contract | |", "|---|---|---|---|---|---|---|");
     for (const r of document.recovery.rows) {

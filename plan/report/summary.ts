@@ -115,3 +115,10 @@ export function zoneTable(analysis: ZoneAnalysis): string {
   for (const r of short) lines.push(`  ${r.enforced ? "SHORT" : "relaxed"}: ${r.tenant} (${r.tier}, owed ${r.required}) is ${r.outcome} without ${r.zone}: ${r.reasons.join("; ")}`);
   return lines.join("\n");
 }
+
+/** The isolation analysis per channel: what each checked and found (findings are listed as violations). */
+export function isolationTable(channels: NonNullable<PlanDocument["isolationChannels"]>): string {
+  const total = channels.reduce((n, c) => n + c.findings, 0);
+  const width = Math.max(...channels.map((c) => c.channel.length), 7);
+  return [`isolation: ${total} finding${total === 1 ? "" : "s"} in ${channels.length} channels`, ...channels.map((c) => `  ${c.channel.padEnd(width)}  ${c.checked} checked (${c.unit}), ${c.findings} finding${c.findings === 1 ? "" : "s"}`)].join("\n");
+}
