@@ -16,7 +16,7 @@ import { CiPreviewRbac } from "../components/cluster/ci-rbac";
 import { Monitoring, PUSHGATEWAY_URL } from "../components/observability";
 import { AwsAlarms } from "../components/observability/aws-alarms";
 import { OdooTenant } from "../components/tenant";
-import { DRILL_SERVICE_ACCOUNT, TenantPlatform } from "../components/tenant/platform";
+import { TenantPlatform } from "../components/tenant/platform";
 import { dataTierPlan, type DataTierPlan } from "../spec/data-tier";
 import { systemPoolOf, type DataShardSpec, type PlatformSpec } from "../spec/index";
 import { eksVersion, TIERS } from "../tiers/catalogue";
@@ -45,7 +45,7 @@ export async function buildPlatform(spec: PlatformSpec) {
   // The edge and the tenants, in the cluster, through its Kubernetes provider.
   const ingress = ingressOf(site, monitoring, inCluster);
   const dataCidrs = network.layout.map((z) => z.isolated);
-  const tenantPlatform = tenantPlatformOf(site, { cluster, shards, backups, dataCidrs }, inCluster);
+  const tenantPlatform = tenantPlatformOf(site, { cluster, shards, dataCidrs }, inCluster);
   awsAlarms(site, { monitoring, standby, shards, backups });
   await tenants(site, { cluster, shards, filestore, backups, dataCidrs, ingress, tenantPlatform, pushPasswords: monitoring.pushPasswords, inCluster });
   return platformOutputs(site, { network, cluster, standby, monitoring, shards, filestore, backups, vault, dataCidrs });
@@ -321,14 +321,13 @@ function ingressOf({ spec, systemPool }: Site, monitoring: Monitoring, inCluster
   }, inCluster);
 }
 
-/** What the tenants share in the cluster: the provisioner's access to every shard's master secret and the backups. */
-function tenantPlatformOf({ spec, tags }: Site, parts: { cluster: Cluster; shards: readonly DataShard[]; backups: BackupBucket; dataCidrs: string[] }, inCluster: InCluster): TenantPlatform {
-  const { cluster, shards, backups, dataCidrs } = parts;
+/** What the tenants share in the cluster: the provisioner's access to every shard's master secret. */
+function tenantPlatformOf({ spec, tags }: Site, parts: { cluster: Cluster; shards: readonly DataShard[]; dataCidrs: string[] }, inCluster: InCluster): TenantPlatform {
+  const { cluster, shards, dataCidrs } = parts;
   return new TenantPlatform(spec.stack, {
     cluster,
     masterSecrets: shards.map((s) => ({ secretArn: s.postgres.masterUserSecretArn, keyArn: s.postgres.kmsKeyArn })),
     dataCidrs,
-    backups: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
     tags,
   }, inCluster);
 }
@@ -406,7 +405,7 @@ async function tenants({ spec, tags, systemPool }: Site, parts: {
         pushgatewayUrl: PUSHGATEWAY_URL,
         pushPassword: parts.pushPasswords[tenant.name]!.odoo_backup,
         drillPushPassword: parts.pushPasswords[tenant.name]!.odoo_restore_drill,
-        drill: { serviceAccount: DRILL_SERVICE_ACCOUNT },
+        drill: { masterSecret: { secretArn: data.postgres.masterUserSecretArn, keyArn: data.postgres.kmsKeyArn } },
       },
       provisioner: {
         nodeSelector: { [POOL_LABEL]: systemPool },

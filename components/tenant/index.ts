@@ -15,6 +15,7 @@ import { pushUser } from "../../model/edge";
 import { cronOdooConf, odooAdminPasswordHash, webOdooConf } from "./odoo-conf";
 import { ODOO_ADMIN_SECRET, ODOO_REDIS_SECRET } from "../../model/odoo-secrets";
 import { tenantLabels } from "../../model/tags";
+import { drillPolicy, drillServiceAccount } from "./platform";
 import { EFS_CSI_DRIVER, FILESTORE_MOUNT_OPTIONS } from "../../model/filestore";
 import {
   jobScripts,
@@ -70,8 +71,12 @@ export interface TenantBackupArgs {
   readonly pushPassword: pulumi.Input<string>;
   /** The restore drill's credential there (`pushPasswords[tenant].odoo_restore_drill`). */
   readonly drillPushPassword: pulumi.Input<string>;
-  /** The restore drill, run from the platform namespace with a role that may create databases. */
-  readonly drill: { readonly serviceAccount: string };
+  /**
+   * The restore drill runs from the platform namespace as the tenant's own drill account, whose role
+   * reads this shard's master secret (to create the drill's role and scratch database) and this
+   * tenant's backups only.
+   */
+  readonly drill: { readonly masterSecret: { readonly secretArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> } };
 }
 
 /** The input of the tenant's manifests, from the component's args and the sizing derived from them. */
@@ -256,7 +261,30 @@ export class OdooTenant extends pulumi.ComponentResource {
   private createRestoreDrill(name: string, args: OdooTenantArgs, backup: TenantBackupArgs, provisioning: pulumi.Resource): void {
     const netrc = pushNetrc(backup.pushgatewayUrl, pushUser("odoo_restore_drill", args.tenant.name), backup.drillPushPassword);
     const pushSecret = this.createSecret(name, args, drillPushSecret(args.tenant.name), { netrc }, args.provisioner.namespace, []);
-    new k8s.batch.v1.CronJob(`${name}-restore-drill`, restoreDrillCronJob(platformJobInput(args), args.tenant.odoo.image, backup), { parent: this, dependsOn: [provisioning, pushSecret] });
+    const account = this.createDrillAccount(name, args, backup);
+    const settings = { ...backup, drill: { serviceAccount: drillServiceAccount(args.tenant.name) } };
+    new k8s.batch.v1.CronJob(`${name}-restore-drill`, restoreDrillCronJob(platformJobInput(args), args.tenant.odoo.image, settings), { parent: this, dependsOn: [provisioning, pushSecret, account] });
+  }
+
+  /** The tenant's drill account in the platform namespace and its role: this tenant's backups, its shard's master secret. */
+  private createDrillAccount(name: string, args: OdooTenantArgs, backup: TenantBackupArgs): k8s.core.v1.ServiceAccount {
+    const t = args.tenant;
+    const account = drillServiceAccount(t.name);
+    const role = serviceAccountRole(`${name}-restore-drill`, {
+      oidcProviderArn: backup.oidcProviderArn,
+      oidcIssuerUrl: backup.oidcIssuerUrl,
+      namespace: args.provisioner.namespace,
+      serviceAccount: account,
+      // A platform role acting for the tenant (it reads the shard's master secret), not the tenant's own.
+      tags: withName(args.tags, `${name}-restore-drill`),
+      policy: pulumi
+        .all([backup.drill.masterSecret.secretArn, backup.drill.masterSecret.keyArn, backup.bucketArn, backup.kmsKeyArn])
+        .apply(([secretArn, keyArn, bucket, key]) => JSON.stringify(drillPolicy(t.name, { secretArn, keyArn }, bucket, key))),
+    }, { parent: this });
+    return new k8s.core.v1.ServiceAccount(`${name}-${account}`, {
+      metadata: { name: account, namespace: args.provisioner.namespace, labels: tenantLabels(t.name, t.tier), annotations: { "eks.amazonaws.com/role-arn": role.arn } },
+      automountServiceAccountToken: false,
+    }, { parent: this });
   }
 
   /** The certificate, middlewares and routes: traffic arrives once the workloads exist. */

@@ -20,22 +20,26 @@ export interface TenantPlatformArgs {
   /** Each data shard's RDS-managed master secret the provisioning jobs read, and the key it is encrypted with. */
   readonly masterSecrets: readonly { readonly secretArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> }[];
   readonly dataCidrs: readonly string[];
-  /** The backup bucket and its key, which the restore drills read. @default none: no restore-drill role or service account */
-  readonly backups?: { readonly bucketArn: pulumi.Input<string>; readonly kmsKeyArn: pulumi.Input<string> };
   readonly tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-export const DRILL_SERVICE_ACCOUNT = "restore-drill";
+/** Each tenant's restore drill runs as its own account of the system namespace, with its own role. */
+export function drillServiceAccount(tenant: string): string {
+  return `restore-drill-${tenant}`;
+}
 
-/** The drills read every tenant's backups and the master secret (to create scratch databases). */
-export function drillPolicy(secrets: readonly MasterSecret[], bucketArn: string, bucketKeyArn: string) {
+/**
+ * One tenant's drill: its shard's master secret (to create the scratch database and the drill role) and
+ * that tenant's backups only, so a drill acting for one tenant never reads another's dumps.
+ */
+export function drillPolicy(tenant: string, secret: MasterSecret, bucketArn: string, bucketKeyArn: string) {
   return {
     Version: "2012-10-17",
     Statement: [
-      ...provisionerPolicy(secrets).Statement,
-      // restore-drill.sh's fetch: `aws s3 ls` of a tenant's prefix and `aws s3 cp` of its newest backup.
-      { Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/tenants/*` },
-      { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": ["tenants/*"] } } },
+      ...provisionerPolicy([secret]).Statement,
+      // restore-drill.sh's fetch: `aws s3 ls` of the tenant's prefix and `aws s3 cp` of its newest backup.
+      { Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/tenants/${tenant}/*` },
+      { Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": [`tenants/${tenant}/*`] } } },
       { Effect: "Allow", Action: "kms:Decrypt", Resource: bucketKeyArn, Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } } },
     ],
   };
@@ -130,10 +134,9 @@ export class TenantPlatform extends pulumi.ComponentResource {
 
     const provisionerPolicyJson = pulumi.output(args.masterSecrets).apply((secrets) => JSON.stringify(provisionerPolicy(secrets)));
     const serviceAccount = this.createAccountWithRole(name, args, "provisioner", PROVISIONER_SERVICE_ACCOUNT, provisionerPolicyJson, inNamespace);
-    const drillAccount = args.backups ? [this.createDrillAccount(name, args, args.backups, inNamespace)] : [];
 
     const created = systemNamespaceObjects(this.scriptsConfigMap, args.dataCidrs).map((object) => createObject(`${name}-${object.metadata.name}`, object, inNamespace));
-    this.ready = [namespace, serviceAccount, ...drillAccount, ...priorityClasses, ...created];
+    this.ready = [namespace, serviceAccount, ...priorityClasses, ...created];
     this.registerOutputs({ namespace: this.namespace });
   }
 
@@ -158,13 +161,5 @@ export class TenantPlatform extends pulumi.ComponentResource {
       metadata: { name: account, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
       automountServiceAccountToken: false,
     }, inNamespace);
-  }
-
-  /** The restore drills' account: the provisioner's rights, and reading every tenant's backups. */
-  private createDrillAccount(name: string, args: TenantPlatformArgs, backups: NonNullable<TenantPlatformArgs["backups"]>, inNamespace: pulumi.CustomResourceOptions): k8s.core.v1.ServiceAccount {
-    const policy = pulumi
-      .all([pulumi.output(args.masterSecrets), backups.bucketArn, backups.kmsKeyArn])
-      .apply(([secrets, bucket, bucketKey]) => JSON.stringify(drillPolicy(secrets, bucket, bucketKey)));
-    return this.createAccountWithRole(name, args, DRILL_SERVICE_ACCOUNT, DRILL_SERVICE_ACCOUNT, policy, inNamespace);
   }
 }
