@@ -220,7 +220,7 @@ describe("the IAM evaluator's own rules", () => {
     expect(allows(doc({ StringNotEquals: { k: "a" } }), get({ k: "a" }))).toBe(false);
     expect(allows(doc({ Null: { k: "true" } }), get({}))).toBe(true);
     expect(allows(doc({ Null: { k: "true" } }), get({ k: "x" }))).toBe(false);
-    expect(() => allows(doc({ ArnLike: { k: "x" } }), get({ k: "x" }))).toThrow("does not know condition operator ArnLike");
+    expect(() => allows(doc({ DateGreaterThan: { k: "x" } }), get({ k: "x" }))).toThrow("does not know condition operator DateGreaterThan");
   });
 
   test("Principal: a role matches itself and *, an anonymous client only *; an explicit Deny anywhere wins", () => {

@@ -37,17 +37,17 @@ describe("componentGraphDot", () => {
       "Valkey / shared-prod / 19 resources",
       "ClusterAccess / shared-prod / 4 resources",
       "CiPreviewRbac / shared-prod / 4 resources",
-      "Monitoring / shared-prod / 30 resources",
-      "Ingress / shared-prod / 5 resources",
-      "TenantPlatform / shared-prod / 13 resources",
+      "Monitoring / shared-prod / 47 resources",
+      "Ingress / shared-prod / 9 resources",
+      "TenantPlatform / shared-prod / 10 resources",
       // The charts' CRDs, expanded by the Kubernetes provider at deploy time: no children offline.
       "ConfigGroup / shared-prod-kube-prometheus-stack-crds",
       "ConfigGroup / shared-prod-traefik-crds",
       "AwsAlarms / shared-prod / 16 resources",
-      "OdooTenant / northwind / 35 resources",
-      "OdooTenant / contoso / 34 resources",
-      "OdooTenant / fabrikam / 33 resources",
-      "OdooTenant / tailspin / 33 resources",
+      "OdooTenant / northwind / 42 resources",
+      "OdooTenant / contoso / 41 resources",
+      "OdooTenant / fabrikam / 40 resources",
+      "OdooTenant / tailspin / 40 resources",
     ]);
     const e = edges(dot);
     expect(e).toContain("Network shared-prod -> Cluster shared-prod");
@@ -106,7 +106,8 @@ describe("htmlReport", () => {
     expect(html).toContain('<span class="badge ok">15 min / 1 h</span>');
     expect(html).toContain("<h2>Tenants (4)");
     expect(html).toContain('<td><b>eu-west-1a</b></td><td class="num"><span class="badge ok">2</span></td><td class="num"><span class="badge warn">2</span></td><td class="num"><span class="badge ok">0</span></td>');
-    expect(html).toContain('<span class="badge ok">0 cross tenant path</span>');
+    // Every isolation channel checked, none with a finding.
+    for (const channel of ["network", "database", "cache", "filesystem", "iam", "jobs", "hostnames", "rbac"]) expect(html).toMatch(new RegExp(`<tr><td><b>${channel}</b></td><td class="num">[1-9]\\d*</td><td>[^<]+</td><td class="num"><span class="badge ok">0</span></td></tr>`));
     // The graph itself, drawn by the CLI: one SVG with a node per component (the 20 above).
     expect(html.match(/<svg/g)).toHaveLength(1);
     expect(html.match(/<g id="node\d+" class="node">/g)).toHaveLength(20);

@@ -168,16 +168,16 @@ function plan(stack: string): Plan {
 
 describe("the IRSA roles of every stack", () => {
   test.each<[string, string[]]>([
-    // Three add-ons per cluster, Alertmanager, the provisioner and drills, one backup role per tenant.
-    ["shared-dev", ["kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-demo:odoo-backup", "odoo-fleet-system:restore-drill", "odoo-fleet-system:tenant-provisioner"]],
+    // Three add-ons per cluster, Alertmanager, the provisioner, one backup role and one drill role per tenant.
+    ["shared-dev", ["kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-demo:odoo-backup", "odoo-fleet-system:restore-drill-demo", "odoo-fleet-system:tenant-provisioner"]],
     [
       "shared-prod",
-      ["kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-contoso:odoo-backup", "odoo-fabrikam:odoo-backup", "odoo-fleet-system:restore-drill", "odoo-fleet-system:tenant-provisioner", "odoo-northwind:odoo-backup", "odoo-tailspin:odoo-backup"],
+      ["kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-contoso:odoo-backup", "odoo-fabrikam:odoo-backup", "odoo-fleet-system:restore-drill-contoso", "odoo-fleet-system:restore-drill-fabrikam", "odoo-fleet-system:restore-drill-northwind", "odoo-fleet-system:restore-drill-tailspin", "odoo-fleet-system:tenant-provisioner", "odoo-northwind:odoo-backup", "odoo-tailspin:odoo-backup"],
     ],
     [
       "dedicated-acme-prod",
       // The DR cluster has its own add-on roles.
-      ["kube-system:aws-node", "kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-acme:odoo-backup", "odoo-fleet-system:restore-drill", "odoo-fleet-system:tenant-provisioner"],
+      ["kube-system:aws-node", "kube-system:aws-node", "kube-system:ebs-csi-controller-sa", "kube-system:ebs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "kube-system:efs-csi-controller-sa", "monitoring:kube-prometheus-stack-alertmanager", "odoo-acme:odoo-backup", "odoo-fleet-system:restore-drill-acme", "odoo-fleet-system:tenant-provisioner"],
     ],
     ["pr", []],
     // Runners and CI identities only (EC2 instance roles, GitHub OIDC): no cluster, no IRSA.
@@ -285,9 +285,9 @@ describe.each(["shared-dev", "shared-prod", "dedicated-acme-prod"])("%s: each wo
     }
   });
 
-  test("the restore drills list and read every tenant's backups and the master secret; they write and delete nothing", () => {
+  test("each restore drill lists and reads its own tenant's backups and its shard's master secret, no other tenant's; it writes and deletes nothing", () => {
     const p = plan(stack);
-    const drills = p.workloads.filter((w) => w.kind === "CronJob" && w.serviceAccount === "restore-drill");
+    const drills = p.workloads.filter((w) => w.kind === "CronJob" && w.serviceAccount.startsWith("restore-drill-"));
     expect(drills.length).toBe(backupsIn(p));
     for (const drill of drills) {
       const role = p.roleOf(drill.namespace, drill.serviceAccount);
@@ -296,6 +296,9 @@ describe.each(["shared-dev", "shared-prod", "dedicated-acme-prod"])("%s: each wo
       expect(can(role, "s3:ListBucket", bucket, { "s3:prefix": drill.env.BACKUP_PREFIX! }), drill.name).toBe(true);
       expect(can(role, "s3:ListBucket", bucket, { "s3:prefix": "" }), drill.name).toBe(false);
       expect(can(role, "s3:GetObject", object), drill.name).toBe(true);
+      // Another tenant's backups: neither listed nor read.
+      expect(can(role, "s3:ListBucket", bucket, { "s3:prefix": "tenants/zz-other/" }), drill.name).toBe(false);
+      expect(can(role, "s3:GetObject", `${bucket}/tenants/zz-other/20261202T010000Z/database.dump`), drill.name).toBe(false);
       for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"]) expect(can(role, action, object), `${drill.name} ${action}`).toBe(false);
       expect(can(role, "secretsmanager:GetSecretValue", drill.env.MASTER_SECRET_ARN!)).toBe(true);
       const key = bucketKey(p, drill.env.BACKUP_BUCKET!);

@@ -125,7 +125,8 @@ async function violations(policyName: string, mutate: (resources: R[]) => void):
   const resources = structuredClone(stackPlan("shared-prod").document.resources) as R[];
   mutate(resources);
   const { violations: found } = await evaluatePolicies([policy], resources.map((resource) => ({ resource })), { tenantOf: tenantOfResource });
-  return found.map((v) => v.message);
+  // Tenants register concurrently: their messages in a fixed order.
+  return found.map((v) => v.message).sort();
 }
 const named = (r: R[], name: string, type: string) => r.find((x) => x.name === name && x.type === type)!;
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -150,9 +151,9 @@ describe("the checks", () => {
         named(r, "contoso-deployment-odoo-cron", DEPLOYMENT).inputs.spec.template.spec.initContainers[0].envFrom = [{ secretRef: { name: "odoo-db" } }];
       }),
     ).toEqual([
-      "Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/url in env ODOO_SESSION_REDIS_URL",
-      "Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/password in env ODOO_SESSION_REDIS_PASSWORD",
       "Deployment odoo-contoso/odoo-cron: container config takes every key of Secret odoo-db into its environment",
+      "Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/password in env ODOO_SESSION_REDIS_PASSWORD",
+      "Deployment odoo-northwind/odoo-web: container odoo takes Secret odoo-redis/url in env ODOO_SESSION_REDIS_URL",
     ]);
   });
 
@@ -169,8 +170,8 @@ describe("the checks", () => {
       }),
     ).toEqual([
       "ConfigMap odoo-conf/web.conf of tenant fabrikam sets admin_passwd in plain text",
-      "Secret odoo-admin of tenant northwind holds password; it must hold only hash",
       "Secret odoo-admin of tenant contoso holds admin_passwd in plain text, not as a passlib pbkdf2-sha512 hash",
+      "Secret odoo-admin of tenant northwind holds password; it must hold only hash",
     ]);
   });
 });

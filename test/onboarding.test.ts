@@ -103,7 +103,7 @@ describe("shared-prod tenants, as the Odoo issue's done-when states it", () => {
       const spec = drill.inputs.spec as { jobTemplate: { spec: { template: { spec: { serviceAccountName: string; containers: { env: { name: string; value: string }[] }[] } } } } };
       const pod = spec.jobTemplate.spec.template.spec;
       expect((drill.inputs.metadata as { namespace: string }).namespace).toBe("odoo-fleet-system");
-      expect(pod.serviceAccountName).toBe("restore-drill");
+      expect(pod.serviceAccountName).toBe(`restore-drill-${tenant}`);
       expect(pod.containers[0]!.env).toContainEqual({ name: "RTO_SECONDS", value: String(rtoMinutes * 60) });
       // Fetched and restored by the tools image, loaded by the tenant's own Odoo image, dropped by the tools image.
       const full = pod as unknown as { initContainers: { name: string; image: string }[]; containers: { name: string; image: string; env: { name: string; value: string }[] }[] };

@@ -135,10 +135,10 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
     "tier-recovery-contract",
     (r) => void (find(r, "shared-prod-postgres", "aws:rds/instance:Instance").inputs.multiAz = false),
     [
-      "mandatory: tenant northwind (business): RTO for zone-lost is 1 h, the tier promises 5 min (via RDS restore in another zone + ElastiCache failover + 2 web replicas in 2 zones)",
       "mandatory: tenant contoso (business): RTO for zone-lost is 1 h, the tier promises 5 min (via RDS restore in another zone + ElastiCache failover + 2 web replicas in 2 zones)",
-      "mandatory: tenant fabrikam (essential): RTO for zone-lost is 1 h, the tier promises 15 min (via RDS restore in another zone + ElastiCache failover + web pod rescheduled)",
+      "mandatory: tenant northwind (business): RTO for zone-lost is 1 h, the tier promises 5 min (via RDS restore in another zone + ElastiCache failover + 2 web replicas in 2 zones)",
       "mandatory: tenant tailspin (essential): RTO for zone-lost is 1 h, the tier promises 15 min (via RDS restore in another zone + ElastiCache failover + web pod rescheduled)",
+      "mandatory: tenant fabrikam (essential): RTO for zone-lost is 1 h, the tier promises 15 min (via RDS restore in another zone + ElastiCache failover + web pod rescheduled)",
     ],
   ],
   [
@@ -209,7 +209,7 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
       const route = find(r, "contoso-ingressroute-odoo.contoso.example", K.route);
       for (const rule of route.inputs.spec.routes) rule.match = rule.match.replace("odoo.contoso.example", "erp.northwind.example");
     },
-    ["mandatory: domain erp.northwind.example is routed to both odoo-northwind and odoo-contoso"],
+    ["mandatory: domain erp.northwind.example is routed to both odoo-contoso and odoo-northwind"],
   ],
   [
     "tier-availability",
@@ -217,7 +217,7 @@ const cases: [string, (r: R[]) => void, string[], (() => PlanDocument)?, Record<
       find(r, "northwind-deployment-odoo-web", K.cron).inputs.spec.replicas = 1;
       r.splice(r.indexOf(find(r, "contoso-poddisruptionbudget-odoo-web", K.pdb)), 1);
     },
-    ["mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2", "mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1"],
+    ["mandatory: odoo-contoso has no PodDisruptionBudget with minAvailable 1", "mandatory: odoo-northwind runs 1 web replicas; the business tier promises 2"],
   ],
   [
     "restore-drill-credentials-apart",
@@ -310,7 +310,8 @@ describe.each(cases)("%s", (name, mutate, expected, doc, config) => {
   });
   test(`fails with the exact message when broken: ${expected[0]!.slice(0, 60)}`, async () => {
     const got = await run(name, mutate, doc, config);
-    expect(name === "tenant-isolation-complete" ? got.sort() : got).toEqual(expected);
+    // The plan registers tenants concurrently: the order of their messages is not part of the contract.
+    expect([...got].sort()).toEqual([...expected].sort());
   });
 });
 

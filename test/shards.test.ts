@@ -90,7 +90,7 @@ describe("data shards in a plan", () => {
     const policy = ALL_POLICIES.find((p) => p.name === "connection-budget-fits")!;
     const { violations } = await evaluatePolicies([policy], resources.map((resource) => ({ resource })), { tenantOf: tenantOfResource });
     expect(violations.map((v) => [v.message, v.urn])).toEqual([
-      ["tenants on odoo-shared-prod-s01 can open 120 connections at peak (odoo-contoso 80, odoo-tailspin 40) but max_connections 100 leaves 85: over by 35", group.urn],
+      ["tenants on odoo-shared-prod-s01 can open 124 connections at peak (odoo-contoso 82, odoo-tailspin 42) but max_connections 100 leaves 85: over by 39", group.urn],
     ]);
   });
 });
