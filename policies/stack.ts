@@ -134,7 +134,7 @@ export const uniqueDomains: StackValidationPolicy = {
       for (const r of (route.props.spec?.routes ?? []) as { match: string }[]) {
         for (const [, host] of r.match.matchAll(/Host\(`([^`]+)`\)/g)) {
           const owner = owners.get(host!);
-          if (owner !== undefined && owner !== ns) reportViolation(`domain ${host} is routed to both ${owner} and ${ns}`, route.urn);
+          if (owner !== undefined && owner !== ns) reportViolation(`domain ${host} is routed to both ${[owner, ns].sort().join(" and ")}`, route.urn);
           owners.set(host!, ns);
         }
       }
