@@ -276,13 +276,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       allowMajorVersionUpgrade: false,
       caCertIdentifier: RDS_CA,
       iamDatabaseAuthenticationEnabled: true,
-      performanceInsightsEnabled: true,
-      performanceInsightsKmsKeyId: parts.key.arn,
-      performanceInsightsRetentionPeriod: 7,
-      monitoringInterval: 60,
-      monitoringRoleArn: parts.monitoring.role.arn,
-      enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
-      applyImmediately: false,
+      ...observed(parts),
       tags: withName(args.tags, `${name}-postgres`),
     }, { parent: this, protect, retainOnDelete: protect, dependsOn: [...parts.logGroups, parts.monitoring.policy] });
   }
@@ -358,14 +352,25 @@ export class PostgresServer extends pulumi.ComponentResource {
       // RDS takes no final snapshot of a read replica; its data lives on in the primary.
       skipFinalSnapshot: true,
       caCertIdentifier: RDS_CA,
-      performanceInsightsEnabled: true,
-      performanceInsightsKmsKeyId: parts.key.arn,
-      performanceInsightsRetentionPeriod: 7,
-      monitoringInterval: 60,
-      monitoringRoleArn: parts.monitoring.role.arn,
-      enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
-      applyImmediately: false,
+      ...observed(parts),
       tags: withName(args.tags, `${name}-postgres-replica-dr`),
     }, { parent: this, provider: parts.dr.provider, protect, retainOnDelete: protect, dependsOn: [parts.monitoring.policy] });
   }
+}
+
+/**
+ * What the primary and its DR replica share to be watched: Performance Insights under the stack's key,
+ * Enhanced Monitoring every minute, the PostgreSQL and upgrade logs in CloudWatch; changes wait for the
+ * maintenance window.
+ */
+function observed(parts: { readonly key: aws.kms.Key; readonly monitoring: { readonly role: aws.iam.Role } }) {
+  return {
+    performanceInsightsEnabled: true,
+    performanceInsightsKmsKeyId: parts.key.arn,
+    performanceInsightsRetentionPeriod: 7,
+    monitoringInterval: 60,
+    monitoringRoleArn: parts.monitoring.role.arn,
+    enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
+    applyImmediately: false,
+  };
 }
