@@ -12,6 +12,7 @@ const installHint: Record<string, string> = {
   pg_dump: "apt-get install postgresql",
   pg_restore: "apt-get install postgresql",
   "redis-server": "apt-get install redis-server",
+  "redis-cli": "apt-get install redis-tools (redis-server brings it)",
   nginx: "apt-get install nginx-light",
   "prometheus-pushgateway": "apt-get install prometheus-pushgateway",
 };
