@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { IRSA_ROLE_ANNOTATION } from "../model/kubernetes";
 import { serviceAccountTrustPolicy } from "./iam";
 
 export interface ServiceAccountRoleArgs {
@@ -28,4 +30,21 @@ export function serviceAccountRole(name: string, args: ServiceAccountRoleArgs, o
   }, opts);
   if (args.policy !== undefined) new aws.iam.RolePolicy(name, { role: role.id, policy: args.policy }, opts);
   return role;
+}
+
+/**
+ * A service account that exists only to carry its role: the role (serviceAccountRole, named `roleName`)
+ * and the account named `args.serviceAccount` in `args.namespace`, registered as `accountName` with
+ * `accountOpts` (its cluster's provider), annotated for IRSA and mounting no Kubernetes API token.
+ */
+export function serviceAccountWithRole(
+  roleName: string,
+  args: ServiceAccountRoleArgs & { readonly labels?: Record<string, string> },
+  opts: { readonly role: pulumi.CustomResourceOptions; readonly accountName: string; readonly account: pulumi.CustomResourceOptions },
+): k8s.core.v1.ServiceAccount {
+  const role = serviceAccountRole(roleName, args, opts.role);
+  return new k8s.core.v1.ServiceAccount(opts.accountName, {
+    metadata: { name: args.serviceAccount, namespace: args.namespace, ...(args.labels ? { labels: args.labels } : {}), annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } },
+    automountServiceAccountToken: false,
+  }, opts.account);
 }

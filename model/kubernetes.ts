@@ -28,6 +28,8 @@ export function tenantOfNamespace(namespace: string | undefined): string | undef
 
 /** The restore drills' pods, and the IRSA annotation naming the containers that get no AWS token. */
 export const RESTORE_DRILL_LABELS = { app: "restore-drill" } as const;
+/** IRSA's annotation on a service account: the IAM role its pods' tokens are exchanged for. */
+export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 export const IRSA_SKIP_CONTAINERS = "eks.amazonaws.com/skip-containers";
 
 /** Every control-plane log type EKS offers; `audit` is Security Hub EKS.8. */

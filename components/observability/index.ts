@@ -13,6 +13,7 @@ import { platformRules, tenantRules, type RuleGroup, type Severity } from "./ale
 import { tenantLabels } from "../../model/tags";
 import { createHash } from "node:crypto";
 import { PUSH_JOBS, PUSH_PROXY_PORT, pushUser, type PushJob } from "../../model/edge";
+import { IRSA_ROLE_ANNOTATION } from "../../model/kubernetes";
 
 export const MONITORING_NAMESPACE = "monitoring";
 export const KUBE_PROMETHEUS_STACK = { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" } as const;
@@ -144,7 +145,7 @@ export function kubePrometheusStackValues(args: Pick<MonitoringArgs, "environmen
     },
     alertmanager: {
       // Alertmanager publishes to SNS with its own IAM role (IRSA).
-      serviceAccount: { name: ALERTMANAGER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": alertmanagerRoleArn } },
+      serviceAccount: { name: ALERTMANAGER_SERVICE_ACCOUNT, annotations: { [IRSA_ROLE_ANNOTATION]: alertmanagerRoleArn } },
       alertmanagerSpec: { replicas: 3, nodeSelector: args.systemNodeSelector, topologySpreadConstraints: spread("alertmanager") },
       config,
     },

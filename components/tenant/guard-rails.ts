@@ -4,7 +4,7 @@
  */
 import { cronPodResources, webPodResources, type Compute } from "../../tiers/sizing";
 import { RESTRICTED_NAMESPACE_LABELS, TRAEFIK_NAMESPACE, TRAEFIK_POD_LABELS } from "../ingress";
-import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, ODOO_COMPONENT_LABEL, tenantNamespace, WEB_LABELS } from "../../model/kubernetes";
+import { NAMESPACE_ROLE_LABEL, NAMESPACE_ROLES, ODOO_COMPONENT_LABEL, tenantNamespace, WEB_LABELS, IRSA_ROLE_ANNOTATION } from "../../model/kubernetes";
 import { ODOO_HTTP_PORT, ODOO_WEBSOCKET_PORT } from "./odoo-conf";
 import { quantity } from "./pod-spec";
 import { tenantObjectMeta, type Manifest, type TenantManifestInput } from "./manifest-input";
@@ -134,7 +134,7 @@ export function serviceAccounts(input: TenantManifestInput): Manifest[] {
           {
             apiVersion: "v1",
             kind: "ServiceAccount",
-            metadata: { ...tenantObjectMeta(input, "odoo-backup"), annotations: { "eks.amazonaws.com/role-arn": input.backupRoleArn } },
+            metadata: { ...tenantObjectMeta(input, "odoo-backup"), annotations: { [IRSA_ROLE_ANNOTATION]: input.backupRoleArn } },
             automountServiceAccountToken: false,
           },
         ]

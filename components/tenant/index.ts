@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { serviceAccountRole } from "../irsa";
+import { serviceAccountRole, serviceAccountWithRole } from "../irsa";
 import { sizeOdoo, tenantQuota, type OdooSizing, type TenantQuota } from "../../tiers/sizing";
 import type { Environment } from "../../model/stack";
 import type { TierName } from "../../tiers/catalogue";
@@ -270,21 +270,18 @@ export class OdooTenant extends pulumi.ComponentResource {
   private createDrillAccount(name: string, args: OdooTenantArgs, backup: TenantBackupArgs): k8s.core.v1.ServiceAccount {
     const t = args.tenant;
     const account = drillServiceAccount(t.name);
-    const role = serviceAccountRole(`${name}-restore-drill`, {
+    return serviceAccountWithRole(`${name}-restore-drill`, {
       oidcProviderArn: backup.oidcProviderArn,
       oidcIssuerUrl: backup.oidcIssuerUrl,
       namespace: args.provisioner.namespace,
       serviceAccount: account,
+      labels: tenantLabels(t.name, t.tier),
       // A platform role acting for the tenant (it reads the shard's master secret), not the tenant's own.
       tags: withName(args.tags, `${name}-restore-drill`),
       policy: pulumi
         .all([backup.drill.masterSecret.secretArn, backup.drill.masterSecret.keyArn, backup.bucketArn, backup.kmsKeyArn])
         .apply(([secretArn, keyArn, bucket, key]) => JSON.stringify(drillPolicy(t.name, { secretArn, keyArn }, bucket, key))),
-    }, { parent: this });
-    return new k8s.core.v1.ServiceAccount(`${name}-${account}`, {
-      metadata: { name: account, namespace: args.provisioner.namespace, labels: tenantLabels(t.name, t.tier), annotations: { "eks.amazonaws.com/role-arn": role.arn } },
-      automountServiceAccountToken: false,
-    }, { parent: this });
+    }, { role: { parent: this }, accountName: `${name}-${account}`, account: { parent: this } });
   }
 
   /** The certificate, middlewares and routes: traffic arrives once the workloads exist. */

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceAccountRole } from "../irsa";
+import { serviceAccountWithRole } from "../irsa";
 import type { Cluster } from "../cluster";
 import { RESTRICTED_NAMESPACE_LABELS } from "../ingress";
 import { withName } from "../tagging";
@@ -149,17 +149,13 @@ export class TenantPlatform extends pulumi.ComponentResource {
     policy: pulumi.Input<string>,
     inNamespace: pulumi.CustomResourceOptions,
   ): k8s.core.v1.ServiceAccount {
-    const role = serviceAccountRole(`${name}-${roleSuffix}`, {
+    return serviceAccountWithRole(`${name}-${roleSuffix}`, {
       oidcProviderArn: args.cluster.oidcProviderArn,
       oidcIssuerUrl: args.cluster.oidcIssuerUrl,
       namespace: SYSTEM_NAMESPACE,
       serviceAccount: account,
       tags: withName(args.tags, `${name}-${roleSuffix}`),
       policy,
-    }, { parent: this });
-    return new k8s.core.v1.ServiceAccount(`${name}-${account}`, {
-      metadata: { name: account, namespace: SYSTEM_NAMESPACE, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
-      automountServiceAccountToken: false,
-    }, inNamespace);
+    }, { role: { parent: this }, accountName: `${name}-${account}`, account: inNamespace });
   }
 }

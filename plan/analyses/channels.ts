@@ -6,7 +6,7 @@
  * defensively: a field of an unexpected shape is skipped, never trusted.
  */
 import type { CapturedResource } from "../../model/resource";
-import { CRON_LABELS, SYSTEM_NAMESPACE, WEB_LABELS, tenantOfNamespace, IRSA_SKIP_CONTAINERS } from "../../model/kubernetes";
+import { CRON_LABELS, SYSTEM_NAMESPACE, WEB_LABELS, tenantOfNamespace, IRSA_ROLE_ANNOTATION, IRSA_SKIP_CONTAINERS } from "../../model/kubernetes";
 
 /**
  * The pod annotation naming containers the EKS pod identity webhook leaves without the role's token
@@ -161,7 +161,7 @@ export function planView(resources: readonly CapturedResource[], options: Channe
       if (t) secretTenant.set(key, t);
     }
     if (r.type === "kubernetes:core/v1:ServiceAccount") {
-      const arn = str(labelsOf(metaOf(r).annotations)["eks.amazonaws.com/role-arn"]);
+      const arn = str(labelsOf(metaOf(r).annotations)[IRSA_ROLE_ANNOTATION]);
       if (arn) serviceAccountRole.set(key, arn);
     }
     if (r.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation") {
